@@ -1,0 +1,224 @@
+//! The command line: clap types only, no logic.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    success
+  1    I/O error, or refused to overwrite a file
+  2    usage error (bad flags, unknown section)
+  3    bad project data or template (syntax, unknown key, missing data)
+  4    endpoint failed (unreachable, HTTP error, broken stream, timeout)
+  5    configuration or key problem (config file, profile, keyring)
+  6    draft incomplete: some sections have no answer yet
+  130  interrupted (Ctrl-C); finished sections are kept";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "plan-ai",
+    version,
+    about = "Plan the human side of an IT rollout: fill change-management prompts from a project file, \
+             send them to any OpenAI-compatible endpoint, and assemble an implementation-plan draft.",
+    after_help = EXIT_CODES,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// Project data file
+    #[arg(
+        short = 'p',
+        long = "project",
+        global = true,
+        value_name = "FILE",
+        default_value = "plan-ai.toml"
+    )]
+    pub project: PathBuf,
+    /// Folder of prompt templates that override or add sections [default: prompts/ next to the project file]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub prompts: Option<PathBuf>,
+    /// Let prompts include person-level data (stakeholder names, stances); off by default
+    #[arg(long, global = true)]
+    pub share_people: bool,
+    /// Endpoint profile from the config file, or a preset (openai, ollama, llamacpp, vllm, lmstudio, openrouter)
+    #[arg(long, global = true, env = "PLAN_AI_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1
+    #[arg(long, global = true, env = "PLAN_AI_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Model name to request
+    #[arg(long, global = true, env = "PLAN_AI_MODEL", value_name = "NAME")]
+    pub model: Option<String>,
+    /// Print request details (never the key) to stderr
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write a commented starter project file
+    Init {
+        /// Where to write it
+        #[arg(default_value = "plan-ai.toml")]
+        file: PathBuf,
+        /// Overwrite an existing file
+        #[arg(long)]
+        force: bool,
+    },
+    /// Validate the project file: syntax, keys, and the data every section needs
+    Check,
+    /// Print filled prompts, ready to paste into a chat tool (no key, no network)
+    Prompt {
+        /// Sections to print (see `plan-ai sections`)
+        #[arg(value_name = "SECTION", required_unless_present = "all")]
+        sections: Vec<String>,
+        /// Print every section
+        #[arg(long, conflicts_with = "sections")]
+        all: bool,
+        /// Print a JSON array: section, title and the messages as they would be sent
+        #[arg(long)]
+        json: bool,
+    },
+    /// List sections with their title, source and the inputs they need
+    Sections,
+    /// Work with the built-in templates
+    Templates {
+        #[command(subcommand)]
+        action: TemplatesAction,
+    },
+    /// Generate the resistance-planning section and stream it
+    Resistance(Ask),
+    /// Generate the communication matrix section and stream it
+    #[command(visible_alias = "comms")]
+    Communication(Ask),
+    /// Generate the success-metrics section and stream it
+    Metrics(Ask),
+    /// Generate any section, including custom ones, and stream it
+    Run {
+        /// Section id
+        section: String,
+        #[command(flatten)]
+        ask: Ask,
+    },
+    /// Generate every section concurrently and assemble the plan draft
+    Draft(DraftArgs),
+    /// Record an answer pasted from a chat tool as a section's result
+    Paste {
+        /// Section id
+        section: String,
+        /// File holding the answer, or - for standard input
+        #[arg(default_value = "-")]
+        file: PathBuf,
+    },
+    /// Re-assemble the draft from stored answers, without any request
+    Render(RenderArgs),
+    /// List endpoint profiles, or test one
+    Profiles {
+        #[command(subcommand)]
+        action: Option<ProfilesAction>,
+    },
+    /// Store, inspect or delete a profile's API key in the OS keyring
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TemplatesAction {
+    /// Write the built-in templates to DIR for editing
+    Export {
+        dir: PathBuf,
+        /// Overwrite existing files
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Options for a single-section request.
+#[derive(Args, Debug, Clone, Default)]
+pub struct Ask {
+    /// Wait for the whole answer instead of streaming it
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Also write the answer to FILE (atomically: no partial file on failure)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub tuning: Tuning,
+}
+
+/// Per-run overrides of the profile's request settings.
+#[derive(Args, Debug, Clone, Default)]
+pub struct Tuning {
+    /// Sampling temperature
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f64>,
+    /// Maximum tokens in the answer
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u32>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct RenderArgs {
+    /// Where to write the draft [default: plan.md next to the project file]
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write the draft even if some sections have no answer (they are marked as missing)
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Overwrite a draft that was edited since plan-ai wrote it
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct DraftArgs {
+    /// Only these sections (comma-separated)
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub sections: Vec<String>,
+    /// Requests in flight at once [default: all sections, at most 8]
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Request a new answer for this section even if a stored one is current (repeatable)
+    #[arg(long, value_name = "SECTION")]
+    pub regenerate: Vec<String>,
+    /// Request new answers for every section
+    #[arg(long)]
+    pub fresh: bool,
+    /// Never touch the network: assemble from stored (or pasted) answers only
+    #[arg(long, conflicts_with_all = ["fresh", "regenerate"])]
+    pub offline: bool,
+    #[command(flatten)]
+    pub render: RenderArgs,
+    #[command(flatten)]
+    pub tuning: Tuning,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProfilesAction {
+    /// List profiles and presets (the default)
+    List,
+    /// Check a profile: list models, send a one-token request, report latency and support
+    Test {
+        /// Profile name [default: the active profile]
+        name: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyAction {
+    /// Store a key: read from standard input, or asked for (hidden) on a terminal
+    Set,
+    /// Say where the key would come from (environment, keyring, none); never prints it
+    Status,
+    /// Delete the stored key
+    Delete,
+}

@@ -1,0 +1,252 @@
+//! API keys: the environment variable, the OS keyring (service `plan-ai`, account = profile),
+//! and the rules for when a key may be sent.
+//!
+//! A key is held in [`Secret`], whose Debug never shows it and which has no Display, so it
+//! cannot slip into a message or log by accident.
+
+use crate::config::{self, Endpoint};
+use crate::error::{Error, Result};
+use keyring_core::Error as KeyringError;
+
+pub const ENV_KEY: &str = "PLAN_AI_API_KEY";
+const SERVICE: &str = "plan-ai";
+
+pub struct Secret(String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl Secret {
+    /// Accepts a key as typed or piped: surrounding whitespace and a trailing newline are dropped.
+    pub fn parse(raw: String) -> Result<Secret> {
+        let key = raw.trim();
+        if key.is_empty() {
+            return Err(Error::Usage(
+                "no key given (standard input was empty)".into(),
+            ));
+        }
+        if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            // Never echo any part of it: it may be a real key pasted with a stray newline.
+            return Err(Error::Usage(
+                "the key contains spaces, line breaks or control characters; give the key alone"
+                    .into(),
+            ));
+        }
+        Ok(Secret(key.to_string()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Removes the key from text that came from elsewhere (a server may echo headers back).
+    pub fn scrub(&self, text: &str) -> String {
+        if self.0.len() < 4 {
+            text.to_string()
+        } else {
+            text.replace(&self.0, "[redacted]")
+        }
+    }
+}
+
+/// Which keyring store answered, for messages.
+enum Store {
+    Native,
+    #[cfg(target_os = "linux")]
+    KernelKeyring,
+}
+
+impl Store {
+    fn label(&self) -> &'static str {
+        match self {
+            #[cfg(target_os = "linux")]
+            Store::Native => "the Secret Service keyring",
+            #[cfg(not(target_os = "linux"))]
+            Store::Native => "the OS keyring",
+            #[cfg(target_os = "linux")]
+            Store::KernelKeyring => "the kernel keyring (keyutils; kept until reboot)",
+        }
+    }
+
+    fn entry(&self, profile: &str) -> std::result::Result<keyring_core::Entry, KeyringError> {
+        match self {
+            Store::Native => keyring::Entry::new(SERVICE, profile).map(|e| e.inner),
+            #[cfg(target_os = "linux")]
+            Store::KernelKeyring => {
+                let store = linux_keyutils_keyring_store::Store::new()?;
+                keyring_core::Entry::new_in_store(&(store as _), SERVICE, profile)
+            }
+        }
+    }
+}
+
+/// Stores to try, in order. `PLAN_AI_KEYRING=secret-service|keyutils|none` pins one (for
+/// machines where one of them misbehaves, and for tests).
+fn stores() -> Vec<Store> {
+    let pinned = std::env::var("PLAN_AI_KEYRING").unwrap_or_default();
+    match pinned.as_str() {
+        "none" => vec![],
+        "secret-service" | "native" => vec![Store::Native],
+        #[cfg(target_os = "linux")]
+        "keyutils" => vec![Store::KernelKeyring],
+        #[cfg(target_os = "linux")]
+        _ => vec![Store::Native, Store::KernelKeyring],
+        #[cfg(not(target_os = "linux"))]
+        _ => vec![Store::Native],
+    }
+}
+
+/// Keyring errors reach users; they never contain the secret (keyring_core reports the
+/// specifiers, not the value), but they can be long, so keep the first line.
+fn short(e: &KeyringError) -> String {
+    let s = match e {
+        KeyringError::NoStorageAccess(inner) | KeyringError::PlatformFailure(inner) => {
+            inner.to_string()
+        }
+        other => other.to_string(),
+    };
+    s.lines().next().unwrap_or_default().to_string()
+}
+
+fn unavailable(failures: &[String]) -> String {
+    format!(
+        "no OS keyring is available here ({}).\nSet the key in the environment instead: export {ENV_KEY}=...",
+        if failures.is_empty() {
+            "disabled by PLAN_AI_KEYRING=none".to_string()
+        } else {
+            failures.join("; ")
+        }
+    )
+}
+
+enum Found {
+    Key(Secret, &'static str),
+    NoEntry,
+    Unavailable(Vec<String>),
+}
+
+fn find(profile: &str) -> Found {
+    let mut failures = Vec::new();
+    let mut reachable = false;
+    for store in stores() {
+        match store.entry(profile).and_then(|e| e.get_password()) {
+            Ok(k) => match Secret::parse(k) {
+                Ok(s) => return Found::Key(s, store.label()),
+                Err(_) => failures.push(format!("{}: the stored key is malformed", store.label())),
+            },
+            Err(KeyringError::NoEntry) => reachable = true,
+            Err(e) => failures.push(format!("{}: {}", store.label(), short(&e))),
+        }
+    }
+    if reachable {
+        Found::NoEntry
+    } else {
+        Found::Unavailable(failures)
+    }
+}
+
+pub fn set(profile: &str, secret: Secret) -> Result<&'static str> {
+    let mut failures = Vec::new();
+    for store in stores() {
+        let attempt = store.entry(profile).and_then(|e| {
+            e.set_password(secret.expose())?;
+            // Read back: a locked or fake store can accept a write and keep nothing.
+            e.get_password()
+        });
+        match attempt {
+            Ok(back) if back == secret.expose() => return Ok(store.label()),
+            Ok(_) => failures.push(format!("{}: the key did not read back", store.label())),
+            Err(e) => failures.push(format!("{}: {}", store.label(), short(&e))),
+        }
+    }
+    Err(Error::Config(unavailable(&failures)))
+}
+
+pub fn delete(profile: &str) -> Result<bool> {
+    let mut failures = Vec::new();
+    let mut deleted = false;
+    let mut reachable = false;
+    for store in stores() {
+        match store.entry(profile).and_then(|e| e.delete_credential()) {
+            Ok(()) => deleted = true,
+            Err(KeyringError::NoEntry) => reachable = true,
+            Err(e) => failures.push(format!("{}: {}", store.label(), short(&e))),
+        }
+    }
+    if deleted || reachable {
+        Ok(deleted)
+    } else {
+        Err(Error::Config(unavailable(&failures)))
+    }
+}
+
+/// Where the key for `profile` would come from. Never the key itself.
+pub fn status(profile: &str) -> String {
+    let env_set = std::env::var(ENV_KEY).is_ok_and(|v| !v.trim().is_empty());
+    let stored = find(profile);
+    let mut out = String::new();
+    if env_set {
+        out.push_str(&format!(
+            "profile `{profile}`: key from the environment ({ENV_KEY}), which takes precedence"
+        ));
+        if let Found::Key(_, store) = &stored {
+            out.push_str(&format!("; a key is also stored in {store}"));
+        }
+        return out;
+    }
+    match stored {
+        Found::Key(_, store) => format!("profile `{profile}`: key stored in {store}"),
+        Found::NoEntry => format!(
+            "profile `{profile}`: no key (none stored, {ENV_KEY} not set); requests send no Authorization header.\nStore one with `plan-ai key set --profile {profile}`."
+        ),
+        Found::Unavailable(f) => format!("profile `{profile}`: no key; {}", unavailable(&f)),
+    }
+}
+
+/// The key to send to `ep`, if any, applying the rules: the environment wins; a stored key goes
+/// only to its profile's own origin; never over plain http to another machine unless allowed.
+pub fn for_endpoint(ep: &Endpoint, note: &dyn Fn(&str)) -> Result<Option<Secret>> {
+    let from_env = std::env::var(ENV_KEY).ok().filter(|v| !v.trim().is_empty());
+    let secret = match from_env {
+        Some(v) => Some(Secret::parse(v).map_err(|e| Error::Config(format!("{ENV_KEY}: {e}")))?),
+        None => match find(&ep.profile) {
+            Found::Key(secret, _) => {
+                if config::origin(&ep.base_url) != ep.profile_origin {
+                    note(&format!(
+                        "note: not sending profile `{}`'s stored key to {} (it belongs to {}); configure a profile for that server",
+                        ep.profile,
+                        config::origin(&ep.base_url),
+                        ep.profile_origin
+                    ));
+                    None
+                } else {
+                    Some(secret)
+                }
+            }
+            Found::NoEntry => None,
+            Found::Unavailable(f) if ep.key_required => return Err(Error::Config(unavailable(&f))),
+            Found::Unavailable(_) => None,
+        },
+    };
+    if secret.is_some()
+        && ep.base_url.starts_with("http://")
+        && !config::is_loopback(&ep.base_url)
+        && !ep.allow_insecure_http
+    {
+        return Err(Error::Config(format!(
+            "refusing to send an API key over plain http:// to {} (anyone on the network could read it).\nUse https://, or set allow_insecure_http = true in profile `{}` if this network is trusted.",
+            config::origin(&ep.base_url),
+            ep.profile
+        )));
+    }
+    if secret.is_none() && ep.key_required {
+        return Err(Error::Config(format!(
+            "profile `{}` needs an API key: run `plan-ai key set --profile {}` or set {ENV_KEY}",
+            ep.profile, ep.profile
+        )));
+    }
+    Ok(secret)
+}
