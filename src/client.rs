@@ -466,14 +466,15 @@ impl Client {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.contains("text/event-stream"));
-        if stream && is_sse {
+        // Parse by what arrived, not what was asked: some servers stream regardless.
+        if is_sse {
             self.read_stream(resp, sink, started).await
         } else {
-            // Some servers ignore "stream": true and answer in one piece; accept that too.
+            // Some servers ignore "stream": true and answer in one piece: accept that too.
             let text = resp
                 .text()
                 .await
-                .map_err(|e| classify(&e, &self.endpoint.base_url))?;
+                .map_err(|e| broken_body(&e, &self.endpoint.base_url))?;
             let answer = parse_completion(&text, self.model())?;
             sink.text(&answer.text);
             Ok(answer)
@@ -512,10 +513,7 @@ impl Client {
         while let Some(event) = events.next().await {
             let event = event.map_err(|e| match e {
                 eventsource_stream::EventStreamError::Transport(t) => {
-                    match classify(&t, &self.endpoint.base_url) {
-                        Failure::Connect(m) => Failure::Stream(format!("the stream broke: {m}")),
-                        other => other,
-                    }
+                    broken_body(&t, &self.endpoint.base_url)
                 }
                 other => Failure::Stream(format!("the stream is malformed: {other}")),
             })?;
@@ -714,6 +712,16 @@ fn classify(e: &reqwest::Error, base: &str) -> Failure {
         Failure::Protocol(text)
     } else {
         Failure::Connect(text)
+    }
+}
+
+/// A failure while reading a response body: the answer is incomplete, so it may be retried.
+fn broken_body(e: &reqwest::Error, base: &str) -> Failure {
+    let text = describe_reqwest(e, base);
+    if e.is_timeout() {
+        Failure::Timeout(text)
+    } else {
+        Failure::Stream(format!("the connection broke mid-answer ({text})"))
     }
 }
 

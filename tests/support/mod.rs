@@ -4,6 +4,10 @@
 //! so unused items must not warn.
 
 #[allow(dead_code)]
+pub mod cli;
+#[allow(dead_code)]
 pub mod fake_server;
+#[allow(unused_imports)]
+pub use cli::*;
 #[allow(unused_imports)]
 pub use fake_server::*;
