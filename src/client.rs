@@ -324,7 +324,7 @@ impl Client {
         loop {
             attempts += 1;
             let body = self.body(messages, stream, &params);
-            let failure = match self.attempt(&body, stream, sink, started).await {
+            let failure = match self.attempt(&body, sink, started).await {
                 Ok(mut answer) => {
                     answer.attempts = attempts;
                     answer.elapsed = started.elapsed();
@@ -431,7 +431,6 @@ impl Client {
     async fn attempt(
         &self,
         body: &Value,
-        stream: bool,
         sink: &mut dyn Sink,
         started: Instant,
     ) -> std::result::Result<Answer, Failure> {
