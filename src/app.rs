@@ -256,11 +256,16 @@ fn ask_section(g: &Global, id: &str, ask: Ask) -> Result<i32> {
     let stream = endpoint.stream && !ask.no_stream;
     let rt = runtime()?;
     rt.block_on(async {
-        let client = client::Client::connect(endpoint, g.verbose).await?;
-        let mut sink = client::StdoutSink::new(stream);
-        let work = client.chat(&filled.messages, stream, &mut sink, &|note| {
-            eprintln!("{note}")
-        });
+        let work = async {
+            let client = client::Client::connect(endpoint.clone(), g.verbose).await?;
+            let mut sink = client::StdoutSink::new(stream);
+            client
+                .chat(&filled.messages, stream, &mut sink, &|note| {
+                    eprintln!("{note}")
+                })
+                .await
+        };
+        // Ctrl-C at any point, connecting included, ends cleanly: nothing written, exit 130.
         let answer = tokio::select! {
             r = work => r?,
             _ = tokio::signal::ctrl_c() => return Err(Error::Interrupted),
@@ -275,11 +280,10 @@ fn ask_section(g: &Global, id: &str, ask: Ask) -> Result<i32> {
             crate::error::write_atomic(path, ensure_newline(&answer.text).as_bytes())?;
         }
         // Also keep it in the run store, so `draft` can reuse it without paying twice.
-        let _ = ws.store().save(&store::StoredSection::from_answer(
-            &filled,
-            client.endpoint(),
-            &answer,
-        ));
+        let stored = store::StoredSection::from_answer(&filled, &endpoint, &answer);
+        if let Err(e) = ws.store().save(&stored) {
+            eprintln!("warning: could not store the answer for `draft` to reuse: {e}");
+        }
         eprintln!("{}", answer.summary());
         if let Some(w) = answer.truncation_warning() {
             eprintln!("{w}");
@@ -298,10 +302,16 @@ fn ensure_newline(s: &str) -> String {
 
 fn draft(g: &Global, args: DraftArgs) -> Result<i32> {
     let ws = Workspace::open(g)?;
-    let sections: Vec<&Section> = if args.sections.is_empty() {
-        ws.catalog.sections.iter().collect()
+    let all: Vec<&Section> = ws.catalog.sections.iter().collect();
+    // --sections limits what is requested; the draft is always assembled from every section.
+    let requested: Vec<String> = if args.sections.is_empty() {
+        all.iter().map(|s| s.id.clone()).collect()
     } else {
-        ws.catalog.select(&args.sections)?
+        ws.catalog
+            .select(&args.sections)?
+            .iter()
+            .map(|s| s.id.clone())
+            .collect()
     };
     let regenerate: Vec<String> = ws
         .catalog
@@ -309,19 +319,23 @@ fn draft(g: &Global, args: DraftArgs) -> Result<i32> {
         .iter()
         .map(|s| s.id.clone())
         .collect();
-    let filled = ws.fill(&sections)?;
+    let filled = ws.fill(&all)?;
     ws.print_warnings();
     let store = ws.store();
     if args.offline {
         return render_draft(&ws, &store, &filled, &args.render, true);
     }
     let cfg = config::Config::load()?;
-    let tuning = args.tuning.clone();
-    let endpoint = config::resolve(&cfg, g, &ws.loaded.project.endpoint, &tuning)?;
-    let jobs = args.jobs.unwrap_or(filled.len()).clamp(1, plan::MAX_JOBS);
+    let endpoint = config::resolve(&cfg, g, &ws.loaded.project.endpoint, &args.tuning)?;
+    let batch: Vec<FilledPrompt> = filled
+        .iter()
+        .filter(|f| requested.contains(&f.section))
+        .cloned()
+        .collect();
+    let jobs = args.jobs.unwrap_or(batch.len()).clamp(1, plan::MAX_JOBS);
     let rt = runtime()?;
     let outcome = rt.block_on(plan::generate(plan::Batch {
-        filled: &filled,
+        filled: &batch,
         store: &store,
         endpoint,
         jobs,
@@ -332,21 +346,22 @@ fn draft(g: &Global, args: DraftArgs) -> Result<i32> {
     outcome.report();
     if outcome.interrupted {
         eprintln!(
-            "interrupted: {} finished section(s) are stored in {}",
+            "interrupted: {} finished section(s) are stored in {}; `{}` requests only the rest",
             outcome.done(),
-            store.dir().display()
+            store.dir().display(),
+            resume_command(g, &args)
         );
         return Ok(exit::INTERRUPTED);
     }
     if !outcome.failed.is_empty() {
         let failed: Vec<&str> = outcome.failed.iter().map(|(s, _)| s.as_str()).collect();
         eprintln!(
-            "{} of {} sections failed ({}); the others are stored in {}.\nRe-run `plan-ai draft{}` to request only the missing ones{}.",
+            "{} of {} sections failed ({}); the others are stored in {}.\nRe-run `{}` to request only the missing ones{}.",
             failed.len(),
-            filled.len(),
+            batch.len(),
             failed.join(", "),
             store.dir().display(),
-            project_flag(g),
+            resume_command(g, &args),
             if args.render.allow_partial {
                 ""
             } else {
@@ -361,11 +376,56 @@ fn draft(g: &Global, args: DraftArgs) -> Result<i32> {
     render_draft(&ws, &store, &filled, &args.render, false)
 }
 
+/// The command that resumes a batch: the same endpoint settings (they are part of what makes
+/// a stored answer current), without --fresh or --regenerate, which would pay again.
+fn resume_command(g: &Global, args: &DraftArgs) -> String {
+    let mut cmd = format!("plan-ai draft{}", project_flag(g));
+    let mut add = |flag: &str, value: Option<String>| {
+        if let Some(v) = value {
+            cmd.push_str(&format!(" {flag} {}", shell_word(&v)));
+        }
+    };
+    add("--profile", g.profile.clone());
+    add("--base-url", g.base_url.clone());
+    add("--model", g.model.clone());
+    add(
+        "--temperature",
+        args.tuning.temperature.map(|t| t.to_string()),
+    );
+    add(
+        "--max-tokens",
+        args.tuning.max_tokens.map(|t| t.to_string()),
+    );
+    add(
+        "--prompts",
+        g.prompts.as_ref().map(|p| p.display().to_string()),
+    );
+    if !args.sections.is_empty() {
+        add("--sections", Some(args.sections.join(",")));
+    }
+    if g.share_people {
+        cmd.push_str(" --share-people");
+    }
+    cmd
+}
+
+/// Quotes a value for a POSIX shell when it needs it.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
 fn project_flag(g: &Global) -> String {
     if g.project == Path::new("plan-ai.toml") {
         String::new()
     } else {
-        format!(" -p {}", g.project.display())
+        format!(" -p {}", shell_word(&g.project.display().to_string()))
     }
 }
 
@@ -456,13 +516,13 @@ fn paste(g: &Global, id: &str, file: &Path) -> Result<i32> {
         text = String::from_utf8(bytes)
             .map_err(|_| Error::Data(format!("{}: not valid UTF-8 text", file.display())))?;
     }
-    if text.trim().is_empty() {
+    let stored = store::StoredSection::from_paste(&filled, &text);
+    if stored.answer.is_empty() {
         return Err(Error::Data(format!(
-            "the answer for `{}` is empty; nothing stored",
+            "the answer for `{}` is empty (reasoning blocks are not an answer); nothing stored",
             filled.section
         )));
     }
-    let stored = store::StoredSection::from_paste(&filled, &text);
     let path = ws.store().save(&stored)?;
     eprintln!(
         "stored the answer for `{}` in {}",
@@ -497,7 +557,10 @@ fn profiles_test(g: &Global, name: Option<String>) -> Result<i32> {
 
 fn key(g: &Global, action: KeyAction) -> Result<i32> {
     let cfg = config::Config::load()?;
-    let profile = config::active_profile_name(&cfg, g, None);
+    // The key belongs to the profile the section commands would use, which a readable project
+    // file may name; key commands still work with no project file at all.
+    let prefs = project::load(&g.project).ok().map(|l| l.project.endpoint);
+    let profile = config::active_profile_name(&cfg, g, prefs.as_ref());
     match action {
         KeyAction::Set => {
             let secret = read_secret(&profile)?;

@@ -177,6 +177,11 @@ impl Client {
         if let Some(t) = endpoint.request_timeout {
             builder = builder.timeout(t);
         }
+        // A proxy between us and a server on this machine would see the key in clear (and
+        // usually cannot reach it anyway).
+        if crate::config::is_loopback(&endpoint.base_url) {
+            builder = builder.no_proxy();
+        }
         let http = builder
             .build()
             .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
@@ -233,10 +238,6 @@ impl Client {
             client.endpoint = endpoint;
         }
         Ok(client)
-    }
-
-    pub fn endpoint(&self) -> &Endpoint {
-        &self.endpoint
     }
 
     pub fn model(&self) -> &str {
@@ -575,6 +576,11 @@ impl Client {
         let (rest, thought) = filter.finish();
         reasoning.push_str(&thought);
         emit(&rest, &mut text, sink);
+        if text.trim().is_empty() && finish_reason.as_deref() != Some("length") {
+            return Err(Failure::Stream(
+                "the server sent an empty answer".to_string(),
+            ));
+        }
         let Some(finish_reason) = finish_reason else {
             return Err(Failure::Stream(format!(
                 "the stream ended before the answer was finished (no finish_reason after {} characters)",
@@ -631,6 +637,11 @@ fn parse_completion(body: &str, requested_model: &str) -> std::result::Result<An
         .ok_or_else(|| {
             Failure::Stream("the answer has no finish_reason: it may be incomplete".to_string())
         })?;
+    if text.trim().is_empty() && finish_reason != "length" {
+        return Err(Failure::Stream(
+            "the server sent an empty answer".to_string(),
+        ));
+    }
     Ok(Answer {
         text: text.trim().to_string(),
         reasoning: Some(reasoning).filter(|r| !r.trim().is_empty()),

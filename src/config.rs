@@ -22,6 +22,8 @@ pub struct Preset {
     /// `None`: ask the server's `/models` and use the only model it serves.
     pub model: Option<&'static str>,
     pub key_required: bool,
+    /// Local servers often generate until their context is full when no limit is sent.
+    pub max_tokens: Option<u32>,
 }
 
 pub const PRESETS: &[Preset] = &[
@@ -30,36 +32,42 @@ pub const PRESETS: &[Preset] = &[
         base_url: "https://api.openai.com/v1",
         model: Some("gpt-4o-mini"),
         key_required: true,
+        max_tokens: None,
     },
     Preset {
         name: "openrouter",
         base_url: "https://openrouter.ai/api/v1",
         model: Some("openai/gpt-4o-mini"),
         key_required: true,
+        max_tokens: None,
     },
     Preset {
         name: "ollama",
         base_url: "http://127.0.0.1:11434/v1",
         model: None,
         key_required: false,
+        max_tokens: None,
     },
     Preset {
         name: "llamacpp",
         base_url: "http://127.0.0.1:8080/v1",
         model: None,
         key_required: false,
+        max_tokens: Some(1024),
     },
     Preset {
         name: "vllm",
         base_url: "http://127.0.0.1:8000/v1",
         model: None,
         key_required: false,
+        max_tokens: None,
     },
     Preset {
         name: "lmstudio",
         base_url: "http://127.0.0.1:1234/v1",
         model: None,
         key_required: false,
+        max_tokens: None,
     },
 ];
 
@@ -297,7 +305,11 @@ pub fn resolve(
             .or(p.model.clone())
             .or_else(|| preset.and_then(|s| s.model.map(str::to_string))),
         temperature,
-        max_tokens: tuning.max_tokens.or(project.max_tokens).or(p.max_tokens),
+        max_tokens: tuning
+            .max_tokens
+            .or(project.max_tokens)
+            .or(p.max_tokens)
+            .or_else(|| preset.and_then(|s| s.max_tokens)),
         connect_timeout: secs(p.connect_timeout, 10.0, "connect_timeout")?,
         idle_timeout: secs(p.idle_timeout, 120.0, "idle_timeout")?,
         request_timeout: p

@@ -67,7 +67,9 @@ impl Store {
             #[cfg(not(target_os = "linux"))]
             Store::Native => "the OS keyring",
             #[cfg(target_os = "linux")]
-            Store::KernelKeyring => "the kernel keyring (keyutils; kept until reboot)",
+            Store::KernelKeyring => {
+                "the kernel keyring (keyutils; kept until reboot, or a few days unused)"
+            }
         }
     }
 

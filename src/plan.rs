@@ -74,9 +74,24 @@ impl Outcome {
                 ),
             }
         }
+        let unreported = rows.iter().filter(|(s, _)| s.usage.is_none()).count();
+        if unreported == rows.len() {
+            eprintln!(
+                "total: the server reported no token usage (llama.cpp servers omit it in streams)"
+            );
+            return;
+        }
         eprintln!(
-            "{:<16} {:>8} {:>8} {:>8}",
-            "total", total.prompt_tokens, total.completion_tokens, total.total_tokens
+            "{:<16} {:>8} {:>8} {:>8}{}",
+            "total",
+            total.prompt_tokens,
+            total.completion_tokens,
+            total.total_tokens,
+            if unreported > 0 {
+                format!("  ({unreported} section(s) without usage not counted)")
+            } else {
+                String::new()
+            }
         );
         if let Some((pin, pout)) = self.prices {
             let cost = |u: &Usage| {
@@ -158,6 +173,14 @@ impl Progress {
     }
 }
 
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Counts streamed chunks (about one token each) for the progress line.
 struct CountingSink {
     chunks: Arc<AtomicU64>,
@@ -218,10 +241,11 @@ pub async fn generate(batch: Batch<'_>) -> Result<Outcome> {
             let _permit = limit.acquire_owned().await;
             let id = f.section.clone();
             let chunks = Arc::new(AtomicU64::new(0));
-            let ticker = {
+            // The ticker redraws this section's line; it ends with the task, even an aborted one.
+            let _ticker = progress.bars.is_some().then(|| {
                 let (chunks, progress, id) = (chunks.clone(), progress.clone(), id.clone());
                 let started = Instant::now();
-                tokio::spawn(async move {
+                AbortOnDrop(tokio::spawn(async move {
                     loop {
                         let n = chunks.load(Ordering::Relaxed);
                         let state = if n == 0 {
@@ -235,12 +259,11 @@ pub async fn generate(batch: Batch<'_>) -> Result<Outcome> {
                         );
                         tokio::time::sleep(Duration::from_millis(200)).await;
                     }
-                })
-            };
+                }))
+            });
             let mut sink = CountingSink { chunks };
             let note = |n: &str| progress.note(&id, n);
             let result = client.chat(&f.messages, stream, &mut sink, &note).await;
-            ticker.abort();
             (f, result)
         });
     }
@@ -249,11 +272,7 @@ pub async fn generate(batch: Batch<'_>) -> Result<Outcome> {
             let Ok((f, result)) = joined else { continue };
             match result {
                 Ok(answer) => {
-                    let stored = StoredSection::from_answer(&f, client.endpoint(), &answer);
-                    let stored = StoredSection {
-                        request: crate::store::RequestRecord::new(&f, &batch.endpoint),
-                        ..stored
-                    };
+                    let stored = StoredSection::from_answer(&f, &batch.endpoint, &answer);
                     // Persist first: whatever happens next, this answer is kept.
                     match batch.store.save(&stored) {
                         Ok(_) => {
@@ -496,7 +515,7 @@ pub fn nest_headings(md: &str, level: usize) -> String {
     let mut in_code = false;
     let mut top = usize::MAX;
     for line in md.lines() {
-        if line.trim_start().starts_with("```") {
+        if is_fence(line) {
             in_code = !in_code;
         } else if !in_code && let Some(l) = heading_level(line) {
             top = top.min(l);
@@ -508,7 +527,7 @@ pub fn nest_headings(md: &str, level: usize) -> String {
     let mut out = String::with_capacity(md.len() + 64);
     in_code = false;
     for line in md.lines() {
-        if line.trim_start().starts_with("```") {
+        if is_fence(line) {
             in_code = !in_code;
         }
         match (!in_code).then(|| heading_level(line)).flatten() {
@@ -522,6 +541,11 @@ pub fn nest_headings(md: &str, level: usize) -> String {
         out.push('\n');
     }
     out.trim_end().to_string()
+}
+
+fn is_fence(line: &str) -> bool {
+    let t = line.trim_start();
+    t.starts_with("```") || t.starts_with("~~~")
 }
 
 fn collapse_blank_lines(text: &str) -> String {

@@ -63,15 +63,15 @@ pub struct StoredSection {
 }
 
 impl StoredSection {
-    pub fn from_answer(filled: &FilledPrompt, ep: &Endpoint, a: &Answer) -> Self {
-        // The record keeps the model as configured, so reuse does not depend on asking the
-        // server; `client` may have filled `ep.model` in by discovery, so take the answer's.
+    /// `configured` is the endpoint as resolved from settings, before any model discovery:
+    /// the record keeps the model as configured, so deciding reuse never needs the server.
+    pub fn from_answer(filled: &FilledPrompt, configured: &Endpoint, a: &Answer) -> Self {
         StoredSection {
             format: FORMAT,
             section: filled.section.clone(),
             title: filled.title.clone(),
             source: "endpoint".into(),
-            request: RequestRecord::new(filled, ep),
+            request: RequestRecord::new(filled, configured),
             answer: a.text.clone(),
             reasoning: a.reasoning.clone(),
             model: Some(a.model.clone()),

@@ -1033,3 +1033,188 @@ fn resume_hint_keeps_the_endpoint_flags() {
     sb.run(&args).expect(0);
     assert_eq!(requested_since(&server, 3), ["metrics"]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// More edges of the store and the assembly
+
+#[test]
+fn an_unreadable_record_is_ignored_and_requested_again() {
+    let server = FakeServer::start(|req, _| ok_reply(req));
+    let sb = sandbox(&server);
+    sb.run(&["draft"]).expect(0);
+    std::fs::write(section_path(&sb, "metrics"), "{ not json").unwrap();
+    let run = sb.run(&["draft"]).expect(0);
+    assert_contains(&run.stderr(), "warning: ignoring", "stderr");
+    assert_eq!(requested_since(&server, 3), ["metrics"]);
+    assert_eq!(stored_answer(&sb, "metrics"), answer_of("metrics"));
+}
+
+#[test]
+fn project_in_a_subfolder_keeps_store_and_draft_next_to_it() {
+    let healthy = Arc::new(AtomicBool::new(false));
+    let flag = healthy.clone();
+    let server = FakeServer::start(move |req, _| {
+        if section_of(req) == "metrics" && !flag.load(Ordering::SeqCst) {
+            broken()
+        } else {
+            ok_reply(req)
+        }
+    });
+    let sb = Sandbox::new();
+    sb.config(&profile(&server, ""));
+    std::fs::create_dir_all(sb.file("proj")).unwrap();
+    std::fs::copy(example("crm-manufacturer.toml"), sb.file("proj/crm.toml")).unwrap();
+
+    let run = sb.run(&["draft", "-p", "proj/crm.toml"]).expect(4);
+    assert_contains(
+        &run.stderr(),
+        "Re-run `plan-ai draft -p proj/crm.toml`",
+        "stderr",
+    );
+    assert!(sb.file("proj/.plan-ai/sections/resistance.json").exists());
+    assert!(!sb.file(".plan-ai").exists());
+
+    healthy.store(true, Ordering::SeqCst);
+    sb.run(&["draft", "-p", "proj/crm.toml"]).expect(0);
+    assert_eq!(requested_since(&server, 3), ["metrics"]);
+    assert_contains(
+        &sb.read("proj/plan.md"),
+        &answer_of("metrics"),
+        "proj/plan.md",
+    );
+    assert!(!sb.file("plan.md").exists());
+}
+
+#[test]
+fn a_cut_off_answer_is_stored_and_flagged_in_the_draft() {
+    let server = FakeServer::start(|req, _| {
+        if section_of(req) == "metrics" {
+            Reply::sse(vec![
+                role_chunk(),
+                delta("METRICS answer that stops mid"),
+                finish("length"),
+                done(),
+            ])
+        } else {
+            ok_reply(req)
+        }
+    });
+    let sb = sandbox(&server);
+    let run = sb.run(&["draft"]).expect(0);
+    assert_contains(&run.stderr(), "CUT OFF at max_tokens", "stderr");
+    let md = sb.read("plan.md");
+    let section7 = &md[md.find("## 7.").unwrap()..md.find("## 8.").unwrap()];
+    assert_contains(section7, "METRICS answer that stops mid", "section 7");
+    assert_contains(section7, "> **Cut off:**", "section 7");
+    assert_lacks(
+        &md[..md.find("## 7.").unwrap()],
+        "**Cut off:**",
+        "sections 1-6",
+    );
+}
+
+#[test]
+fn reasoning_from_the_endpoint_stays_out_of_the_draft() {
+    let server = FakeServer::start(|req, _| {
+        let text = format!(
+            "<think>private chain of thought</think>\n\n{}",
+            answer_of(section_of(req))
+        );
+        Reply::stream_text(&text, 2, 0)
+    });
+    let sb = sandbox(&server);
+    sb.run(&["draft"]).expect(0);
+    let md = sb.read("plan.md");
+    assert_lacks(&md, "private chain of thought", "plan.md");
+    assert_lacks(&md, "think>", "plan.md");
+    for id in SECTIONS {
+        assert_contains(&md, &answer_of(id), "plan.md");
+    }
+}
+
+#[test]
+fn a_broken_stream_is_a_failure_not_a_stored_answer() {
+    let server = FakeServer::start(|req, _| {
+        if section_of(req) == "metrics" {
+            Reply::Sse {
+                parts: vec![(0, role_chunk()), (0, delta("METRICS half an ans"))],
+                abort_at_end: true,
+            }
+        } else {
+            ok_reply(req)
+        }
+    });
+    let sb = Sandbox::new().with_example("crm-manufacturer.toml");
+    sb.config(&profile(&server, "").replace("retries = 1", "retries = 0"));
+    let run = sb.run(&["draft"]).expect(4);
+    assert_contains(&run.stderr(), "metrics failed", "stderr");
+    assert!(stored(&sb, "metrics").is_none(), "no partial answer stored");
+    assert!(!sb.file("plan.md").exists());
+}
+
+#[test]
+fn ask_command_answer_is_reused_by_draft() {
+    let server = FakeServer::start(|req, _| ok_reply(req));
+    let sb = sandbox(&server);
+    sb.run(&["metrics"]).expect(0);
+    assert_eq!(server.count(), 1);
+    sb.run(&["draft"]).expect(0);
+    assert_eq!(requested_since(&server, 1), ["communication", "resistance"]);
+}
+
+/// With a profile that names no model (the model is discovered from GET /models), an answer
+/// from `plan-ai metrics` must still be reused by `draft`.
+#[test]
+fn ask_command_answer_is_reused_by_draft_when_the_model_is_discovered() {
+    let server = FakeServer::start(|req, _| ok_reply(req));
+    let sb = Sandbox::new().with_example("crm-manufacturer.toml");
+    sb.config(&profile(&server, "").replace("model = \"fake-model\"\n", ""));
+    sb.run(&["metrics"]).expect(0);
+    assert_eq!(server.count(), 1);
+    assert_eq!(server.requests()[0].body["model"], "fake-model");
+    sb.run(&["draft"]).expect(0);
+    assert_eq!(requested_since(&server, 1), ["communication", "resistance"]);
+}
+
+/// A pasted answer that is nothing but reasoning leaves no answer: it must not be stored as
+/// an empty section (the draft would show an empty section and no "Missing" marker).
+#[test]
+fn a_paste_with_only_reasoning_is_refused() {
+    let sb = Sandbox::new().with_example("crm-manufacturer.toml");
+    let run = sb.run_stdin(&["paste", "metrics"], "<think>only thinking here</think>\n");
+    let code = run.code();
+    let stored_metrics = stored(&sb, "metrics");
+    assert!(
+        code == 3 && stored_metrics.is_none(),
+        "exit {code}, stored {stored_metrics:?}; stderr:\n{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn ctrl_c_before_any_section_finishes_stores_nothing() {
+    let server = FakeServer::start(|req, _| ok_reply(req).delayed(10_000));
+    let sb = sandbox(&server);
+    let mut child = spawn_draft(&sb);
+    if !wait_until(Duration::from_secs(10), || server.count() == 3) {
+        let _ = child.kill();
+        panic!("the three requests did not arrive within 10 s");
+    }
+    // Let the batch reach its Ctrl-C wait (it does so right after sending the requests).
+    std::thread::sleep(Duration::from_millis(100));
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    let status = wait_exit(&mut child, Duration::from_secs(3));
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(status.code(), Some(130), "stderr:\n{err}");
+    assert_contains(&err, "interrupted: 0 finished section(s)", "stderr");
+    for id in SECTIONS {
+        assert!(stored(&sb, id).is_none());
+    }
+    assert!(!sb.file("plan.md").exists());
+    assert_eq!(temp_files(sb.path()), Vec::<PathBuf>::new());
+}
