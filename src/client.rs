@@ -250,7 +250,16 @@ impl Client {
             b = b.header(k, v);
         }
         if let Some(key) = &self.key {
-            b = b.bearer_auth(key.expose());
+            b = match &self.endpoint.auth_header {
+                Some(name) => match reqwest::header::HeaderValue::from_str(key.expose()) {
+                    Ok(mut value) => {
+                        value.set_sensitive(true);
+                        b.header(name.as_str(), value)
+                    }
+                    Err(_) => b,
+                },
+                None => b.bearer_auth(key.expose()),
+            };
         }
         b
     }

@@ -113,6 +113,11 @@ pub struct ProfileConfig {
     pub stream_usage: Option<bool>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Send the key in this header as-is instead of `Authorization: Bearer` (Azure: "api-key").
+    pub auth_header: Option<String>,
+    /// Query parameters added to every request URL (Azure: api-version).
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
     /// Attempts after the first for 429, 5xx and connection failures.
     pub retries: Option<u32>,
     /// Allow sending the key over plain http:// to a host that is not this machine.
@@ -173,6 +178,8 @@ pub struct Endpoint {
     pub stream: bool,
     pub stream_usage: bool,
     pub headers: Vec<(String, String)>,
+    pub auth_header: Option<String>,
+    pub query: Vec<(String, String)>,
     pub retries: u32,
     pub allow_insecure_http: bool,
     pub key_required: bool,
@@ -183,10 +190,20 @@ pub struct Endpoint {
 
 impl Endpoint {
     pub fn chat_url(&self) -> String {
-        format!("{}/chat/completions", self.base_url)
+        self.url("chat/completions")
     }
     pub fn models_url(&self) -> String {
-        format!("{}/models", self.base_url)
+        self.url("models")
+    }
+    fn url(&self, path: &str) -> String {
+        let url = format!("{}/{path}", self.base_url);
+        if self.query.is_empty() {
+            return url;
+        }
+        match reqwest::Url::parse_with_params(&url, &self.query) {
+            Ok(u) => u.to_string(),
+            Err(_) => url,
+        }
     }
 }
 
@@ -319,6 +336,20 @@ pub fn resolve(
         stream: p.stream.unwrap_or(true),
         stream_usage: p.stream_usage.unwrap_or(true),
         headers,
+        auth_header: match p.auth_header.as_deref().map(str::trim) {
+            Some(h) if reqwest::header::HeaderName::from_bytes(h.as_bytes()).is_err() => {
+                return Err(Error::Config(format!(
+                    "profile `{name}`: auth_header `{h}` is not a valid header name"
+                )));
+            }
+            Some(h) if !h.eq_ignore_ascii_case("authorization") => Some(h.to_string()),
+            _ => None,
+        },
+        query: p
+            .query
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         retries: p.retries.unwrap_or(3).min(10),
         allow_insecure_http: p.allow_insecure_http.unwrap_or(false),
         key_required: p

@@ -379,7 +379,10 @@ pub fn assemble(ws: &Workspace, store: &Store, filled: &[FilledPrompt]) -> Resul
         if stored.is_none() {
             missing.push(f.section.clone());
         }
-        views.push(section_view(f, stored.as_ref(), stale));
+        // Built-in answers sit under a `##` section heading, custom ones under `### 9.n`.
+        let built_in = templates::BUILT_IN.iter().any(|(id, _)| *id == f.section);
+        let level = if built_in { 3 } else { 4 };
+        views.push(section_view(f, stored.as_ref(), stale, level));
     }
     let p = &ws.loaded.project;
     let mut grid = Grid::default();
@@ -462,7 +465,12 @@ pub fn assemble(ws: &Workspace, store: &Store, filled: &[FilledPrompt]) -> Resul
     })
 }
 
-fn section_view(f: &FilledPrompt, s: Option<&StoredSection>, stale: bool) -> SectionView {
+fn section_view(
+    f: &FilledPrompt,
+    s: Option<&StoredSection>,
+    stale: bool,
+    heading_level: usize,
+) -> SectionView {
     let settings = s
         .map(|s| {
             let r = &s.request;
@@ -490,7 +498,9 @@ fn section_view(f: &FilledPrompt, s: Option<&StoredSection>, stale: bool) -> Sec
         id: f.section.clone(),
         title: f.title.clone(),
         present: s.is_some(),
-        answer: s.map(|s| nest_headings(&s.answer, 3)).unwrap_or_default(),
+        answer: s
+            .map(|s| nest_headings(&s.answer, heading_level))
+            .unwrap_or_default(),
         source: s.map(|s| s.source.clone()).unwrap_or_default(),
         model: s.and_then(|s| s.model.clone()),
         created_at: s.map(|s| s.created_at.clone()),

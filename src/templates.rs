@@ -324,36 +324,16 @@ pub fn missing_inputs(p: &Project, sections: &[&Section]) -> Vec<Missing> {
 }
 
 pub fn describe_missing(path: &Path, missing: &[Missing]) -> String {
+    let sections: std::collections::BTreeSet<&String> =
+        missing.iter().flat_map(|m| &m.sections).collect();
     let mut out = format!(
-        "{} lacks data {} section{} need{}:",
+        "{} lacks data that {}:",
         path.display(),
-        if missing.iter().flat_map(|m| &m.sections).count() > 1 {
-            "that these"
+        if sections.len() == 1 {
+            "this section needs"
         } else {
-            "that this"
-        },
-        if missing
-            .iter()
-            .flat_map(|m| &m.sections)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
-            == 1
-        {
-            ""
-        } else {
-            "s"
-        },
-        if missing
-            .iter()
-            .flat_map(|m| &m.sections)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
-            == 1
-        {
-            "s"
-        } else {
-            ""
-        },
+            "these sections need"
+        }
     );
     for m in missing {
         out.push_str(&format!(

@@ -1218,3 +1218,30 @@ fn ctrl_c_before_any_section_finishes_stores_nothing() {
     assert!(!sb.file("plan.md").exists());
     assert_eq!(temp_files(sb.path()), Vec::<PathBuf>::new());
 }
+
+#[test]
+fn custom_sections_get_their_own_numbered_part_with_nested_headings() {
+    let sb = Sandbox::new().with_example("crm-manufacturer.toml");
+    sb.write(
+        "prompts/champions.md",
+        "+++\ntitle = \"Champion network\"\ninputs = [\"roles\"]\n+++\nDesign a champion network for {{ roles | map(attribute=\"name\") | list_en }}.\n",
+    );
+    for id in SECTIONS {
+        sb.run_stdin(&["paste", id], &format!("Answer for {id}."))
+            .expect(0);
+    }
+    sb.run_stdin(
+        &["paste", "champions"],
+        "# Network\nOne per region.\n## Rhythm\nMonthly.",
+    )
+    .expect(0);
+    sb.run(&["draft", "--offline"]).expect(0);
+    let plan = sb.read("plan.md");
+    assert_contains(&plan, "## 9. Further sections", "plan.md");
+    assert_contains(
+        &plan,
+        "### 9.1 Champion network\n\n#### Network\nOne per region.\n##### Rhythm",
+        "plan.md",
+    );
+    assert_contains(&plan, "### Champion network (`champions`)", "appendix");
+}

@@ -732,3 +732,19 @@ fn ctrl_c_exits_130_and_leaves_no_output_file() {
     assert!(!sb.file("out.md").exists());
     assert!(!sb.file(".plan-ai/sections/metrics.json").exists());
 }
+
+#[test]
+fn azure_style_gateways_get_the_key_in_their_header_and_the_api_version() {
+    let server = FakeServer::echo();
+    let mut sb = sandbox(
+        &server,
+        "auth_header = \"api-key\"\n[profiles.fake.query]\napi-version = \"2024-06-01\"\n",
+    );
+    sb.set_env("PLAN_AI_API_KEY", KEY);
+    let run = sb.run(&["metrics", "--verbose"]).expect(0);
+    assert_no_key(&run);
+    let req = &server.requests()[0];
+    assert_eq!(req.path, "/v1/chat/completions?api-version=2024-06-01");
+    assert_eq!(req.header("api-key"), Some(KEY));
+    assert!(req.header("authorization").is_none());
+}
