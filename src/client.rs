@@ -412,6 +412,11 @@ impl Client {
                 "the server does not know model `{}`; list its models with `plan-ai profiles test {profile}`",
                 self.model()
             ),
+            Failure::Http { message, .. }
+                if message.contains("context length") || message.contains("context_length") =>
+            {
+                "the prompt plus max_tokens exceed the model's context window: lower max_tokens, shorten the project's context fields, or use a model (or server setting) with a larger context".to_string()
+            }
             Failure::Http { status: 404, .. } => format!(
                 "check the base URL {}: most servers expect it to end in /v1",
                 self.endpoint.base_url

@@ -223,7 +223,18 @@ pub async fn generate(batch: Batch<'_>) -> Result<Outcome> {
     if todo.is_empty() {
         return Ok(outcome);
     }
-    let client = match Client::connect(batch.endpoint.clone(), batch.verbose).await {
+    // One Ctrl-C listener for the whole run, so connecting is interruptible too and no signal
+    // falls between two listeners.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let connected = tokio::select! {
+        c = Client::connect(batch.endpoint.clone(), batch.verbose) => c,
+        _ = &mut ctrl_c => {
+            outcome.interrupted = true;
+            return Ok(outcome);
+        }
+    };
+    let client = match connected {
         Ok(c) => Arc::new(c),
         Err(e) => {
             for f in &todo {
@@ -314,7 +325,7 @@ pub async fn generate(batch: Batch<'_>) -> Result<Outcome> {
     };
     tokio::select! {
         _ = collect => {}
-        _ = tokio::signal::ctrl_c() => {
+        _ = &mut ctrl_c => {
             outcome.interrupted = true;
         }
     }

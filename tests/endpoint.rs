@@ -748,3 +748,18 @@ fn azure_style_gateways_get_the_key_in_their_header_and_the_api_version() {
     assert_eq!(req.header("api-key"), Some(KEY));
     assert!(req.header("authorization").is_none());
 }
+
+#[test]
+fn a_context_length_error_explains_what_to_lower() {
+    let server = FakeServer::with_replies(vec![Reply::error(
+        400,
+        "This model's maximum context length is 2048 tokens. However, you requested 2551 tokens.",
+    )]);
+    let sb = sandbox(&server, "");
+    let err = sb.run(&["metrics"]).expect(4).stderr();
+    assert_eq!(server.count(), 1);
+    assert!(
+        err.contains("maximum context length is 2048") && err.contains("lower max_tokens"),
+        "{err}"
+    );
+}
