@@ -32,6 +32,8 @@ pub struct Outcome {
     pub failed: Vec<(String, String)>,
     pub interrupted: bool,
     pub prices: Option<(f64, f64)>,
+    /// Section ids in the catalog's order, for the report.
+    pub order: Vec<String>,
 }
 
 impl Outcome {
@@ -41,7 +43,7 @@ impl Outcome {
 
     /// Tokens per section and in total, and the cost when the profile has prices.
     pub fn report(&self) {
-        let rows: Vec<(&StoredSection, &str)> = self
+        let mut rows: Vec<(&StoredSection, &str)> = self
             .generated
             .iter()
             .map(|s| (s, "new"))
@@ -49,6 +51,19 @@ impl Outcome {
             .collect();
         if rows.is_empty() {
             return;
+        }
+        rows.sort_by_key(|(s, _)| self.order.iter().position(|id| *id == s.section));
+        let cut: Vec<&str> = self
+            .generated
+            .iter()
+            .filter(|s| s.finish_reason.as_deref() == Some("length"))
+            .map(|s| s.section.as_str())
+            .collect();
+        if !cut.is_empty() {
+            eprintln!(
+                "warning: {} stopped at the token limit (finish_reason \"length\"); raise max_tokens (--max-tokens, [endpoint] max_tokens in the project, or the profile) and use --regenerate",
+                cut.join(", ")
+            );
         }
         let mut total = Usage::default();
         let mut new_tokens = Usage::default();
@@ -203,6 +218,7 @@ pub async fn generate(batch: Batch<'_>) -> Result<Outcome> {
         failed: Vec::new(),
         interrupted: false,
         prices: batch.endpoint.prices,
+        order: batch.filled.iter().map(|f| f.section.clone()).collect(),
     };
     let mut todo: Vec<FilledPrompt> = Vec::new();
     for f in batch.filled {
@@ -304,9 +320,6 @@ pub async fn generate(batch: Batch<'_>) -> Result<Outcome> {
                                     answer.elapsed.as_secs_f64()
                                 ),
                             );
-                            if let Some(w) = answer.truncation_warning() {
-                                progress.note(&f.section, &w);
-                            }
                             outcome.generated.push(stored);
                         }
                         Err(e) => {
@@ -330,8 +343,11 @@ pub async fn generate(batch: Batch<'_>) -> Result<Outcome> {
         }
     }
     tasks.abort_all();
-    if let Some((multi, _)) = &progress.bars {
-        let _ = multi.clear();
+    // Finished lines stay on screen; lines of sections cut short by Ctrl-C say so.
+    if let Some((_, bars)) = &progress.bars {
+        for bar in bars.iter().filter(|b| !b.is_finished()) {
+            bar.abandon_with_message("stopped (not stored)");
+        }
     }
     for (id, e) in &outcome.failed {
         eprintln!("{id} failed: {e}");
