@@ -65,6 +65,20 @@ fn broken() -> Reply {
     Reply::error(400, "fake: this section is broken on purpose")
 }
 
+/// A server whose metrics requests fail until the returned flag is set.
+fn server_with_failing_metrics() -> (FakeServer, Arc<AtomicBool>) {
+    let healthy = Arc::new(AtomicBool::new(false));
+    let flag = healthy.clone();
+    let server = FakeServer::start(move |req, _| {
+        if section_of(req) == "metrics" && !flag.load(Ordering::SeqCst) {
+            broken()
+        } else {
+            ok_reply(req)
+        }
+    });
+    (server, healthy)
+}
+
 fn profile(server: &FakeServer, extra: &str) -> String {
     format!(
         "default_profile = \"fake\"\n[profiles.fake]\nbase_url = \"{}\"\nmodel = \"fake-model\"\nretries = 1\n{extra}",
@@ -298,15 +312,7 @@ fn jobs_1_sends_one_request_at_a_time() {
 
 #[test]
 fn failed_section_keeps_the_others_and_a_rerun_requests_only_it() {
-    let healthy = Arc::new(AtomicBool::new(false));
-    let flag = healthy.clone();
-    let server = FakeServer::start(move |req, _| {
-        if section_of(req) == "metrics" && !flag.load(Ordering::SeqCst) {
-            broken()
-        } else {
-            ok_reply(req)
-        }
-    });
+    let (server, healthy) = server_with_failing_metrics();
     let sb = sandbox(&server);
 
     let run = sb.run(&["draft"]).expect(4);
@@ -1004,15 +1010,7 @@ fn draft_with_sections_keeps_the_other_stored_sections_in_the_plan() {
 /// Following the resume hint after `draft --model X` must not pay again for finished sections.
 #[test]
 fn resume_hint_keeps_the_endpoint_flags() {
-    let healthy = Arc::new(AtomicBool::new(false));
-    let flag = healthy.clone();
-    let server = FakeServer::start(move |req, _| {
-        if section_of(req) == "metrics" && !flag.load(Ordering::SeqCst) {
-            broken()
-        } else {
-            ok_reply(req)
-        }
-    });
+    let (server, healthy) = server_with_failing_metrics();
     let sb = sandbox(&server);
     let run = sb.run(&["draft", "--model", "other"]).expect(4);
     let err = run.stderr();
@@ -1051,15 +1049,7 @@ fn an_unreadable_record_is_ignored_and_requested_again() {
 
 #[test]
 fn project_in_a_subfolder_keeps_store_and_draft_next_to_it() {
-    let healthy = Arc::new(AtomicBool::new(false));
-    let flag = healthy.clone();
-    let server = FakeServer::start(move |req, _| {
-        if section_of(req) == "metrics" && !flag.load(Ordering::SeqCst) {
-            broken()
-        } else {
-            ok_reply(req)
-        }
-    });
+    let (server, healthy) = server_with_failing_metrics();
     let sb = Sandbox::new();
     sb.config(&profile(&server, ""));
     std::fs::create_dir_all(sb.file("proj")).unwrap();

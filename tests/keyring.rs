@@ -155,20 +155,7 @@ impl Backend {
     }
 
     fn run_stdin(self, sb: &Sandbox, args: &[String], input: &str) -> Run {
-        let mut child = self
-            .command(sb, args, &[])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run plan-ai");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        Run(child.wait_with_output().unwrap())
+        run_with_stdin(self.command(sb, args, &[]), input)
     }
 
     /// The stored key as an independent tool reads it: `Ok(None)` when absent, `Err` when the

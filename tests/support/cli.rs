@@ -92,22 +92,26 @@ impl Sandbox {
     }
 
     pub fn run_stdin(&self, args: &[&str], input: &str) -> Run {
-        use std::io::Write;
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        Run(child.wait_with_output().unwrap())
+        run_with_stdin(self.command(args), input)
     }
+}
+
+/// Runs `cmd` with `input` on its standard input, capturing both output streams.
+pub fn run_with_stdin(mut cmd: Command, input: &str) -> Run {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run plan-ai");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    Run(child.wait_with_output().unwrap())
 }
 
 pub struct Run(pub Output);
