@@ -133,6 +133,31 @@ fn startup(dir: &Path) {
     );
 }
 
+/// Prints plan-ai next to curl and whether plan-ai stays within 5 ms of it.
+fn compare_with_curl(
+    ours_label: &str,
+    ours: &Stats,
+    theirs_label: &str,
+    theirs: &Stats,
+    what: &str,
+) {
+    println!(
+        "   {ours_label:<28} median {}  min {}",
+        ms(ours.median),
+        ms(ours.min)
+    );
+    println!(
+        "   {theirs_label:<28} median {}  min {}",
+        ms(theirs.median),
+        ms(theirs.min)
+    );
+    println!(
+        "   => {what} {}: {}\n",
+        signed_ms(ours.median, theirs.median),
+        verdict(ours.median < theirs.median + Duration::from_millis(5))
+    );
+}
+
 fn verdict(ok: bool) -> &'static str {
     if ok { "MET" } else { "MISSED" }
 }
@@ -179,20 +204,12 @@ fn overhead(dir: &Path, latency_ms: u64) {
     println!(
         "2. one request, server latency {latency_ms} ms ({runs} runs)       target: within 5 ms of curl"
     );
-    println!(
-        "   plan-ai metrics --no-stream  median {}  min {}",
-        ms(ours.median),
-        ms(ours.min)
-    );
-    println!(
-        "   curl, same request           median {}  min {}",
-        ms(theirs.median),
-        ms(theirs.min)
-    );
-    println!(
-        "   => client overhead {} per request: {}\n",
-        signed_ms(ours.median, theirs.median),
-        verdict(ours.median < theirs.median + Duration::from_millis(5))
+    compare_with_curl(
+        "plan-ai metrics --no-stream",
+        &ours,
+        "curl, same request",
+        &theirs,
+        "client overhead per request",
     );
 }
 
@@ -250,20 +267,12 @@ fn first_token(dir: &Path, first_byte_ms: u64) {
     println!(
         "3. time to first streamed token, first byte at {first_byte_ms} ms ({runs} runs)  target: within 5 ms of the server's first byte"
     );
-    println!(
-        "   plan-ai first stdout byte    median {}  min {}",
-        ms(ours.median),
-        ms(ours.min)
-    );
-    println!(
-        "   curl first body byte         median {}  min {}",
-        ms(theirs.median),
-        ms(theirs.min)
-    );
-    println!(
-        "   => streaming adds {}: {}\n",
-        signed_ms(ours.median, theirs.median),
-        verdict(ours.median < theirs.median + Duration::from_millis(5))
+    compare_with_curl(
+        "plan-ai first stdout byte",
+        &ours,
+        "curl first body byte",
+        &theirs,
+        "streaming adds",
     );
 }
 

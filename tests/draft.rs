@@ -65,6 +65,14 @@ fn broken() -> Reply {
     Reply::error(400, "fake: this section is broken on purpose")
 }
 
+/// A healthy server and a sandbox where `draft` has already succeeded once.
+fn drafted() -> (FakeServer, Sandbox) {
+    let server = FakeServer::start(|req, _| ok_reply(req));
+    let sb = sandbox(&server);
+    sb.run(&["draft"]).expect(0);
+    (server, sb)
+}
+
 /// A server whose metrics requests fail until the returned flag is set.
 fn server_with_failing_metrics() -> (FakeServer, Arc<AtomicBool>) {
     let healthy = Arc::new(AtomicBool::new(false));
@@ -392,9 +400,7 @@ fn allow_partial_writes_the_draft_with_a_missing_marker_but_still_fails() {
 
 #[test]
 fn unchanged_rerun_reuses_every_section_and_rewrites_the_same_draft() {
-    let server = FakeServer::start(|req, _| ok_reply(req));
-    let sb = sandbox(&server);
-    sb.run(&["draft"]).expect(0);
+    let (server, sb) = drafted();
     assert_eq!(server.count(), 3);
     let first = sb.read("plan.md");
 
@@ -413,9 +419,7 @@ fn unchanged_rerun_reuses_every_section_and_rewrites_the_same_draft() {
 
 #[test]
 fn another_model_requests_every_section_again() {
-    let server = FakeServer::start(|req, _| ok_reply(req));
-    let sb = sandbox(&server);
-    sb.run(&["draft"]).expect(0);
+    let (server, sb) = drafted();
     assert_eq!(server.count(), 3);
 
     sb.run(&["draft", "--model", "other"]).expect(0);
@@ -437,9 +441,7 @@ fn another_model_requests_every_section_again() {
 
 #[test]
 fn changed_project_data_requests_only_the_sections_whose_prompt_changed() {
-    let server = FakeServer::start(|req, _| ok_reply(req));
-    let sb = sandbox(&server);
-    sb.run(&["draft"]).expect(0);
+    let (server, sb) = drafted();
     assert_eq!(server.count(), 3);
     let toml = sb.read("plan-ai.toml");
 
@@ -475,9 +477,7 @@ fn changed_project_data_requests_only_the_sections_whose_prompt_changed() {
 
 #[test]
 fn regenerate_requests_only_that_section_and_fresh_requests_all() {
-    let server = FakeServer::start(|req, _| ok_reply(req));
-    let sb = sandbox(&server);
-    sb.run(&["draft"]).expect(0);
+    let (server, sb) = drafted();
     assert_eq!(server.count(), 3);
 
     sb.run(&["draft", "--regenerate", "resistance"]).expect(0);
@@ -756,9 +756,7 @@ fn hand_edited_draft_is_not_overwritten_without_force() {
 
 #[test]
 fn online_draft_also_refuses_to_clobber() {
-    let server = FakeServer::start(|req, _| ok_reply(req));
-    let sb = sandbox(&server);
-    sb.run(&["draft"]).expect(0);
+    let (server, sb) = drafted();
     sb.write("plan.md", "edited by hand\n");
     let run = sb.run(&["draft"]).expect(1);
     assert_contains(&run.stderr(), "--force", "stderr");
@@ -810,9 +808,7 @@ fn the_same_file_named_two_ways_is_still_ours() {
 
 #[test]
 fn render_reassembles_without_any_request() {
-    let server = FakeServer::start(|req, _| ok_reply(req));
-    let sb = sandbox(&server);
-    sb.run(&["draft"]).expect(0);
+    let (server, sb) = drafted();
     std::fs::remove_file(sb.file("plan.md")).unwrap();
 
     sb.run(&["render"]).expect(0);
@@ -871,9 +867,7 @@ fn render_needs_no_config_and_reports_missing_sections() {
 
 #[test]
 fn requests_never_carry_person_level_data() {
-    let server = FakeServer::start(|req, _| ok_reply(req));
-    let sb = sandbox(&server);
-    sb.run(&["draft"]).expect(0);
+    let (server, sb) = drafted();
     let reqs = server.all_requests();
     assert_eq!(server.count(), 3);
     for r in &reqs {
@@ -988,9 +982,7 @@ fn no_cost_line_without_prices() {
 /// `draft --sections a` should still assemble the whole plan from what is stored.
 #[test]
 fn draft_with_sections_keeps_the_other_stored_sections_in_the_plan() {
-    let server = FakeServer::start(|req, _| ok_reply(req));
-    let sb = sandbox(&server);
-    sb.run(&["draft"]).expect(0);
+    let (server, sb) = drafted();
     sb.run(&[
         "draft",
         "--sections",
@@ -1037,9 +1029,7 @@ fn resume_hint_keeps_the_endpoint_flags() {
 
 #[test]
 fn an_unreadable_record_is_ignored_and_requested_again() {
-    let server = FakeServer::start(|req, _| ok_reply(req));
-    let sb = sandbox(&server);
-    sb.run(&["draft"]).expect(0);
+    let (server, sb) = drafted();
     std::fs::write(section_path(&sb, "metrics"), "{ not json").unwrap();
     let run = sb.run(&["draft"]).expect(0);
     assert_contains(&run.stderr(), "warning: ignoring", "stderr");
