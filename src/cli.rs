@@ -129,6 +129,13 @@ pub enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output
+    Man,
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,28 +1,18 @@
 //! plan-ai: plan the human side of an IT rollout. See README.md.
 
-mod app;
-mod cli;
-mod client;
-mod config;
-mod error;
-mod keys;
-mod plan;
-mod project;
-mod store;
-mod templates;
-
 use clap::Parser;
+use plan_ai::{app, cli, error::Error};
 
 fn main() {
     let cli = cli::Cli::parse();
     let code = match app::run(cli) {
         Ok(code) => code,
+        Err(Error::Interrupted) => {
+            eprintln!("interrupted");
+            Error::Interrupted.exit_code()
+        }
         Err(e) => {
-            if !matches!(e, error::Error::Interrupted) {
-                eprintln!("error: {e}");
-            } else {
-                eprintln!("interrupted");
-            }
+            eprintln!("error: {e}");
             e.exit_code()
         }
     };

@@ -4,7 +4,8 @@
 //! A key is held in [`Secret`], whose Debug never shows it and which has no Display, so it
 //! cannot slip into a message or log by accident.
 
-use crate::config::{self, Endpoint};
+use super::Endpoint;
+use super::url::{is_loopback, origin};
 use crate::error::{Error, Result};
 use keyring_core::Error as KeyringError;
 
@@ -210,18 +211,21 @@ pub fn status(profile: &str) -> String {
 
 /// The key to send to `ep`, if any, applying the rules: the environment wins; a stored key goes
 /// only to its profile's own origin; never over plain http to another machine unless allowed.
+/// `note` hears about a stored key that is withheld.
 pub fn for_endpoint(ep: &Endpoint, note: &dyn Fn(&str)) -> Result<Option<Secret>> {
+    let base_url = &ep.transport.base_url;
+    let policy = &ep.key;
     let from_env = std::env::var(ENV_KEY).ok().filter(|v| !v.trim().is_empty());
     let secret = match from_env {
         Some(v) => Some(Secret::parse(v).map_err(|e| Error::Config(format!("{ENV_KEY}: {e}")))?),
         None => match find(&ep.profile) {
             Found::Key(secret, _) => {
-                if config::origin(&ep.base_url) != ep.profile_origin {
+                if origin(base_url) != policy.profile_origin {
                     note(&format!(
                         "note: not sending profile `{}`'s stored key to {} (it belongs to {}); configure a profile for that server",
                         ep.profile,
-                        config::origin(&ep.base_url),
-                        ep.profile_origin
+                        origin(base_url),
+                        policy.profile_origin
                     ));
                     None
                 } else {
@@ -229,26 +233,64 @@ pub fn for_endpoint(ep: &Endpoint, note: &dyn Fn(&str)) -> Result<Option<Secret>
                 }
             }
             Found::NoEntry => None,
-            Found::Unavailable(f) if ep.key_required => return Err(Error::Config(unavailable(&f))),
+            Found::Unavailable(f) if policy.required => {
+                return Err(Error::Config(unavailable(&f)));
+            }
             Found::Unavailable(_) => None,
         },
     };
     if secret.is_some()
-        && ep.base_url.starts_with("http://")
-        && !config::is_loopback(&ep.base_url)
-        && !ep.allow_insecure_http
+        && base_url.starts_with("http://")
+        && !is_loopback(base_url)
+        && !policy.allow_insecure_http
     {
         return Err(Error::Config(format!(
             "refusing to send an API key over plain http:// to {} (anyone on the network could read it).\nUse https://, or set allow_insecure_http = true in profile `{}` if this network is trusted.",
-            config::origin(&ep.base_url),
+            origin(base_url),
             ep.profile
         )));
     }
-    if secret.is_none() && ep.key_required {
+    if secret.is_none() && policy.required {
         return Err(Error::Config(format!(
             "profile `{}` needs an API key: run `plan-ai key set --profile {}` or set {ENV_KEY}",
-            ep.profile, ep.profile
+            ep.profile,
+            crate::text::shell_word(&ep.profile)
         )));
     }
     Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_trimmed_and_checked_without_echoing_them() {
+        assert_eq!(
+            Secret::parse(" sk-abc\n".into()).unwrap().expose(),
+            "sk-abc"
+        );
+        for bad in ["", "  \n", "sk abc", "sk\u{7}abc"] {
+            let e = Secret::parse(bad.into()).unwrap_err().to_string();
+            assert!(!e.contains("abc"), "{e}");
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let s = Secret::parse("sk-very-secret".into()).unwrap();
+        assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
+    }
+
+    #[test]
+    fn scrubbing_replaces_every_copy() {
+        let s = Secret::parse("sk-12345".into()).unwrap();
+        assert_eq!(
+            s.scrub("a sk-12345 b sk-12345"),
+            "a [redacted] b [redacted]"
+        );
+        // Too short to scrub meaningfully: scrubbing "abc" would mangle ordinary text.
+        let short = Secret::parse("abc".into()).unwrap();
+        assert_eq!(short.scrub("abc"), "abc");
+    }
 }

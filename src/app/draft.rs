@@ -1,0 +1,264 @@
+//! The whole plan: `draft` (every section, concurrently), `render` (from stored answers) and
+//! `paste` (an answer from a chat tool).
+
+use super::{Workspace, ctrl_c, overrides, project_flag, runtime};
+use crate::cli::{DraftArgs, Global, RenderArgs};
+use crate::endpoint::{self, Config};
+use crate::error::{Error, Result, exit};
+use crate::plan::{Plan, render};
+use crate::prompts::FilledPrompt;
+use crate::run::StoredSection;
+use crate::run::batch::{self, Batch};
+use crate::term::progress::Progress;
+use crate::term::report;
+use crate::text::{plural, shell_word};
+use std::io::{IsTerminal, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+pub fn draft(g: &Global, args: DraftArgs) -> Result<i32> {
+    let ws = Workspace::open(g)?;
+    // --sections limits what is requested; the draft is always assembled from every section.
+    let requested = if args.sections.is_empty() {
+        ws.catalog.sections.iter().map(|s| s.id.clone()).collect()
+    } else {
+        ws.catalog.select_ids(&args.sections)?
+    };
+    let regenerate = ws.catalog.select_ids(&args.regenerate)?;
+    let filled = ws.fill_all()?;
+    ws.print_warnings();
+    if args.offline {
+        return write_plan(&ws, &filled, &args.render, true);
+    }
+    let cfg = Config::load()?;
+    let endpoint = endpoint::resolve(
+        &cfg,
+        &overrides(g, &args.tuning),
+        &ws.loaded.project.endpoint,
+    )?;
+    let todo: Vec<FilledPrompt> = filled
+        .iter()
+        .filter(|f| requested.contains(&f.section))
+        .cloned()
+        .collect();
+    let jobs = args.jobs.unwrap_or(todo.len()).clamp(1, batch::MAX_JOBS);
+    let order: Vec<String> = todo.iter().map(|f| f.section.clone()).collect();
+    let prices = endpoint.prices;
+    let progress = Arc::new(Progress::new(&order, g.verbose));
+    let store = ws.store();
+    let outcome = runtime()?.block_on(batch::generate(
+        Batch {
+            filled: &todo,
+            store: &store,
+            endpoint,
+            jobs,
+            fresh: args.fresh,
+            regenerate: &regenerate,
+        },
+        progress,
+        ctrl_c(),
+    ))?;
+    for w in &outcome.warnings {
+        eprintln!("warning: {w}");
+    }
+    for (id, e) in &outcome.failed {
+        eprintln!("{id} failed: {e}");
+    }
+    eprint!("{}", report::usage_table(&outcome, &order, prices));
+    if outcome.interrupted {
+        eprintln!(
+            "interrupted: {} finished section(s) are stored in {}; `{}` requests only the rest",
+            outcome.done(),
+            store.dir().display(),
+            resume_command(g, &args)
+        );
+        return Ok(exit::INTERRUPTED);
+    }
+    if !outcome.failed.is_empty() {
+        let failed: Vec<&str> = outcome.failed.iter().map(|(s, _)| s.as_str()).collect();
+        eprintln!(
+            "{} of {} failed ({}); the others are stored in {}.\nRe-run `{}` to request only the missing ones{}.",
+            failed.len(),
+            plural(todo.len(), "section"),
+            failed.join(", "),
+            store.dir().display(),
+            resume_command(g, &args),
+            if args.render.allow_partial {
+                ""
+            } else {
+                ", or add --allow-partial to write the draft anyway"
+            }
+        );
+        if args.render.allow_partial {
+            write_plan(&ws, &filled, &args.render, false)?;
+        }
+        return Ok(exit::ENDPOINT);
+    }
+    write_plan(&ws, &filled, &args.render, false)
+}
+
+/// The command that resumes a batch: the same endpoint settings (they are part of what makes
+/// a stored answer current), without --fresh or --regenerate, which would pay again.
+fn resume_command(g: &Global, args: &DraftArgs) -> String {
+    let mut cmd = format!("plan-ai draft{}", project_flag(&g.project));
+    let mut add = |flag: &str, value: Option<String>| {
+        if let Some(v) = value {
+            cmd.push_str(&format!(" {flag} {}", shell_word(&v)));
+        }
+    };
+    add("--profile", g.profile.clone());
+    add("--base-url", g.base_url.clone());
+    add("--model", g.model.clone());
+    add(
+        "--temperature",
+        args.tuning.temperature.map(|t| t.to_string()),
+    );
+    add(
+        "--max-tokens",
+        args.tuning.max_tokens.map(|t| t.to_string()),
+    );
+    add(
+        "--prompts",
+        g.prompts.as_ref().map(|p| p.display().to_string()),
+    );
+    if !args.sections.is_empty() {
+        add("--sections", Some(args.sections.join(",")));
+    }
+    if g.share_people {
+        cmd.push_str(" --share-people");
+    }
+    cmd
+}
+
+pub fn render(g: &Global, args: &RenderArgs) -> Result<i32> {
+    let ws = Workspace::open(g)?;
+    let filled = ws.fill_all()?;
+    write_plan(&ws, &filled, args, true)
+}
+
+/// Assembles the plan from stored answers and writes it, refusing to clobber a hand-edited
+/// file and, unless allowed, to write a plan with sections missing.
+fn write_plan(
+    ws: &Workspace,
+    filled: &[FilledPrompt],
+    args: &RenderArgs,
+    offline: bool,
+) -> Result<i32> {
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| ws.loaded.dir().join("plan.md"));
+    let store = ws.store();
+    let plan = Plan::assemble(&ws.loaded.project, filled, &store);
+    for note in &plan.notes {
+        eprintln!("note: {note}");
+    }
+    let missing = plan.missing();
+    if !missing.is_empty() && !args.allow_partial {
+        return Err(Error::Incomplete(incomplete_message(
+            missing,
+            &ws.loaded.path,
+            offline,
+        )));
+    }
+    let markdown = render::markdown::render(&plan, &ws.catalog.draft)?;
+    store.write_draft(&output, markdown.as_bytes(), args.force)?;
+    let done = filled.len() - missing.len();
+    eprintln!(
+        "wrote {} ({}{})",
+        output.display(),
+        plural(done, "section"),
+        if missing.is_empty() {
+            String::new()
+        } else {
+            format!(", {} missing", missing.len())
+        }
+    );
+    Ok(if missing.is_empty() {
+        exit::OK
+    } else {
+        exit::INCOMPLETE
+    })
+}
+
+fn incomplete_message(missing: &[String], project: &Path, offline: bool) -> String {
+    let flag = project_flag(project);
+    let mut msg = format!(
+        "the draft is incomplete: no answer yet for {}.",
+        missing.join(", ")
+    );
+    for id in missing {
+        msg.push_str(&format!(
+            "\n  {id}: print its prompt with `plan-ai prompt {id}{flag}`, paste the chat answer back with `plan-ai paste {id}{flag} FILE`{}",
+            if offline {
+                ", or request it with `plan-ai draft` (without --offline)"
+            } else {
+                ""
+            }
+        ));
+    }
+    msg.push_str(
+        "\nOr pass --allow-partial to write the draft with those sections marked as missing.",
+    );
+    msg
+}
+
+pub fn paste(g: &Global, id: &str, file: &Path) -> Result<i32> {
+    let ws = Workspace::open(g)?;
+    let filled = ws.fill_one(id)?;
+    let text = if file == Path::new("-") {
+        if std::io::stdin().is_terminal() {
+            eprintln!(
+                "Paste the answer for `{}`, then press Ctrl-D on an empty line:",
+                filled.section
+            );
+        }
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Error::io("cannot read standard input", e))?;
+        text
+    } else {
+        let bytes = std::fs::read(file).map_err(|e| Error::file("read", file, e))?;
+        String::from_utf8(bytes)
+            .map_err(|_| Error::Data(format!("{}: not valid UTF-8 text", file.display())))?
+    };
+    let stored = StoredSection::from_paste(&filled, &text);
+    if stored.answer.is_empty() {
+        return Err(Error::Data(format!(
+            "the answer for `{}` is empty (reasoning blocks are not an answer); nothing stored",
+            filled.section
+        )));
+    }
+    let path = ws.store().save(&stored)?;
+    eprintln!(
+        "stored the answer for `{}` in {}",
+        filled.section,
+        path.display()
+    );
+    Ok(exit::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_incomplete_message_names_the_commands_for_each_missing_section() {
+        let m = incomplete_message(&["metrics".into()], Path::new("my p.toml"), true);
+        assert!(m.contains("`plan-ai prompt metrics -p 'my p.toml'`"), "{m}");
+        assert!(
+            m.contains("`plan-ai paste metrics -p 'my p.toml' FILE`"),
+            "{m}"
+        );
+        assert!(m.contains("without --offline"), "{m}");
+        assert!(m.ends_with(
+            "--allow-partial to write the draft with those sections marked as missing."
+        ));
+        let online =
+            incomplete_message(&["a".into(), "b".into()], Path::new("plan-ai.toml"), false);
+        assert!(online.contains("no answer yet for a, b."), "{online}");
+        assert!(!online.contains("without --offline"));
+        assert!(online.contains("`plan-ai prompt a`"), "{online}");
+    }
+}

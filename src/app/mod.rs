@@ -1,0 +1,182 @@
+//! The command layer: turns parsed arguments into calls on the library, in the one direction
+//! data flows (project file → prompts → requests → stored results → plan → files). The only
+//! layer that sees clap; everything below gets plain values (e.g. [`Overrides`]).
+
+mod ask;
+mod docs;
+mod draft;
+mod endpoint;
+mod project;
+
+use crate::cli::{Cli, Command, Global, ProfilesAction, Tuning};
+use crate::endpoint::Overrides;
+use crate::error::{Error, Result};
+use crate::project::Loaded;
+use crate::prompts::{Catalog, FilledPrompt, Section};
+use crate::run::Store;
+use crate::text::shell_word;
+use std::future::Future;
+use std::path::Path;
+
+pub fn run(cli: Cli) -> Result<i32> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Init { file, force } => project::init(&file, force),
+        Command::Check => project::check(g),
+        Command::Prompt {
+            sections,
+            all,
+            json,
+        } => project::prompt(g, &sections, all, json),
+        Command::Sections => project::list_sections(g),
+        Command::Templates { action } => project::templates(action),
+        Command::Resistance(a) => ask::section(g, "resistance", a),
+        Command::Communication(a) => ask::section(g, "communication", a),
+        Command::Metrics(a) => ask::section(g, "metrics", a),
+        Command::Run { section, ask } => ask::section(g, &section, ask),
+        Command::Draft(args) => draft::draft(g, args),
+        Command::Paste { section, file } => draft::paste(g, &section, &file),
+        Command::Render(args) => draft::render(g, &args),
+        Command::Profiles { action } => match action {
+            None | Some(ProfilesAction::List) => endpoint::list(g),
+            Some(ProfilesAction::Test { name }) => endpoint::test(g, name),
+        },
+        Command::Key { action } => endpoint::key(g, action),
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man => docs::man(),
+    }
+}
+
+/// The user's own endpoint choices for this run: flags and environment.
+fn overrides(g: &Global, tuning: &Tuning) -> Overrides {
+    Overrides {
+        profile: g.profile.clone(),
+        base_url: g.base_url.clone(),
+        request: crate::chat::RequestSettings {
+            model: g.model.clone(),
+            temperature: tuning.temperature,
+            max_tokens: tuning.max_tokens,
+        },
+    }
+}
+
+/// A loaded project with its templates: what every project command starts from.
+struct Workspace {
+    loaded: Loaded,
+    catalog: Catalog,
+    share_people: bool,
+}
+
+impl Workspace {
+    fn open(g: &Global) -> Result<Workspace> {
+        let loaded = crate::project::load(&g.project)?;
+        if let Some(dir) = &g.prompts
+            && !dir.is_dir()
+        {
+            return Err(Error::Usage(format!(
+                "--prompts {}: no such folder",
+                dir.display()
+            )));
+        }
+        let catalog = Catalog::load(&crate::prompts::prompt_dirs(
+            &crate::fs::config_dir(),
+            &loaded.dir(),
+            g.prompts.as_deref(),
+        ))?;
+        let share_people = g.share_people || loaded.project.privacy.share_people;
+        Ok(Workspace {
+            loaded,
+            catalog,
+            share_people,
+        })
+    }
+
+    /// Fills `sections`, after checking that the project has every input they need.
+    fn fill(&self, sections: &[&Section]) -> Result<Vec<FilledPrompt>> {
+        crate::prompts::fill_all(
+            &self.loaded.path,
+            &self.loaded.project,
+            sections,
+            self.share_people,
+        )
+    }
+
+    fn fill_all(&self) -> Result<Vec<FilledPrompt>> {
+        self.fill(&self.catalog.all())
+    }
+
+    /// The one section named `id`, filled.
+    fn fill_one(&self, id: &str) -> Result<FilledPrompt> {
+        let section = self.catalog.select(&[id.to_string()])?;
+        Ok(self.fill(&section)?.remove(0))
+    }
+
+    fn store(&self) -> Store {
+        Store::new(&self.loaded.dir())
+    }
+
+    fn print_warnings(&self) {
+        for w in &self.loaded.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+}
+
+/// ` -p FILE` for commands that name this project, empty for the default file.
+fn project_flag(project: &Path) -> String {
+    if project == Path::new("plan-ai.toml") {
+        String::new()
+    } else {
+        format!(" -p {}", shell_word(&project.display().to_string()))
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the async runtime", e))
+}
+
+/// Resolves on Ctrl-C. If the signal cannot be watched, it never resolves (and Ctrl-C then
+/// ends the process the default way).
+async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// `work`, unless Ctrl-C comes first: then nothing more happens and the run exits 130.
+async fn interruptible<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
+    tokio::select! {
+        r = work => r,
+        _ = ctrl_c() => Err(Error::Interrupted),
+    }
+}
+
+/// Prints notices the user should see (`--verbose` adds the request details).
+fn print_notice(verbose: bool) -> impl Fn(crate::llm::Notice) + Send + Sync {
+    move |n| {
+        if verbose || !n.is_verbose() {
+            eprintln!("{n}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_project_flag_is_omitted_for_the_default_and_quoted_otherwise() {
+        let cases = [
+            ("plan-ai.toml", ""),
+            ("examples/crm.toml", " -p examples/crm.toml"),
+            ("my project.toml", " -p 'my project.toml'"),
+        ];
+        for (path, want) in cases {
+            assert_eq!(project_flag(Path::new(path)), want);
+        }
+    }
+}

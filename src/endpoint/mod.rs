@@ -1,0 +1,460 @@
+//! Where requests go and how: the config file's profiles over the presets, overridden by the
+//! project file, the environment and flags, resolved into one [`Endpoint`].
+//!
+//! Precedence for each setting: flag > environment > project file > profile > preset.
+
+pub mod config;
+pub mod keys;
+pub mod presets;
+pub mod url;
+
+pub use config::{Config, ProfileConfig};
+
+use crate::chat::RequestSettings;
+use crate::error::{Error, NameKind, Result, UnknownName};
+use crate::project::EndpointPrefs;
+use presets::Preset;
+use std::time::Duration;
+
+/// What the user chose on their side for this run: flags and environment. Built by the command
+/// layer from its arguments, so nothing below it sees the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub profile: Option<String>,
+    pub base_url: Option<String>,
+    pub request: RequestSettings,
+}
+
+/// How to reach the server.
+#[derive(Debug, Clone)]
+pub struct Transport {
+    pub base_url: String,
+    /// Query parameters added to every URL (Azure: api-version).
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    /// Send the key in this header instead of `Authorization: Bearer`.
+    pub auth_header: Option<String>,
+    pub connect_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub request_timeout: Option<Duration>,
+    /// Attempts after the first for retryable failures.
+    pub retries: u32,
+}
+
+impl Transport {
+    pub fn chat_url(&self) -> String {
+        self.url("chat/completions")
+    }
+    pub fn models_url(&self) -> String {
+        self.url("models")
+    }
+    fn url(&self, path: &str) -> String {
+        let url = format!("{}/{path}", self.base_url);
+        if self.query.is_empty() {
+            return url;
+        }
+        match reqwest::Url::parse_with_params(&url, &self.query) {
+            Ok(u) => u.to_string(),
+            Err(_) => url,
+        }
+    }
+}
+
+/// When a key may be sent, and when one is needed.
+#[derive(Debug, Clone)]
+pub struct KeyPolicy {
+    pub required: bool,
+    pub allow_insecure_http: bool,
+    /// Origin of the profile's own base URL: a stored key is only sent there.
+    pub profile_origin: String,
+}
+
+/// Prices per million tokens, for the cost line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prices {
+    pub input_per_million: f64,
+    pub output_per_million: f64,
+}
+
+impl Prices {
+    pub fn cost(&self, u: &crate::chat::Usage) -> f64 {
+        (u.prompt_tokens as f64 * self.input_per_million
+            + u.completion_tokens as f64 * self.output_per_million)
+            / 1_000_000.0
+    }
+}
+
+/// The endpoint one run talks to, resolved from every layer.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub profile: String,
+    pub transport: Transport,
+    /// As configured: a `None` model is discovered from the server when connecting.
+    pub request: RequestSettings,
+    pub stream: bool,
+    /// Ask for usage in streams (`stream_options.include_usage`).
+    pub stream_usage: bool,
+    pub key: KeyPolicy,
+    pub prices: Option<Prices>,
+}
+
+/// The profile a run uses: flag or environment, then the project's, the config's default, and
+/// finally the bundled local server.
+pub fn active_profile_name(
+    cfg: &Config,
+    overrides: &Overrides,
+    project: Option<&EndpointPrefs>,
+) -> String {
+    overrides
+        .profile
+        .clone()
+        .or_else(|| project.and_then(|p| p.profile.clone()))
+        .or_else(|| cfg.default_profile.clone())
+        .unwrap_or_else(|| presets::DEFAULT_PROFILE.to_string())
+}
+
+/// The profile's own settings and the preset under them.
+fn profile_settings(cfg: &Config, name: &str) -> Result<(ProfileConfig, Option<&'static Preset>)> {
+    if let Some(p) = cfg.profiles.get(name) {
+        let base = match p.preset.as_deref() {
+            Some(pn) => Some(presets::find(pn).ok_or_else(|| {
+                Error::Unknown(UnknownName {
+                    kind: NameKind::Preset,
+                    name: pn.to_string(),
+                    known: presets::names(),
+                    origin: Some(format!("profile `{name}` in {}", cfg.path.display())),
+                })
+            })?),
+            None => presets::find(name),
+        };
+        return Ok((p.clone(), base));
+    }
+    if let Some(p) = presets::find(name) {
+        return Ok((ProfileConfig::default(), Some(p)));
+    }
+    let mut known: Vec<String> = cfg.profiles.keys().cloned().collect();
+    known.extend(presets::names());
+    Err(Error::Unknown(UnknownName {
+        kind: NameKind::Profile,
+        name: name.to_string(),
+        known,
+        origin: None,
+    }))
+}
+
+/// Resolves the endpoint for a run from the config, the user's overrides and the project.
+pub fn resolve(cfg: &Config, overrides: &Overrides, project: &EndpointPrefs) -> Result<Endpoint> {
+    let name = active_profile_name(cfg, overrides, Some(project));
+    let (p, preset) = profile_settings(cfg, &name)?;
+    let profile_base = p
+        .base_url
+        .clone()
+        .or_else(|| preset.map(|s| s.base_url.to_string()))
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "profile `{name}` has no base_url (in {})",
+                cfg.path.display()
+            ))
+        })?;
+    let base_url = url::normalize_base_url(overrides.base_url.as_deref().unwrap_or(&profile_base))?;
+    let profile_origin = url::origin(&url::normalize_base_url(&profile_base)?);
+    let secs = |v: Option<f64>, default: f64, what: &str| -> Result<Duration> {
+        let s = v.unwrap_or(default);
+        if !(s > 0.0 && s.is_finite()) {
+            return Err(Error::Config(format!(
+                "profile `{name}`: {what} must be a positive number of seconds"
+            )));
+        }
+        Ok(Duration::from_secs_f64(s))
+    };
+    let preset_request = RequestSettings {
+        model: preset.and_then(|s| s.model.map(str::to_string)),
+        temperature: None,
+        max_tokens: preset.and_then(|s| s.max_tokens),
+    };
+    let request = overrides
+        .request
+        .clone()
+        .or(&project.request)
+        .or(&p.request)
+        .or(&preset_request);
+    if let Some(t) = request.temperature
+        && !(0.0..=2.0).contains(&t)
+    {
+        return Err(Error::Config(format!(
+            "temperature {t} is out of range; use 0 to 2"
+        )));
+    }
+    let mut headers = Vec::new();
+    for (k, v) in &p.headers {
+        if reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_err()
+            || reqwest::header::HeaderValue::from_str(v).is_err()
+        {
+            return Err(Error::Config(format!(
+                "profile `{name}`: header `{k}` is not a valid HTTP header"
+            )));
+        }
+        headers.push((k.clone(), v.clone()));
+    }
+    let auth_header = match p.auth_header.as_deref().map(str::trim) {
+        Some(h) if reqwest::header::HeaderName::from_bytes(h.as_bytes()).is_err() => {
+            return Err(Error::Config(format!(
+                "profile `{name}`: auth_header `{h}` is not a valid header name"
+            )));
+        }
+        Some(h) if !h.eq_ignore_ascii_case("authorization") => Some(h.to_string()),
+        _ => None,
+    };
+    let transport = Transport {
+        base_url,
+        query: p.query.clone().into_iter().collect(),
+        headers,
+        auth_header,
+        connect_timeout: secs(p.connect_timeout, 10.0, "connect_timeout")?,
+        idle_timeout: secs(p.idle_timeout, 120.0, "idle_timeout")?,
+        request_timeout: p
+            .request_timeout
+            .map(|s| secs(Some(s), s, "request_timeout"))
+            .transpose()?,
+        retries: p.retries.unwrap_or(3).min(10),
+    };
+    let prices = match (p.price_input_per_million, p.price_output_per_million) {
+        (None, None) => None,
+        (i, o) => Some(Prices {
+            input_per_million: i.or(o).unwrap_or_default(),
+            output_per_million: o.or(i).unwrap_or_default(),
+        }),
+    };
+    Ok(Endpoint {
+        profile: name,
+        transport,
+        request,
+        stream: p.stream.unwrap_or(true),
+        stream_usage: p.stream_usage.unwrap_or(true),
+        key: KeyPolicy {
+            required: p
+                .key_required
+                .unwrap_or(preset.is_some_and(|s| s.key_required)),
+            allow_insecure_http: p.allow_insecure_http.unwrap_or(false),
+            profile_origin,
+        },
+        prices,
+    })
+}
+
+/// One line of the `profiles` listing.
+pub struct ProfileSummary {
+    pub name: String,
+    /// "config" or "preset".
+    pub from: &'static str,
+    pub base_url: Option<String>,
+    /// `None`: the server's only model.
+    pub model: Option<String>,
+}
+
+/// Every profile in the config, then every preset the config does not shadow.
+pub fn list_profiles(cfg: &Config) -> Vec<ProfileSummary> {
+    let mut names: Vec<(String, &'static str)> =
+        cfg.profiles.keys().map(|k| (k.clone(), "config")).collect();
+    for p in presets::PRESETS {
+        if !cfg.profiles.contains_key(p.name) {
+            names.push((p.name.to_string(), "preset"));
+        }
+    }
+    names
+        .into_iter()
+        .filter_map(|(name, from)| {
+            let (p, preset) = profile_settings(cfg, &name).ok()?;
+            Some(ProfileSummary {
+                base_url: p
+                    .base_url
+                    .clone()
+                    .or_else(|| preset.map(|s| s.base_url.to_string())),
+                model: p
+                    .request
+                    .model
+                    .clone()
+                    .or_else(|| preset.and_then(|s| s.model.map(str::to_string))),
+                name,
+                from,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn cfg(text: &str) -> Config {
+        Config::parse(Path::new("config.toml"), text).unwrap()
+    }
+
+    fn prefs(model: Option<&str>, temperature: Option<f64>) -> EndpointPrefs {
+        EndpointPrefs {
+            profile: None,
+            request: RequestSettings {
+                model: model.map(str::to_string),
+                temperature,
+                max_tokens: None,
+            },
+        }
+    }
+
+    #[test]
+    fn the_default_is_the_local_llamacpp_server() {
+        let ep = resolve(
+            &Config::default(),
+            &Overrides::default(),
+            &EndpointPrefs::default(),
+        )
+        .unwrap();
+        assert_eq!(ep.profile, "llamacpp");
+        assert_eq!(ep.transport.base_url, "http://127.0.0.1:8080/v1");
+        assert_eq!(ep.request.max_tokens, Some(1024));
+        assert_eq!(ep.request.model, None);
+        assert!(!ep.key.required);
+    }
+
+    #[test]
+    fn flag_beats_project_beats_profile_beats_preset() {
+        let c = cfg(
+            "default_profile = \"w\"\n[profiles.w]\npreset = \"openai\"\nmodel = \"profile-m\"\ntemperature = 0.9\n",
+        );
+        let none = Overrides::default();
+        let ep = resolve(&c, &none, &EndpointPrefs::default()).unwrap();
+        assert_eq!(ep.request.model.as_deref(), Some("profile-m"));
+        assert!(ep.key.required, "from the openai preset");
+        let ep = resolve(&c, &none, &prefs(Some("project-m"), Some(0.5))).unwrap();
+        assert_eq!(ep.request.model.as_deref(), Some("project-m"));
+        assert_eq!(ep.request.temperature, Some(0.5));
+        let flags = Overrides {
+            request: RequestSettings {
+                model: Some("flag-m".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let ep = resolve(&c, &flags, &prefs(Some("project-m"), Some(0.5))).unwrap();
+        assert_eq!(ep.request.model.as_deref(), Some("flag-m"));
+        assert_eq!(ep.request.temperature, Some(0.5));
+    }
+
+    #[test]
+    fn a_base_url_override_keeps_the_profiles_origin_for_the_key() {
+        let flags = Overrides {
+            profile: Some("openai".into()),
+            base_url: Some("http://127.0.0.1:9/v1/".into()),
+            ..Default::default()
+        };
+        let ep = resolve(&Config::default(), &flags, &EndpointPrefs::default()).unwrap();
+        assert_eq!(ep.transport.base_url, "http://127.0.0.1:9/v1");
+        assert_eq!(ep.key.profile_origin, "https://api.openai.com:443");
+    }
+
+    #[test]
+    fn bad_settings_are_config_errors() {
+        let cases = [
+            (
+                "[profiles.x]\nbase_url = \"http://h/v1\"\nidle_timeout = 0\n",
+                "idle_timeout must be a positive number",
+            ),
+            (
+                "[profiles.x]\nbase_url = \"http://h/v1\"\ntemperature = 3\n",
+                "temperature 3 is out of range",
+            ),
+            (
+                "[profiles.x]\nbase_url = \"http://h/v1\"\n[profiles.x.headers]\n\"bad header\" = \"v\"\n",
+                "is not a valid HTTP header",
+            ),
+            (
+                "[profiles.x]\nmodel = \"m\"\n",
+                "profile `x` has no base_url",
+            ),
+            (
+                "[profiles.x]\npreset = \"olama\"\n",
+                "names preset `olama`, which does not exist; did you mean `ollama`?",
+            ),
+        ];
+        let flags = Overrides {
+            profile: Some("x".into()),
+            ..Default::default()
+        };
+        for (text, want) in cases {
+            let e = resolve(&cfg(text), &flags, &EndpointPrefs::default()).unwrap_err();
+            assert_eq!(e.exit_code(), crate::error::exit::CONFIG, "{e}");
+            assert!(e.to_string().contains(want), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_profile_suggests_a_near_one() {
+        let flags = Overrides {
+            profile: Some("olama".into()),
+            ..Default::default()
+        };
+        let e = resolve(&Config::default(), &flags, &EndpointPrefs::default()).unwrap_err();
+        assert!(e.to_string().contains("did you mean `ollama`?"), "{e}");
+    }
+
+    #[test]
+    fn urls_carry_the_query() {
+        let c = cfg(
+            "[profiles.az]\nbase_url = \"https://x.example/openai/deployments/d\"\n[profiles.az.query]\napi-version = \"2024-06-01\"\n",
+        );
+        let flags = Overrides {
+            profile: Some("az".into()),
+            ..Default::default()
+        };
+        let ep = resolve(&c, &flags, &EndpointPrefs::default()).unwrap();
+        assert_eq!(
+            ep.transport.chat_url(),
+            "https://x.example/openai/deployments/d/chat/completions?api-version=2024-06-01"
+        );
+        assert_eq!(
+            ep.transport.models_url(),
+            "https://x.example/openai/deployments/d/models?api-version=2024-06-01"
+        );
+    }
+
+    #[test]
+    fn one_price_stands_for_both() {
+        let c = cfg(
+            "[profiles.p]\nbase_url = \"http://127.0.0.1:1/v1\"\nprice_input_per_million = 2.0\n",
+        );
+        let flags = Overrides {
+            profile: Some("p".into()),
+            ..Default::default()
+        };
+        let ep = resolve(&c, &flags, &EndpointPrefs::default()).unwrap();
+        let prices = ep.prices.unwrap();
+        assert_eq!(
+            (prices.input_per_million, prices.output_per_million),
+            (2.0, 2.0)
+        );
+        let u = crate::chat::Usage {
+            prompt_tokens: 500_000,
+            completion_tokens: 500_000,
+            total_tokens: 1_000_000,
+        };
+        assert_eq!(prices.cost(&u), 2.0);
+    }
+
+    #[test]
+    fn listing_shows_config_profiles_then_unshadowed_presets() {
+        let c = cfg(
+            "[profiles.openai]\nmodel = \"gpt-4o\"\n[profiles.mine]\nbase_url = \"http://127.0.0.1:1/v1\"\n",
+        );
+        let list = list_profiles(&c);
+        let names: Vec<(&str, &str)> = list.iter().map(|p| (p.name.as_str(), p.from)).collect();
+        assert_eq!(&names[..2], &[("mine", "config"), ("openai", "config")]);
+        assert_eq!(list.iter().filter(|p| p.name == "openai").count(), 1);
+        let openai = list.iter().find(|p| p.name == "openai").unwrap();
+        assert_eq!(
+            openai.base_url.as_deref(),
+            Some("https://api.openai.com/v1")
+        );
+        assert_eq!(openai.model.as_deref(), Some("gpt-4o"));
+    }
+}

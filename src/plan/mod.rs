@@ -1,0 +1,279 @@
+//! The implementation plan as data: built once from the project (people included: the plan
+//! stays on this machine) and the stored answers, loading each record once. Renderers in
+//! [`render`] turn a [`Plan`] into files.
+
+pub mod render;
+
+use crate::chat::{FinishReason, Usage};
+use crate::endpoint::url::origin;
+use crate::project::{Level, Project, Stakeholder};
+use crate::prompts::{self, FilledPrompt};
+use crate::run::{AnswerSource, Store, StoredSection};
+use serde::Serialize;
+
+/// Everything a renderer needs.
+pub struct Plan {
+    pub project: Project,
+    /// The date the plan was assembled, `YYYY-MM-DD`.
+    pub today: String,
+    pub grid: Grid,
+    /// Every section in the catalog's order: the built-ins, then custom ones.
+    pub sections: Vec<PlanSection>,
+    pub provenance: Provenance,
+    /// Things the reader of the terminal should know (stale or unreadable records).
+    pub notes: Vec<String>,
+}
+
+/// One generated section and its answer, if there is one yet.
+pub struct PlanSection {
+    pub id: String,
+    pub title: String,
+    pub built_in: bool,
+    /// The prompt as a person would paste it.
+    pub prompt: String,
+    pub answer: Option<SectionAnswer>,
+    /// Made from an earlier version of the prompt.
+    pub stale: bool,
+}
+
+pub struct SectionAnswer {
+    /// The answer as Markdown, reasoning removed.
+    pub text: String,
+    pub source: AnswerSource,
+    pub model: Option<String>,
+    pub created_at: String,
+    pub usage: Option<Usage>,
+    pub finish_reason: Option<FinishReason>,
+    /// The request settings, described for the appendix.
+    pub settings: String,
+    pub base_url: Option<String>,
+}
+
+impl SectionAnswer {
+    pub fn is_cut_off(&self) -> bool {
+        self.finish_reason
+            .as_ref()
+            .is_some_and(FinishReason::is_cut_off)
+    }
+}
+
+/// The influence/interest grid, computed locally: `high` counts as high, `medium` and `low`
+/// as lower.
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct Grid {
+    pub manage_closely: Vec<String>,
+    pub keep_satisfied: Vec<String>,
+    pub keep_informed: Vec<String>,
+    pub monitor: Vec<String>,
+}
+
+impl Grid {
+    pub fn of(stakeholders: &[Stakeholder]) -> Grid {
+        let mut grid = Grid::default();
+        for s in stakeholders {
+            let label = format!("{} ({})", s.name, s.title);
+            let quadrant = match (s.influence == Level::High, s.interest == Level::High) {
+                (true, true) => &mut grid.manage_closely,
+                (true, false) => &mut grid.keep_satisfied,
+                (false, true) => &mut grid.keep_informed,
+                (false, false) => &mut grid.monitor,
+            };
+            quadrant.push(label);
+        }
+        grid
+    }
+}
+
+/// Which models and endpoints wrote the plan, and at what cost in tokens.
+#[derive(Debug, Default)]
+pub struct Provenance {
+    pub models: Vec<String>,
+    pub endpoints: Vec<String>,
+    pub pasted: usize,
+    pub total_usage: Usage,
+    /// Ids of sections with no answer yet.
+    pub missing: Vec<String>,
+}
+
+impl Plan {
+    /// Assembles the plan from the project and whatever the store holds. Never makes a request.
+    pub fn assemble(project: &Project, filled: &[FilledPrompt], store: &Store) -> Plan {
+        let mut notes = Vec::new();
+        let mut sections = Vec::new();
+        for f in filled {
+            let stored = store.load_or_note(&f.section, &mut notes);
+            let stale = stored.as_ref().is_some_and(|s| !s.is_current(f, None));
+            if stale {
+                notes.push(format!(
+                    "the stored answer for `{}` was made from a different prompt (the project file or template changed); run `plan-ai draft` to refresh it",
+                    f.section
+                ));
+            }
+            sections.push(PlanSection {
+                id: f.section.clone(),
+                title: f.title.clone(),
+                built_in: prompts::is_built_in(&f.section),
+                prompt: f.paste_text(),
+                answer: stored.map(section_answer),
+                stale,
+            });
+        }
+        let provenance = provenance(&sections);
+        Plan {
+            grid: Grid::of(&project.stakeholders),
+            project: project.clone(),
+            today: crate::text::today_iso(),
+            sections,
+            provenance,
+            notes,
+        }
+    }
+
+    pub fn section(&self, id: &str) -> Option<&PlanSection> {
+        self.sections.iter().find(|s| s.id == id)
+    }
+
+    pub fn missing(&self) -> &[String] {
+        &self.provenance.missing
+    }
+}
+
+fn section_answer(s: StoredSection) -> SectionAnswer {
+    let r = &s.request;
+    let mut parts = Vec::new();
+    if let Some(u) = &r.base_url {
+        parts.push(format!("endpoint {}", origin(u)));
+    }
+    if let Some(p) = &r.profile {
+        parts.push(format!("profile {p}"));
+    }
+    if let Some(t) = r.settings.temperature {
+        parts.push(format!("temperature {t}"));
+    }
+    if let Some(m) = r.settings.max_tokens {
+        parts.push(format!("max_tokens {m}"));
+    }
+    let settings = if parts.is_empty() {
+        "pasted from a chat tool".to_string()
+    } else {
+        parts.join(", ")
+    };
+    SectionAnswer {
+        text: s.answer,
+        source: s.source,
+        model: s.model,
+        created_at: s.created_at,
+        usage: s.usage,
+        finish_reason: s.finish_reason,
+        settings,
+        base_url: s.request.base_url,
+    }
+}
+
+fn provenance(sections: &[PlanSection]) -> Provenance {
+    let answers: Vec<&SectionAnswer> = sections.iter().filter_map(|s| s.answer.as_ref()).collect();
+    let mut models: Vec<String> = answers.iter().filter_map(|a| a.model.clone()).collect();
+    models.sort();
+    models.dedup();
+    let mut endpoints: Vec<String> = answers
+        .iter()
+        .filter_map(|a| a.base_url.as_deref().map(origin))
+        .collect();
+    endpoints.sort();
+    endpoints.dedup();
+    let mut total_usage = Usage::default();
+    for u in answers.iter().filter_map(|a| a.usage) {
+        total_usage += u;
+    }
+    Provenance {
+        models,
+        endpoints,
+        pasted: answers
+            .iter()
+            .filter(|a| a.source == AnswerSource::Pasted)
+            .count(),
+        total_usage,
+        missing: sections
+            .iter()
+            .filter(|s| s.answer.is_none())
+            .map(|s| s.id.clone())
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::Stance;
+
+    fn person(name: &str, influence: Level, interest: Level) -> Stakeholder {
+        Stakeholder {
+            name: name.into(),
+            title: "T".into(),
+            group: "g".into(),
+            influence,
+            interest,
+            stance: Stance::Neutral,
+            notes: None,
+        }
+    }
+
+    #[test]
+    fn the_grid_puts_only_high_as_high() {
+        let grid = Grid::of(&[
+            person("A", Level::High, Level::High),
+            person("B", Level::High, Level::Medium),
+            person("C", Level::Low, Level::High),
+            person("D", Level::Medium, Level::Medium),
+        ]);
+        assert_eq!(
+            grid,
+            Grid {
+                manage_closely: vec!["A (T)".into()],
+                keep_satisfied: vec!["B (T)".into()],
+                keep_informed: vec!["C (T)".into()],
+                monitor: vec!["D (T)".into()],
+            }
+        );
+    }
+
+    #[test]
+    fn assembly_reads_the_store_and_marks_missing_and_stale_sections() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let filled = |id: &str, text: &str| FilledPrompt {
+            section: id.into(),
+            title: id.to_uppercase(),
+            messages: vec![crate::chat::Message::user(text)],
+        };
+        store
+            .save(&StoredSection::from_paste(
+                &filled("resistance", "old prompt"),
+                "R",
+            ))
+            .unwrap();
+        store
+            .save(&StoredSection::from_paste(&filled("metrics", "p"), "M"))
+            .unwrap();
+        let sections = [
+            filled("resistance", "new prompt"),
+            filled("communication", "p"),
+            filled("metrics", "p"),
+        ];
+        let plan = Plan::assemble(&Project::default(), &sections, &store);
+        assert_eq!(plan.missing(), ["communication"]);
+        assert!(plan.section("resistance").unwrap().stale);
+        assert!(!plan.section("metrics").unwrap().stale);
+        assert_eq!(plan.provenance.pasted, 2);
+        assert_eq!(plan.notes.len(), 1, "{:?}", plan.notes);
+        assert_eq!(
+            plan.section("metrics")
+                .unwrap()
+                .answer
+                .as_ref()
+                .unwrap()
+                .settings,
+            "pasted from a chat tool"
+        );
+    }
+}

@@ -1,0 +1,199 @@
+//! The plan as Markdown, through the draft template (`prompts/draft.jinja`, overridable).
+//! The template's context keeps the names documented at the top of the built-in template.
+
+use crate::chat::Usage;
+use crate::error::{Error, Result};
+use crate::plan::{Grid, Plan, PlanSection};
+use crate::prompts::DraftTemplate;
+use serde::Serialize;
+
+/// A section as the draft template sees it.
+#[derive(Serialize)]
+struct SectionView<'a> {
+    id: &'a str,
+    title: &'a str,
+    present: bool,
+    /// The answer, its headings nested under the section's heading.
+    answer: String,
+    /// "endpoint", "pasted", or "" when missing.
+    source: &'static str,
+    model: Option<&'a str>,
+    created_at: Option<&'a str>,
+    usage: Option<Usage>,
+    finish_reason: Option<&'a str>,
+    prompt: &'a str,
+    settings: &'a str,
+    stale: bool,
+}
+
+fn view(s: &PlanSection) -> SectionView<'_> {
+    // Built-in answers sit under a `##` section heading, custom ones under `### 9.n`.
+    let level = if s.built_in { 3 } else { 4 };
+    let a = s.answer.as_ref();
+    SectionView {
+        id: &s.id,
+        title: &s.title,
+        present: a.is_some(),
+        answer: a.map(|a| nest_headings(&a.text, level)).unwrap_or_default(),
+        source: match a.map(|a| a.source) {
+            Some(crate::run::AnswerSource::Endpoint) => "endpoint",
+            Some(crate::run::AnswerSource::Pasted) => "pasted",
+            None => "",
+        },
+        model: a.and_then(|a| a.model.as_deref()),
+        created_at: a.map(|a| a.created_at.as_str()),
+        usage: a.and_then(|a| a.usage),
+        finish_reason: a.and_then(|a| a.finish_reason.as_ref().map(|r| r.as_str())),
+        prompt: &s.prompt,
+        settings: a.map(|a| a.settings.as_str()).unwrap_or_default(),
+        stale: s.stale,
+    }
+}
+
+#[derive(Serialize)]
+struct Extra<'a> {
+    today: String,
+    grid: &'a Grid,
+    resistance: Option<SectionView<'a>>,
+    communication: Option<SectionView<'a>>,
+    metrics: Option<SectionView<'a>>,
+    custom: Vec<SectionView<'a>>,
+    all_sections: Vec<SectionView<'a>>,
+    models: &'a [String],
+    endpoints: &'a [String],
+    pasted: usize,
+    total_usage: Usage,
+    missing: &'a [String],
+}
+
+pub fn render(plan: &Plan, template: &DraftTemplate) -> Result<String> {
+    let built_in = |id: &str| {
+        plan.sections
+            .iter()
+            .find(|s| s.built_in && s.id == id)
+            .map(view)
+    };
+    let extra = Extra {
+        today: crate::text::long_date(&plan.today).unwrap_or_else(|| plan.today.clone()),
+        grid: &plan.grid,
+        resistance: built_in("resistance"),
+        communication: built_in("communication"),
+        metrics: built_in("metrics"),
+        custom: plan
+            .sections
+            .iter()
+            .filter(|s| !s.built_in)
+            .map(view)
+            .collect(),
+        all_sections: plan.sections.iter().map(view).collect(),
+        models: &plan.provenance.models,
+        endpoints: &plan.provenance.endpoints,
+        pasted: plan.provenance.pasted,
+        total_usage: plan.provenance.total_usage,
+        missing: &plan.provenance.missing,
+    };
+    let mut ctx = crate::project::template_context(&plan.project, true);
+    if let (Some(obj), Ok(serde_json::Value::Object(more))) =
+        (ctx.as_object_mut(), serde_json::to_value(&extra))
+    {
+        obj.extend(more);
+    }
+    let mut env = crate::prompts::environment();
+    env.add_filter("cell", |s: String| cell(&s));
+    let err =
+        |e: minijinja::Error| Error::Data(format!("draft template ({}): {e:#}", template.source));
+    env.add_template_owned("draft", template.text.clone())
+        .map_err(err)?;
+    let markdown = env
+        .get_template("draft")
+        .map_err(err)?
+        .render(minijinja::value::Serde(&ctx))
+        .map_err(err)?;
+    Ok(crate::text::collapse_blank_lines(&markdown) + "\n")
+}
+
+/// Text made safe for one GFM table cell: pipes escaped, line breaks flattened.
+pub fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// Shifts ATX headings so the answer's top level becomes `level`, keeping their relative
+/// depth and leaving code blocks alone.
+pub fn nest_headings(md: &str, level: usize) -> String {
+    let mut in_code = false;
+    let mut top = usize::MAX;
+    for line in md.lines() {
+        if is_fence(line) {
+            in_code = !in_code;
+        } else if !in_code && let Some(l) = heading_level(line) {
+            top = top.min(l);
+        }
+    }
+    if top == usize::MAX {
+        return md.to_string();
+    }
+    let mut out = String::with_capacity(md.len() + 64);
+    in_code = false;
+    for line in md.lines() {
+        if is_fence(line) {
+            in_code = !in_code;
+        }
+        match (!in_code).then(|| heading_level(line)).flatten() {
+            Some(l) => {
+                out.push_str(&"#".repeat((l + level - top).min(6)));
+                out.push_str(&line[l..]);
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
+/// The level of an ATX heading line (`## Title` → 2), if it is one.
+fn heading_level(line: &str) -> Option<usize> {
+    let hashes = line.bytes().take_while(|b| *b == b'#').count();
+    ((1..=6).contains(&hashes) && (line.len() == hashes || line[hashes..].starts_with(' ')))
+        .then_some(hashes)
+}
+
+fn is_fence(line: &str) -> bool {
+    let t = line.trim_start();
+    t.starts_with("```") || t.starts_with("~~~")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headings_nest_under_the_section() {
+        let cases = [
+            ("# A\ntext\n## B", 3, "### A\ntext\n#### B"),
+            ("## A\n### B", 3, "### A\n#### B"),
+            ("#### Deep\n# Top", 4, "###### Deep\n#### Top"),
+            ("no headings at all", 3, "no headings at all"),
+            (
+                "#hashtag is not a heading\n# H",
+                3,
+                "#hashtag is not a heading\n### H",
+            ),
+            (
+                "```\n# code comment\n```\n# H",
+                3,
+                "```\n# code comment\n```\n### H",
+            ),
+            ("~~~\n# x\n~~~", 3, "~~~\n# x\n~~~"),
+            ("#\n# T", 2, "##\n## T"),
+        ];
+        for (input, level, want) in cases {
+            assert_eq!(nest_headings(input, level), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn cells_stay_in_one_cell() {
+        assert_eq!(cell("a | b\nc\r\nd"), "a \\| b c  d");
+    }
+}

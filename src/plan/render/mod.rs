@@ -1,0 +1,3 @@
+//! Renderers: each turns a [`super::Plan`] into one file format.
+
+pub mod markdown;

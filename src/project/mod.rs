@@ -1,0 +1,243 @@
+//! The project data file: reading it, validating it, and the typed result.
+//!
+//! Only a file that passes [`validate`] is deserialized into [`Project`], so every problem is
+//! reported at once, with its line and column.
+
+mod model;
+pub mod validate;
+mod warnings;
+
+pub use model::*;
+
+use crate::error::{Error, Result};
+use crate::text::line_col;
+use std::path::{Path, PathBuf};
+
+/// A project file is a few KB; anything past this is a wrong file, not a big project.
+pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Person-level top-level keys, which prompts only see on opt-in.
+pub const PERSON_LEVEL: &[&str] = &["stakeholders", "champions"];
+
+/// A loaded, schema-valid project and what was noticed about it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub project: Project,
+    pub warnings: Vec<String>,
+}
+
+impl Loaded {
+    /// The folder the project file lives in: home of its `prompts/`, `.plan-ai/` and `plan.md`.
+    pub fn dir(&self) -> PathBuf {
+        crate::fs::parent_dir(&self.path)
+    }
+}
+
+pub fn load(path: &Path) -> Result<Loaded> {
+    let text = read_text(path)?;
+    parse(path, &text)
+}
+
+/// Validates and types the text of a project file; `path` is only for messages.
+pub fn parse(path: &Path, text: &str) -> Result<Loaded> {
+    let problems = validate::problems(text);
+    if !problems.is_empty() {
+        return Err(Error::Data(validate::describe_problems(
+            path, text, &problems,
+        )));
+    }
+    // Validation accepted every key and type, so serde cannot fail here; if it ever does, its
+    // own located message is still the right thing to show.
+    let project: Project =
+        toml::from_str(text).map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
+    let project = normalize(project);
+    let warnings = warnings::weak_spots(&project);
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        project,
+        warnings,
+    })
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::Data(format!(
+                "project file {} not found.\nCreate one with `plan-ai init`, or point at one with `-p FILE` (examples are in examples/).",
+                path.display()
+            ))
+        } else {
+            Error::file("read project file", path, e)
+        }
+    })?;
+    if meta.is_dir() {
+        return Err(Error::Data(format!(
+            "{} is a folder; give the project file itself, e.g. -p {}",
+            path.display(),
+            path.join("plan-ai.toml").display()
+        )));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big(path, meta.len()));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::file("read project file", path, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let good = e.utf8_error().valid_up_to();
+        let (line, col) = line_col(&String::from_utf8_lossy(&e.as_bytes()[..good]), good);
+        Error::Data(format!(
+            "{}:{line}:{col}: the file is not valid UTF-8 (byte {good}); save it as UTF-8",
+            path.display()
+        ))
+    })
+}
+
+fn too_big(path: &Path, len: u64) -> Error {
+    Error::Data(format!(
+        "{} is {len} bytes; a project file is a few kilobytes (limit {MAX_FILE_BYTES} bytes). Is this the right file?",
+        path.display(),
+    ))
+}
+
+/// Trims every string, so "  " counts as empty and stray spaces never reach a prompt.
+fn normalize(mut p: Project) -> Project {
+    fn opt(s: &mut Option<String>) {
+        if let Some(v) = s {
+            let t = v.trim();
+            *s = (!t.is_empty()).then(|| t.to_string());
+        }
+    }
+    fn list(v: &mut Vec<String>) {
+        v.iter_mut().for_each(|s| *s = s.trim().to_string());
+        v.retain(|s| !s.is_empty());
+    }
+    fn s(v: &mut String) {
+        *v = v.trim().to_string();
+    }
+    let i = &mut p.project;
+    for o in [
+        &mut i.name,
+        &mut i.system,
+        &mut i.department,
+        &mut i.company_type,
+        &mut i.description,
+        &mut i.primary_purpose,
+        &mut i.sponsor,
+        &mut i.owner,
+        &mut i.version,
+    ] {
+        opt(o);
+    }
+    list(&mut i.replaced_tools);
+    list(&mut i.workarounds);
+    for r in &mut p.roles {
+        s(&mut r.name);
+        opt(&mut r.what_changes);
+    }
+    for g in &mut p.groups {
+        s(&mut g.name);
+        opt(&mut g.concerns);
+        list(&mut g.preferred_channels);
+    }
+    for st in &mut p.stakeholders {
+        for v in [&mut st.name, &mut st.title, &mut st.group] {
+            s(v);
+        }
+        opt(&mut st.notes);
+    }
+    for c in &mut p.champions {
+        s(&mut c.name);
+        opt(&mut c.group);
+        opt(&mut c.why);
+    }
+    for m in &mut p.milestones {
+        s(&mut m.name);
+    }
+    list(&mut p.feedback.channels);
+    opt(&mut p.feedback.cadence);
+    opt(&mut p.feedback.anonymous_channel);
+    list(&mut p.operations.processes_to_change);
+    list(&mut p.operations.reports_retired);
+    list(&mut p.operations.new_workflows);
+    opt(&mut p.endpoint.profile);
+    opt(&mut p.endpoint.request.model);
+    p.roles.retain(|r| !r.name.is_empty());
+    p.groups.retain(|g| !g.name.is_empty());
+    p
+}
+
+/// The project as the templates see it: project-, group- and role-level data, and person-level
+/// data only when `share_people` is on. Dates are plain `YYYY-MM-DD` strings.
+pub fn template_context(p: &Project, share_people: bool) -> serde_json::Value {
+    let mut v = serde_json::to_value(p).unwrap_or_default();
+    if let Some(obj) = v.as_object_mut() {
+        obj.remove("endpoint");
+        obj.remove("privacy");
+        if let Some(launch) = p.project.launch_date.as_ref() {
+            obj["project"]["launch_date"] = serde_json::Value::String(launch.to_string());
+        }
+        for m in obj
+            .get_mut("milestones")
+            .and_then(|m| m.as_array_mut())
+            .into_iter()
+            .flatten()
+        {
+            // toml serializes a date as a one-key table; templates want the text.
+            if let Some(d) = m
+                .get("date")
+                .and_then(|d| d.as_object())
+                .and_then(|d| d.values().next())
+                .cloned()
+            {
+                m["date"] = d;
+            }
+        }
+        if !share_people {
+            for key in PERSON_LEVEL {
+                obj.remove(*key);
+            }
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_trimmed_and_blank_entries_dropped() {
+        let text = "[project]\nname = \"  CRM  \"\nsystem = \"   \"\nreplaced_tools = [\" a \", \"\"]\n[[roles]]\nname = \" \"\n[[roles]]\nname = \"reps \"\n[endpoint]\nmodel = \" \"\n";
+        let p = parse(Path::new("p.toml"), text).unwrap().project;
+        assert_eq!(p.project.name.as_deref(), Some("CRM"));
+        assert_eq!(p.project.system, None);
+        assert_eq!(p.project.replaced_tools, ["a"]);
+        assert_eq!(p.roles.len(), 1);
+        assert_eq!(p.roles[0].name, "reps");
+        assert_eq!(p.endpoint.request.model, None);
+    }
+
+    #[test]
+    fn the_template_context_has_plain_dates_and_no_people_without_opt_in() {
+        let text = "[project]\nlaunch_date = 2027-03-01\n[[milestones]]\nname = \"UAT\"\ndate = 2027-02-01\n[[stakeholders]]\nname=\"Ann\"\ntitle=\"CFO\"\ngroup=\"x\"\ninfluence=\"high\"\ninterest=\"low\"\nstance=\"resistant\"\n[endpoint]\nmodel=\"m\"\n";
+        let p = parse(Path::new("p.toml"), text).unwrap().project;
+        let ctx = template_context(&p, false);
+        assert_eq!(ctx["project"]["launch_date"], "2027-03-01");
+        assert_eq!(ctx["milestones"][0]["date"], "2027-02-01");
+        assert!(ctx.get("stakeholders").is_none());
+        assert!(ctx.get("endpoint").is_none());
+        let shared = template_context(&p, true);
+        assert_eq!(shared["stakeholders"][0]["influence"], "high");
+        assert_eq!(shared["stakeholders"][0]["stance"], "resistant");
+    }
+
+    #[test]
+    fn endpoint_preferences_read_their_request_settings() {
+        let text = "[endpoint]\nprofile = \"openai\"\nmodel = \"gpt-4o\"\ntemperature = 1\nmax_tokens = 900\n";
+        let prefs = parse(Path::new("p.toml"), text).unwrap().project.endpoint;
+        assert_eq!(prefs.profile.as_deref(), Some("openai"));
+        assert_eq!(prefs.request.model.as_deref(), Some("gpt-4o"));
+        assert_eq!(prefs.request.temperature, Some(1.0));
+        assert_eq!(prefs.request.max_tokens, Some(900));
+    }
+}

@@ -1,0 +1,209 @@
+//! The project file as typed data: what `load` returns once the file has passed validation.
+
+use crate::chat::RequestSettings;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Project {
+    #[serde(default)]
+    pub project: Info,
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    #[serde(default)]
+    pub groups: Vec<Group>,
+    #[serde(default)]
+    pub stakeholders: Vec<Stakeholder>,
+    #[serde(default)]
+    pub champions: Vec<Champion>,
+    #[serde(default)]
+    pub milestones: Vec<Milestone>,
+    #[serde(default)]
+    pub feedback: Feedback,
+    #[serde(default)]
+    pub operations: Operations,
+    #[serde(default)]
+    pub endpoint: EndpointPrefs,
+    #[serde(default)]
+    pub privacy: Privacy,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Info {
+    pub name: Option<String>,
+    pub system: Option<String>,
+    pub department: Option<String>,
+    pub company_type: Option<String>,
+    pub description: Option<String>,
+    pub launch_date: Option<toml::value::Datetime>,
+    pub primary_purpose: Option<String>,
+    #[serde(default)]
+    pub replaced_tools: Vec<String>,
+    #[serde(default)]
+    pub workarounds: Vec<String>,
+    pub sponsor: Option<String>,
+    pub owner: Option<String>,
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Role {
+    pub name: String,
+    pub headcount: Option<u32>,
+    pub what_changes: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Group {
+    pub name: String,
+    pub size: Option<u32>,
+    pub concerns: Option<String>,
+    #[serde(default)]
+    pub preferred_channels: Vec<String>,
+}
+
+/// Influence or interest, as the stakeholder register grades it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    High,
+    #[default]
+    Medium,
+    Low,
+}
+
+impl Level {
+    /// The words a project file may use, in the schema's order.
+    pub const NAMES: &'static [&'static str] = &["high", "medium", "low"];
+}
+
+/// Where a stakeholder stands on the change today.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stance {
+    #[default]
+    Unknown,
+    Unaware,
+    Resistant,
+    Neutral,
+    Supportive,
+    Leading,
+}
+
+impl Stance {
+    pub const NAMES: &'static [&'static str] = &[
+        "unknown",
+        "unaware",
+        "resistant",
+        "neutral",
+        "supportive",
+        "leading",
+    ];
+
+    /// Stances the plan must work on before go-live.
+    pub fn needs_work(self) -> bool {
+        matches!(self, Stance::Resistant | Stance::Unaware | Stance::Unknown)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Stakeholder {
+    pub name: String,
+    pub title: String,
+    pub group: String,
+    pub influence: Level,
+    pub interest: Level,
+    pub stance: Stance,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Champion {
+    pub name: String,
+    pub group: Option<String>,
+    pub why: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Milestone {
+    pub name: String,
+    pub date: Option<toml::value::Datetime>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Feedback {
+    #[serde(default)]
+    pub channels: Vec<String>,
+    pub cadence: Option<String>,
+    pub anonymous_channel: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Operations {
+    #[serde(default)]
+    pub processes_to_change: Vec<String>,
+    #[serde(default)]
+    pub reports_retired: Vec<String>,
+    #[serde(default)]
+    pub new_workflows: Vec<String>,
+}
+
+/// Endpoint preferences a project may carry. Deliberately no `base_url`: a project file is
+/// shared between people, and must not be able to redirect someone's key to another host.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EndpointPrefs {
+    pub profile: Option<String>,
+    #[serde(flatten)]
+    pub request: RequestSettings,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Privacy {
+    /// Opt-in: let prompts see person-level data (stakeholders, champions).
+    #[serde(default)]
+    pub share_people: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_and_stance_names_match_their_serde_words() {
+        for (i, name) in Level::NAMES.iter().enumerate() {
+            let level: Level = serde_json::from_str(&format!("\"{name}\"")).unwrap();
+            assert_eq!(
+                serde_json::to_string(&level).unwrap(),
+                format!("\"{name}\"")
+            );
+            assert_eq!(
+                i,
+                [Level::High, Level::Medium, Level::Low]
+                    .iter()
+                    .position(|l| *l == level)
+                    .unwrap()
+            );
+        }
+        for name in Stance::NAMES {
+            let stance: Stance = serde_json::from_str(&format!("\"{name}\"")).unwrap();
+            assert_eq!(
+                serde_json::to_string(&stance).unwrap(),
+                format!("\"{name}\"")
+            );
+        }
+        assert_eq!(Stance::NAMES.len(), 6);
+    }
+
+    #[test]
+    fn stances_that_need_work() {
+        let work: Vec<&str> = Stance::NAMES
+            .iter()
+            .filter(|n| {
+                serde_json::from_str::<Stance>(&format!("\"{n}\""))
+                    .unwrap()
+                    .needs_work()
+            })
+            .copied()
+            .collect();
+        assert_eq!(work, ["unknown", "unaware", "resistant"]);
+    }
+}

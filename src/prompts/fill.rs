@@ -1,0 +1,257 @@
+//! Filling section templates from a project: the minijinja environment and its filters, the
+//! check for missing inputs, and the filled prompt.
+
+use super::Section;
+use crate::chat::Message;
+use crate::error::{Error, MissingInput, Result};
+use crate::project::{self, Project};
+use minijinja::{Environment, UndefinedBehavior, Value};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A section's prompt, filled and ready to paste or send.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FilledPrompt {
+    pub section: String,
+    pub title: String,
+    pub messages: Vec<Message>,
+}
+
+impl FilledPrompt {
+    /// What a person pastes into a chat UI: the system text (if any) then the user text.
+    pub fn paste_text(&self) -> String {
+        let parts: Vec<&str> = self.messages.iter().map(|m| m.content.as_str()).collect();
+        parts.join("\n\n")
+    }
+}
+
+/// A minijinja environment with the filters every template may use.
+pub fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
+    // Project text is inserted once and never re-rendered, and nothing is HTML-escaped.
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.add_filter("list_en", list_en);
+    env.add_filter("long_date", long_date);
+    env
+}
+
+fn list_en(items: Value) -> std::result::Result<String, minijinja::Error> {
+    let items: Vec<String> = items.try_iter()?.map(|v| v.to_string()).collect();
+    Ok(crate::text::list_en(&items))
+}
+
+fn long_date(value: Value) -> std::result::Result<String, minijinja::Error> {
+    let s = value.to_string();
+    Ok(crate::text::long_date(&s).unwrap_or(s))
+}
+
+fn lookup<'a>(ctx: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    path.split('.').try_fold(ctx, |v, key| v.get(key))
+}
+
+fn is_empty(v: Option<&serde_json::Value>) -> bool {
+    match v {
+        None | Some(serde_json::Value::Null) => true,
+        Some(serde_json::Value::String(s)) => s.trim().is_empty(),
+        Some(serde_json::Value::Array(a)) => a.is_empty(),
+        Some(serde_json::Value::Object(o)) => o.is_empty(),
+        _ => false,
+    }
+}
+
+/// Every required input missing for `sections`, each listed once with the sections needing it.
+pub fn missing_inputs(p: &Project, sections: &[&Section]) -> Vec<MissingInput> {
+    let ctx = project::template_context(p, true);
+    let mut missing: Vec<MissingInput> = Vec::new();
+    let mut push = |path: &str, section: &str| match missing.iter_mut().find(|m| m.path == path) {
+        Some(m) => m.sections.push(section.to_string()),
+        None => missing.push(MissingInput {
+            path: path.to_string(),
+            sections: vec![section.to_string()],
+        }),
+    };
+    for s in sections {
+        // The project's name heads every prompt's output and the draft.
+        let needs = std::iter::once("project.name").chain(
+            s.inputs
+                .iter()
+                .map(String::as_str)
+                .filter(|i| *i != "project.name"),
+        );
+        for input in needs {
+            if is_empty(lookup(&ctx, input)) {
+                push(input, &s.id);
+            }
+        }
+    }
+    missing
+}
+
+/// Fills `sections`, after checking that the project has every input they need (all gaps are
+/// reported at once, naming `file`).
+pub fn fill_all(
+    file: &Path,
+    p: &Project,
+    sections: &[&Section],
+    share_people: bool,
+) -> Result<Vec<FilledPrompt>> {
+    let missing = missing_inputs(p, sections);
+    if !missing.is_empty() {
+        return Err(Error::MissingData {
+            file: file.to_path_buf(),
+            missing,
+        });
+    }
+    let mut env = environment();
+    sections
+        .iter()
+        .map(|s| fill(&mut env, s, p, share_people))
+        .collect()
+}
+
+/// Fills one section. A template that uses an undefined value fails here, with its line.
+fn fill(
+    env: &mut Environment<'static>,
+    section: &Section,
+    p: &Project,
+    share_people: bool,
+) -> Result<FilledPrompt> {
+    let source_err = |e: minijinja::Error| {
+        Error::Data(format!(
+            "template {} ({}): {e:#}",
+            section.id, section.source
+        ))
+    };
+    env.add_template_owned(section.id.clone(), section.body.clone())
+        .map_err(source_err)?;
+    let tmpl = env.get_template(&section.id).map_err(source_err)?;
+    if !share_people {
+        let used = tmpl.undeclared_variables(false);
+        if let Some(person) = project::PERSON_LEVEL.iter().find(|k| used.contains(**k)) {
+            return Err(Error::Data(format!(
+                "template {} ({}) uses `{person}`, which is person-level data.\nPerson-level data stays on this machine unless you opt in: set `[privacy] share_people = true` in the project file, or pass --share-people.",
+                section.id, section.source
+            )));
+        }
+    }
+    let ctx = project::template_context(p, share_people);
+    let text = tmpl
+        .render(minijinja::value::Serde(&ctx))
+        .map_err(source_err)?;
+    let mut messages = Vec::new();
+    if let Some(system) = section.system.as_deref().map(str::trim)
+        && !system.is_empty()
+    {
+        messages.push(Message::system(system));
+    }
+    messages.push(Message::user(crate::text::collapse_blank_lines(&text)));
+    Ok(FilledPrompt {
+        section: section.id.clone(),
+        title: section.title.clone(),
+        messages,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prompts::{Catalog, Source};
+
+    fn crm() -> Project {
+        let text = include_str!("../../examples/crm-manufacturer.toml");
+        project::parse(Path::new("crm.toml"), text).unwrap().project
+    }
+
+    fn section(body: &str) -> Section {
+        Section {
+            id: "t".into(),
+            title: "T".into(),
+            inputs: vec![],
+            system: None,
+            body: body.into(),
+            source: Source::BuiltIn,
+            built_in: false,
+        }
+    }
+
+    #[test]
+    fn filters_read_as_english() {
+        let env = environment();
+        let cases = [
+            ("{{ ['a','b','c'] | list_en }}", "a, b and c"),
+            ("{{ [] | list_en }}", ""),
+            ("{{ '2027-03-01' | long_date }}", "1 March 2027"),
+            ("{{ 'soon' | long_date }}", "soon"),
+        ];
+        for (tmpl, want) in cases {
+            assert_eq!(env.render_str(tmpl, ()).unwrap(), want, "{tmpl}");
+        }
+    }
+
+    #[test]
+    fn every_built_in_fills_from_an_example_without_blank_brackets() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let filled = fill_all(Path::new("crm.toml"), &crm(), &catalog.all(), false).unwrap();
+        assert_eq!(filled.len(), 3);
+        for f in &filled {
+            let text = f.paste_text();
+            assert!(!text.contains('['), "{}: {text}", f.section);
+            assert!(!text.contains("{{"), "{}", f.section);
+            assert!(!text.contains("\n\n\n"), "{}", f.section);
+        }
+    }
+
+    #[test]
+    fn missing_inputs_are_grouped_by_field() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let missing = missing_inputs(&Project::default(), &catalog.all());
+        let name = missing.iter().find(|m| m.path == "project.name").unwrap();
+        assert_eq!(name.sections, ["resistance", "communication", "metrics"]);
+        let system = missing.iter().find(|m| m.path == "project.system").unwrap();
+        assert_eq!(system.sections, ["resistance", "metrics"]);
+        assert!(missing.iter().any(|m| m.path == "groups"));
+    }
+
+    #[test]
+    fn people_need_an_opt_in() {
+        let s = section("{% for s in stakeholders %}{{ s.name }}{% endfor %}");
+        let e = fill_all(Path::new("p"), &crm(), &[&s], false).unwrap_err();
+        assert!(e.to_string().contains("person-level data"), "{e}");
+        let ok = fill_all(Path::new("p"), &crm(), &[&s], true).unwrap();
+        assert!(ok[0].paste_text().contains("Margaret Ellison"));
+    }
+
+    #[test]
+    fn undefined_variables_are_errors_with_the_line() {
+        let s = section("line one\n{{ project.nope }}");
+        let e = fill_all(Path::new("p"), &crm(), &[&s], false)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("template t (built-in)"), "{e}");
+        assert!(e.contains("(in t:2)"), "{e}");
+    }
+
+    #[test]
+    fn a_system_message_comes_first_and_blank_ones_are_dropped() {
+        let mut s = section("Hi {{ project.name }}");
+        s.system = Some("  Be brief.  ".into());
+        let f = fill_all(Path::new("p"), &crm(), &[&s], false)
+            .unwrap()
+            .remove(0);
+        assert_eq!(f.messages[0], Message::system("Be brief."));
+        assert_eq!(f.paste_text(), "Be brief.\n\nHi Sales CRM rollout 2027");
+        s.system = Some("   ".into());
+        let f = fill_all(Path::new("p"), &crm(), &[&s], false)
+            .unwrap()
+            .remove(0);
+        assert_eq!(f.messages.len(), 1);
+    }
+}

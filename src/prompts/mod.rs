@@ -1,0 +1,253 @@
+//! Section templates: the built-in ones embedded in the binary, user overrides and custom
+//! sections from prompts folders, and filling them from a project.
+//!
+//! A template file is `prompts/<section>.md`: TOML front matter between `+++` lines (title,
+//! inputs it needs, optional system message), then a minijinja body. The draft's outline is
+//! `prompts/draft.jinja`, overridable the same way.
+
+mod fill;
+mod front;
+
+pub use fill::{FilledPrompt, environment, fill_all, missing_inputs};
+
+use crate::error::{Error, NameKind, Result, UnknownName};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Built-in sections, in the order the draft uses them.
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("resistance", include_str!("../../prompts/resistance.md")),
+    (
+        "communication",
+        include_str!("../../prompts/communication.md"),
+    ),
+    ("metrics", include_str!("../../prompts/metrics.md")),
+];
+pub const DRAFT_TEMPLATE: &str = "draft.jinja";
+pub const BUILT_IN_DRAFT: &str = include_str!("../../prompts/draft.jinja");
+
+pub fn is_built_in(id: &str) -> bool {
+    BUILT_IN.iter().any(|(b, _)| *b == id)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    BuiltIn,
+    File(PathBuf),
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::BuiltIn => f.write_str("built-in"),
+            Source::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub id: String,
+    pub title: String,
+    pub inputs: Vec<String>,
+    pub system: Option<String>,
+    pub body: String,
+    pub source: Source,
+    /// One of the three built-in sections (possibly overridden by a file).
+    pub built_in: bool,
+}
+
+/// The draft outline template and where it came from.
+#[derive(Debug, Clone)]
+pub struct DraftTemplate {
+    pub text: String,
+    pub source: Source,
+}
+
+/// Prompt folders, lowest precedence first: the config folder's, the project's, then `--prompts`.
+pub fn prompt_dirs(config_dir: &Path, project_dir: &Path, flag: Option<&Path>) -> Vec<PathBuf> {
+    let mut dirs = vec![config_dir.join("prompts"), project_dir.join("prompts")];
+    dirs.extend(flag.map(Path::to_path_buf));
+    dirs
+}
+
+pub struct Catalog {
+    /// Built-ins first in their fixed order, then custom sections sorted by id.
+    pub sections: Vec<Section>,
+    pub draft: DraftTemplate,
+}
+
+impl Catalog {
+    /// Loads built-ins, then each folder in `dirs` from lowest to highest precedence; a file
+    /// named like a built-in replaces it, any other `*.md` adds a section.
+    pub fn load(dirs_low_to_high: &[PathBuf]) -> Result<Catalog> {
+        let mut by_id: BTreeMap<String, Section> = BTreeMap::new();
+        for (id, text) in BUILT_IN {
+            let mut s = front::parse_section(id, text, Source::BuiltIn)?;
+            s.built_in = true;
+            by_id.insert(id.to_string(), s);
+        }
+        let mut draft = DraftTemplate {
+            text: BUILT_IN_DRAFT.to_string(),
+            source: Source::BuiltIn,
+        };
+        for dir in dirs_low_to_high {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            let mut paths: Vec<PathBuf> =
+                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            paths.sort();
+            for path in paths {
+                let name = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default();
+                if name == DRAFT_TEMPLATE {
+                    draft = DraftTemplate {
+                        text: read_template(&path)?,
+                        source: Source::File(path.clone()),
+                    };
+                    continue;
+                }
+                let Some(id) = name.strip_suffix(".md") else {
+                    continue;
+                };
+                if !front::valid_id(id) {
+                    return Err(Error::Data(format!(
+                        "{}: a section file name may use only a-z, 0-9, - and _ (it becomes the section id)",
+                        path.display()
+                    )));
+                }
+                let text = read_template(&path)?;
+                let mut s = front::parse_section(id, &text, Source::File(path.clone()))?;
+                s.built_in = is_built_in(id);
+                by_id.insert(id.to_string(), s);
+            }
+        }
+        let mut sections: Vec<Section> = Vec::new();
+        for (id, _) in BUILT_IN {
+            sections.extend(by_id.remove(*id));
+        }
+        sections.extend(by_id.into_values());
+        Ok(Catalog { sections, draft })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.id == id)
+    }
+
+    pub fn all(&self) -> Vec<&Section> {
+        self.sections.iter().collect()
+    }
+
+    /// Looks sections up by id (comma-separated lists and the `comms` alias accepted), in the
+    /// catalog's order.
+    pub fn select(&self, ids: &[String]) -> Result<Vec<&Section>> {
+        let mut wanted = Vec::new();
+        for raw in ids {
+            for id in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                let id = if id == "comms" { "communication" } else { id };
+                if self.get(id).is_none() {
+                    return Err(Error::Unknown(UnknownName {
+                        kind: NameKind::Section,
+                        name: id.to_string(),
+                        known: self.sections.iter().map(|s| s.id.clone()).collect(),
+                        origin: None,
+                    }));
+                }
+                wanted.push(id.to_string());
+            }
+        }
+        Ok(self
+            .sections
+            .iter()
+            .filter(|s| wanted.contains(&s.id))
+            .collect())
+    }
+
+    /// Ids of the selected sections, in the catalog's order.
+    pub fn select_ids(&self, ids: &[String]) -> Result<Vec<String>> {
+        Ok(self.select(ids)?.iter().map(|s| s.id.clone()).collect())
+    }
+}
+
+fn read_template(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::file("read template", path, e))?;
+    String::from_utf8(bytes)
+        .map_err(|_| Error::Data(format!("{}: template is not valid UTF-8", path.display())))
+}
+
+/// Writes the built-in templates into `dir` for editing; refuses to overwrite without `force`.
+pub fn export(dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::file("create folder", dir, e))?;
+    let mut files: Vec<(String, &str)> = BUILT_IN
+        .iter()
+        .map(|(id, t)| (format!("{id}.md"), *t))
+        .collect();
+    files.push((DRAFT_TEMPLATE.to_string(), BUILT_IN_DRAFT));
+    let existing: Vec<String> = files
+        .iter()
+        .map(|(n, _)| dir.join(n))
+        .filter(|p| p.exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    if !existing.is_empty() && !force {
+        return Err(Error::Refused(format!(
+            "refusing to overwrite {}; pass --force to replace them",
+            existing.join(", ")
+        )));
+    }
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        crate::fs::write_atomic(&path, text.as_bytes())?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_ins_come_first_in_their_order() {
+        let c = Catalog::load(&[]).unwrap();
+        let ids: Vec<&str> = c.sections.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["resistance", "communication", "metrics"]);
+        assert!(c.sections.iter().all(|s| s.built_in));
+        assert_eq!(c.draft.source, Source::BuiltIn);
+    }
+
+    #[test]
+    fn select_accepts_lists_and_the_alias_and_keeps_catalog_order() {
+        let c = Catalog::load(&[]).unwrap();
+        let ids = c
+            .select_ids(&["metrics,comms".into(), " resistance ".into()])
+            .unwrap();
+        assert_eq!(ids, ["resistance", "communication", "metrics"]);
+    }
+
+    #[test]
+    fn an_unknown_section_is_a_usage_error_with_a_suggestion() {
+        let c = Catalog::load(&[]).unwrap();
+        let e = c.select(&["metrix".into()]).unwrap_err();
+        assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+        assert!(e.to_string().contains("did you mean `metrics`?"), "{e}");
+    }
+
+    #[test]
+    fn prompt_dirs_go_from_config_to_flag() {
+        let dirs = prompt_dirs(Path::new("/c"), Path::new("proj"), Some(Path::new("flag")));
+        assert_eq!(
+            dirs,
+            [
+                PathBuf::from("/c/prompts"),
+                PathBuf::from("proj/prompts"),
+                PathBuf::from("flag")
+            ]
+        );
+        assert_eq!(prompt_dirs(Path::new("/c"), Path::new("."), None).len(), 2);
+    }
+}

@@ -1,0 +1,6 @@
+//! Running requests and keeping their results: the run store and the concurrent batch.
+
+pub mod batch;
+pub mod store;
+
+pub use store::{AnswerSource, Store, StoredSection};

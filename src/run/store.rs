@@ -1,0 +1,324 @@
+//! The run store: `.plan-ai/` next to the project file. One JSON file per section, written
+//! atomically the moment that section finishes, so a failure or Ctrl-C never loses finished
+//! work and a finished section is never paid for twice. Also remembers the drafts it wrote, so
+//! it never overwrites one a person has edited since.
+
+use crate::chat::{Answer, FinishReason, Message, RequestSettings, Usage};
+use crate::endpoint::Endpoint;
+use crate::error::{Error, Result};
+use crate::fs::write_atomic;
+use crate::llm::think;
+use crate::prompts::FilledPrompt;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const DIR: &str = ".plan-ai";
+const FORMAT: u32 = 1;
+
+/// What was asked: the prompt as sent and the settings that shape the answer. Never the key.
+/// Two requests with equal records would be asked the same question the same way.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RequestRecord {
+    pub messages: Vec<Message>,
+    pub profile: Option<String>,
+    pub base_url: Option<String>,
+    /// As configured; a `None` model means "the server's only model".
+    #[serde(flatten)]
+    pub settings: RequestSettings,
+}
+
+impl RequestRecord {
+    pub fn new(filled: &FilledPrompt, ep: &Endpoint) -> Self {
+        RequestRecord {
+            messages: filled.messages.clone(),
+            profile: Some(ep.profile.clone()),
+            base_url: Some(ep.transport.base_url.clone()),
+            settings: ep.request.clone(),
+        }
+    }
+}
+
+/// Where a stored answer came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AnswerSource {
+    Endpoint,
+    /// Copied from a chat tool by a person (`plan-ai paste`).
+    Pasted,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredSection {
+    pub format: u32,
+    pub section: String,
+    pub title: String,
+    pub source: AnswerSource,
+    pub request: RequestRecord,
+    pub answer: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
+    /// The model the server said answered.
+    pub model: Option<String>,
+    pub usage: Option<Usage>,
+    pub finish_reason: Option<FinishReason>,
+    pub created_at: String,
+    pub elapsed_ms: Option<u64>,
+    pub first_token_ms: Option<u64>,
+    pub attempts: Option<u32>,
+}
+
+impl StoredSection {
+    /// `configured` is the endpoint as resolved from settings, before any model discovery:
+    /// the record keeps the model as configured, so deciding reuse never needs the server.
+    pub fn from_answer(filled: &FilledPrompt, configured: &Endpoint, a: &Answer) -> Self {
+        StoredSection {
+            format: FORMAT,
+            section: filled.section.clone(),
+            title: filled.title.clone(),
+            source: AnswerSource::Endpoint,
+            request: RequestRecord::new(filled, configured),
+            answer: a.text.clone(),
+            reasoning: a.reasoning.clone(),
+            model: Some(a.model.clone()),
+            usage: a.usage,
+            finish_reason: Some(a.finish_reason.clone()),
+            created_at: crate::text::now_rfc3339(),
+            elapsed_ms: Some(a.elapsed.as_millis() as u64),
+            first_token_ms: a.first_token.map(|t| t.as_millis() as u64),
+            attempts: Some(a.attempts),
+        }
+    }
+
+    pub fn from_paste(filled: &FilledPrompt, text: &str) -> Self {
+        let split = think::split(text);
+        StoredSection {
+            format: FORMAT,
+            section: filled.section.clone(),
+            title: filled.title.clone(),
+            source: AnswerSource::Pasted,
+            request: RequestRecord {
+                messages: filled.messages.clone(),
+                profile: None,
+                base_url: None,
+                settings: RequestSettings::default(),
+            },
+            answer: split.answer.trim().to_string(),
+            reasoning: Some(split.reasoning).filter(|r| !r.trim().is_empty()),
+            model: None,
+            usage: None,
+            finish_reason: None,
+            created_at: crate::text::now_rfc3339(),
+            elapsed_ms: None,
+            first_token_ms: None,
+            attempts: None,
+        }
+    }
+
+    /// Whether this stored answer answers `filled` as `ep` would ask it. Without an endpoint,
+    /// only the prompt counts. A pasted answer is current while its prompt is: it was chosen by
+    /// a person, whatever the endpoint.
+    pub fn is_current(&self, filled: &FilledPrompt, ep: Option<&Endpoint>) -> bool {
+        if self.request.messages != filled.messages {
+            return false;
+        }
+        match (self.source, ep) {
+            (AnswerSource::Pasted, _) | (_, None) => true,
+            (AnswerSource::Endpoint, Some(ep)) => self.request == RequestRecord::new(filled, ep),
+        }
+    }
+
+    pub fn is_cut_off(&self) -> bool {
+        self.finish_reason
+            .as_ref()
+            .is_some_and(FinishReason::is_cut_off)
+    }
+}
+
+/// A stored file that is not a section record: reported, then treated as absent, so the
+/// section is simply requested again.
+#[derive(Debug)]
+pub struct Unreadable(pub PathBuf);
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ignoring {}: not a plan-ai section record",
+            self.0.display()
+        )
+    }
+}
+
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    pub fn new(project_dir: &Path) -> Store {
+        Store {
+            dir: project_dir.join(DIR),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn section_path(&self, id: &str) -> PathBuf {
+        self.dir.join("sections").join(format!("{id}.json"))
+    }
+
+    pub fn save(&self, s: &StoredSection) -> Result<PathBuf> {
+        let path = self.section_path(&s.section);
+        let json = serde_json::to_string_pretty(s).map_err(|e| Error::Other(e.to_string()))?;
+        write_atomic(&path, json.as_bytes())?;
+        Ok(path)
+    }
+
+    /// The stored result for `id`, if any.
+    pub fn load(&self, id: &str) -> std::result::Result<Option<StoredSection>, Unreadable> {
+        let path = self.section_path(id);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(None);
+        };
+        match serde_json::from_str::<StoredSection>(&text) {
+            Ok(s) if s.section == id => Ok(Some(s)),
+            _ => Err(Unreadable(path)),
+        }
+    }
+
+    /// [`Store::load`], with an unreadable record noted in `warnings` and treated as absent.
+    pub fn load_or_note(&self, id: &str, warnings: &mut Vec<String>) -> Option<StoredSection> {
+        self.load(id).unwrap_or_else(|e| {
+            warnings.push(e.to_string());
+            None
+        })
+    }
+
+    fn drafts_path(&self) -> PathBuf {
+        self.dir.join("drafts.json")
+    }
+
+    /// Writes the draft atomically. Refuses to replace a file that plan-ai did not write or
+    /// that changed since it did, unless `force`.
+    pub fn write_draft(&self, path: &Path, contents: &[u8], force: bool) -> Result<()> {
+        let key = std::path::absolute(path)
+            .unwrap_or_else(|_| path.to_path_buf())
+            .display()
+            .to_string();
+        let mut written: BTreeMap<String, String> = std::fs::read_to_string(self.drafts_path())
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        if path.is_dir() {
+            return Err(Error::Usage(format!(
+                "{} is a folder; give a file name with -o",
+                path.display()
+            )));
+        }
+        if !force && let Ok(existing) = std::fs::read(path) {
+            let ours = written
+                .get(&key)
+                .is_some_and(|h| *h == fingerprint(&existing));
+            if !ours && existing != contents {
+                return Err(Error::Refused(format!(
+                    "{} exists and was edited since plan-ai wrote it (or plan-ai did not write it); refusing to overwrite it.\nPass --force to replace it, or -o OTHER.md to write the draft elsewhere.",
+                    path.display()
+                )));
+            }
+        }
+        write_atomic(path, contents)?;
+        written.insert(key, fingerprint(contents));
+        let json =
+            serde_json::to_string_pretty(&written).map_err(|e| Error::Other(e.to_string()))?;
+        write_atomic(&self.drafts_path(), json.as_bytes())
+    }
+}
+
+/// FNV-1a, 64-bit: stable across Rust versions (std's hasher is not), and collisions do not
+/// matter for "did someone edit this file".
+fn fingerprint(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in bytes {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}-{}", bytes.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filled(text: &str) -> FilledPrompt {
+        FilledPrompt {
+            section: "metrics".into(),
+            title: "Success metrics".into(),
+            messages: vec![Message::user(text)],
+        }
+    }
+
+    #[test]
+    fn fingerprints_are_stable_and_tell_files_apart() {
+        assert_eq!(fingerprint(b""), "cbf29ce484222325-0");
+        assert_eq!(fingerprint(b"a"), "af63dc4c8601ec8c-1");
+        assert_ne!(fingerprint(b"ab"), fingerprint(b"ba"));
+    }
+
+    #[test]
+    fn a_pasted_answer_keeps_reasoning_apart_and_stays_current_while_its_prompt_does() {
+        let s = StoredSection::from_paste(&filled("p"), "<think>why</think>\n The answer \n");
+        assert_eq!(s.answer, "The answer");
+        assert_eq!(s.reasoning.as_deref(), Some("why"));
+        assert_eq!(s.source, AnswerSource::Pasted);
+        assert!(s.is_current(&filled("p"), None));
+        assert!(!s.is_current(&filled("changed"), None));
+    }
+
+    #[test]
+    fn records_round_trip_in_the_documented_shape() {
+        let s = StoredSection::from_paste(&filled("p"), "x");
+        let json: serde_json::Value = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["source"], "pasted");
+        assert_eq!(json["request"]["model"], serde_json::Value::Null);
+        assert!(
+            json["request"].get("settings").is_none(),
+            "settings are flat: {json}"
+        );
+        let back: StoredSection = serde_json::from_value(json).unwrap();
+        assert_eq!(back.request, s.request);
+    }
+
+    #[test]
+    fn save_load_and_unreadable_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        assert!(store.load("metrics").unwrap().is_none());
+        let s = StoredSection::from_paste(&filled("p"), "answer");
+        store.save(&s).unwrap();
+        assert_eq!(store.load("metrics").unwrap().unwrap().answer, "answer");
+        std::fs::write(dir.path().join(".plan-ai/sections/metrics.json"), "{}").unwrap();
+        let mut notes = Vec::new();
+        assert!(store.load_or_note("metrics", &mut notes).is_none());
+        assert!(
+            notes[0].contains("not a plan-ai section record"),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn drafts_are_not_clobbered() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let path = dir.path().join("plan.md");
+        store.write_draft(&path, b"v1", false).unwrap();
+        store.write_draft(&path, b"v2", false).unwrap();
+        std::fs::write(&path, "edited by hand").unwrap();
+        let e = store.write_draft(&path, b"v3", false).unwrap_err();
+        assert_eq!(e.exit_code(), crate::error::exit::FAILURE);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "edited by hand");
+        store.write_draft(&path, b"v3", true).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "v3");
+    }
+}

@@ -1,0 +1,201 @@
+//! One line per section on stderr while a batch runs: live lines on a terminal, plain lines
+//! (final states only) otherwise.
+
+use super::{Tone, paint};
+use crate::error::Error;
+use crate::llm::Notice;
+use crate::run::StoredSection;
+use crate::run::batch::Events;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+pub struct Progress {
+    /// Live bars, one per section, when stderr is a terminal.
+    live: Option<Live>,
+    ids: Vec<String>,
+    /// Streamed pieces per section (about one token each).
+    pieces: Vec<AtomicU64>,
+    verbose: bool,
+    color: bool,
+}
+
+struct Live {
+    multi: MultiProgress,
+    bars: Vec<ProgressBar>,
+    active: ProgressStyle,
+    done: ProgressStyle,
+    /// Serialises style changes with message updates.
+    lock: Mutex<()>,
+}
+
+impl Progress {
+    pub fn new(ids: &[String], verbose: bool) -> Progress {
+        let live = super::live_stderr().then(|| {
+            let multi = MultiProgress::new();
+            let style = |t: &str| {
+                ProgressStyle::with_template(t).unwrap_or_else(|_| ProgressStyle::default_spinner())
+            };
+            let active = style("{prefix:<16} {spinner} {msg} · {elapsed}");
+            let bars = ids
+                .iter()
+                .map(|id| {
+                    let bar = multi.add(ProgressBar::new_spinner());
+                    bar.set_style(style("{prefix:<16} {spinner} {msg}"));
+                    bar.set_prefix(id.clone());
+                    bar.set_message("waiting");
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    bar
+                })
+                .collect();
+            Live {
+                multi,
+                bars,
+                active,
+                done: style("{prefix:<16} {msg}"),
+                lock: Mutex::new(()),
+            }
+        });
+        Progress {
+            live,
+            ids: ids.to_vec(),
+            pieces: ids.iter().map(|_| AtomicU64::new(0)).collect(),
+            verbose,
+            color: super::color_on_stderr(),
+        }
+    }
+
+    fn index(&self, id: &str) -> Option<usize> {
+        self.ids.iter().position(|x| x == id)
+    }
+
+    fn bar(&self, id: &str) -> Option<(&Live, &ProgressBar)> {
+        let live = self.live.as_ref()?;
+        Some((live, &live.bars[self.index(id)?]))
+    }
+
+    /// A final state: kept on screen on a terminal, one plain line otherwise.
+    fn finish(&self, id: &str, msg: &str, tone: Tone) {
+        match self.bar(id) {
+            Some((live, bar)) => {
+                let _guard = live.lock.lock();
+                bar.set_style(live.done.clone());
+                bar.finish_with_message(paint(msg, tone, self.color));
+            }
+            None => eprintln!("{id}: {msg}"),
+        }
+    }
+
+    /// A line above the live lines (or a plain line).
+    fn line(&self, text: &str) {
+        match &self.live {
+            Some(live) => {
+                let _ = live.multi.println(text);
+            }
+            None => eprintln!("{text}"),
+        }
+    }
+
+    fn set_streaming(&self, id: &str) {
+        let Some(i) = self.index(id) else { return };
+        let n = self.pieces[i].load(Ordering::Relaxed);
+        if let Some((live, bar)) = self.bar(id) {
+            let _guard = live.lock.lock();
+            if !bar.is_finished() {
+                bar.set_message(if n == 0 {
+                    "requesting".to_string()
+                } else {
+                    format!("streaming · {n} tokens")
+                });
+            }
+        }
+    }
+}
+
+impl Events for Progress {
+    fn reused(&self, id: &str) {
+        self.finish(
+            id,
+            "reused the stored answer (prompt and settings unchanged)",
+            Tone::Quiet,
+        );
+    }
+
+    fn started(&self, id: &str) {
+        if let Some((live, bar)) = self.bar(id) {
+            let _guard = live.lock.lock();
+            bar.set_style(live.active.clone());
+            bar.reset_elapsed();
+            bar.set_message("requesting");
+        }
+    }
+
+    fn delta(&self, id: &str) {
+        if let Some(i) = self.index(id) {
+            let n = self.pieces[i].fetch_add(1, Ordering::Relaxed) + 1;
+            // Redraw on the first piece and then every few: the bar redraws itself anyway.
+            if n == 1 || n.is_multiple_of(8) {
+                self.set_streaming(id);
+            }
+        }
+    }
+
+    fn restarted(&self, id: &str) {
+        if let Some(i) = self.index(id) {
+            self.pieces[i].store(0, Ordering::Relaxed);
+            self.set_streaming(id);
+        }
+    }
+
+    fn notice(&self, id: &str, notice: &Notice) {
+        if notice.is_verbose() && !self.verbose {
+            return;
+        }
+        if id.is_empty() {
+            self.line(&notice.to_string());
+        } else {
+            self.line(&format!("{id}: {notice}"));
+        }
+    }
+
+    fn finished(&self, id: &str, stored: &StoredSection) {
+        let tokens = stored
+            .usage
+            .map(|u| format!(" · {} tokens", u.completion_tokens))
+            .unwrap_or_default();
+        let cut = if stored.is_cut_off() {
+            " · CUT OFF at max_tokens"
+        } else {
+            ""
+        };
+        let secs = stored.elapsed_ms.unwrap_or_default() as f64 / 1000.0;
+        let tone = if stored.is_cut_off() {
+            Tone::Bad
+        } else {
+            Tone::Good
+        };
+        self.finish(id, &format!("done in {secs:.1} s{tokens}{cut}"), tone);
+    }
+
+    fn failed(&self, id: &str, error: &Error) {
+        self.finish(id, &format!("failed: {}", error.headline()), Tone::Bad);
+    }
+
+    fn not_started(&self, ids: &[String]) {
+        for id in ids {
+            self.finish(id, "not started", Tone::Quiet);
+        }
+    }
+
+    fn interrupted(&self) {
+        // Finished lines stay on screen; lines of sections cut short say so.
+        if let Some(live) = &self.live {
+            let _guard = live.lock.lock();
+            for bar in live.bars.iter().filter(|b| !b.is_finished()) {
+                bar.set_style(live.done.clone());
+                bar.abandon_with_message(paint("stopped (not stored)", Tone::Bad, self.color));
+            }
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! Small text helpers shared by every layer: plurals, English lists, "did you mean", line and
+//! column, shell quoting, one-line snippets, blank-line tidying and dates.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// "1 section", "2 sections".
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// "A", "A and B", "A, B and C".
+pub fn list_en<S: AsRef<str>>(items: &[S]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [init @ .., last] => {
+            let init: Vec<&str> = init.iter().map(AsRef::as_ref).collect();
+            format!("{} and {}", init.join(", "), last.as_ref())
+        }
+    }
+}
+
+/// The closest known name, if it is close enough to be a plausible typo.
+pub fn did_you_mean<'a>(input: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .map(|k| (strsim::jaro_winkler(input, k), k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..floor_char_boundary(text, offset.min(text.len()))];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// The largest char boundary at or below `i`.
+pub fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Quotes a value for a POSIX shell when it needs it.
+pub fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The text on one line (runs of whitespace become one space), cut to `max` characters.
+pub fn snippet(s: &str, max: usize) -> String {
+    let one_line = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(max) {
+        None => one_line,
+        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+    }
+}
+
+/// Trims the text and each line's end, and collapses runs of blank lines into one: what
+/// conditional template blocks leave behind.
+pub fn collapse_blank_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank = 0;
+    for line in text.trim().lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank += 1;
+            if blank > 1 {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
+/// `s` with a final newline.
+pub fn with_newline(s: &str) -> String {
+    if s.ends_with('\n') {
+        s.to_string()
+    } else {
+        format!("{s}\n")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dates
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// "2027-03-01" → "1 March 2027": unambiguous in every locale. `None` if it is not a date.
+pub fn long_date(iso: &str) -> Option<String> {
+    let mut parts = iso.get(..10)?.split('-');
+    let (y, m, d) = (
+        parts.next()?,
+        parts.next()?.parse::<usize>().ok()?,
+        parts.next()?.parse::<u32>().ok()?,
+    );
+    if y.len() != 4 || !y.bytes().all(|b| b.is_ascii_digit()) || !(1..=31).contains(&d) {
+        return None;
+    }
+    Some(format!("{d} {} {y}", MONTHS.get(m.checked_sub(1)?)?))
+}
+
+/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's civil-from-days.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z.rem_euclid(146097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + if m <= 2 { 1 } else { 0 }, m, d)
+}
+
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn rfc3339(secs: i64) -> String {
+    let (y, m, d) = civil_from_days(secs.div_euclid(86400));
+    let t = secs.rem_euclid(86400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        t / 3600,
+        t % 3600 / 60,
+        t % 60
+    )
+}
+
+pub fn now_rfc3339() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    rfc3339(secs)
+}
+
+pub fn today_iso() -> String {
+    now_rfc3339()[..10].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plurals() {
+        for (n, want) in [(0, "0 sections"), (1, "1 section"), (2, "2 sections")] {
+            assert_eq!(plural(n, "section"), want);
+        }
+    }
+
+    #[test]
+    fn english_lists() {
+        let cases: &[(&[&str], &str)] = &[
+            (&[], ""),
+            (&["A"], "A"),
+            (&["A", "B"], "A and B"),
+            (&["A", "B", "C"], "A, B and C"),
+            (&["A, Inc.", "B"], "A, Inc. and B"),
+        ];
+        for (items, want) in cases {
+            assert_eq!(list_en(items), *want, "{items:?}");
+        }
+    }
+
+    #[test]
+    fn did_you_mean_finds_typos_only() {
+        let known = ["resistance", "communication", "metrics"];
+        let cases = [
+            ("resistence", Some("resistance")),
+            ("metric", Some("metrics")),
+            ("comunication", Some("communication")),
+            ("xyz", None),
+            ("", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(did_you_mean(input, known.iter().copied()), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let text = "ab\ncé d\n\nx";
+        let cases = [
+            (0, (1, 1)),
+            (2, (1, 3)),
+            (3, (2, 1)),
+            (6, (2, 3)),  // after "cé" (é is two bytes)
+            (5, (2, 2)),  // inside é: rounded down to its start
+            (9, (3, 1)),  // the empty line
+            (99, (4, 2)), // past the end: clamped
+        ];
+        for (offset, want) in cases {
+            assert_eq!(line_col(text, offset), want, "offset {offset}");
+        }
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        let cases = [
+            ("plain-file.toml", "plain-file.toml"),
+            ("a b", "'a b'"),
+            ("", "''"),
+            ("it's", "'it'\\''s'"),
+            ("$HOME", "'$HOME'"),
+            ("http://127.0.0.1:8080/v1", "http://127.0.0.1:8080/v1"),
+            ("x;rm", "'x;rm'"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(shell_word(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn snippets_are_one_line_and_cut_on_characters() {
+        assert_eq!(snippet("a\n  b\tc", 10), "a b c");
+        assert_eq!(snippet("ééééé", 3), "ééé…");
+        assert_eq!(snippet("abc", 3), "abc");
+        assert_eq!(snippet("", 3), "");
+    }
+
+    #[test]
+    fn blank_lines_collapse_and_lines_lose_trailing_space() {
+        let cases = [
+            ("\n\na  \n\n\n\nb\n\n", "a\n\nb"),
+            ("a\n \n\t\nb", "a\n\nb"),
+            ("one", "one"),
+            ("", ""),
+        ];
+        for (input, want) in cases {
+            assert_eq!(collapse_blank_lines(input), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn long_dates() {
+        let cases = [
+            ("2027-03-01", Some("1 March 2027")),
+            ("2026-12-31T10:00:00Z", Some("31 December 2026")),
+            ("2027-13-01", None),
+            ("2027-00-01", None),
+            ("2027-01-40", None),
+            ("27-01-01", None),
+            ("soon", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(long_date(input).as_deref(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn civil_dates_and_timestamps() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        assert_eq!(civil_from_days(19782), (2024, 2, 29));
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(today_iso().len(), 10);
+    }
+}
