@@ -92,10 +92,19 @@ fn reason(status: u16) -> &'static str {
         .unwrap_or("")
 }
 
-/// A transport error before a response arrived. `elapsed` and `request_timeout` tell which
-/// time limit fired.
-pub fn classify(
+/// When a transport error happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Sending the request, before a response arrived.
+    Sending,
+    /// Reading the response body: the answer is incomplete, so it may be retried.
+    Reading,
+}
+
+/// A transport error. `elapsed` and `request_timeout` tell which time limit fired.
+pub fn transport(
     e: &reqwest::Error,
+    stage: Stage,
     origin: &str,
     elapsed: Duration,
     request_timeout: Option<Duration>,
@@ -103,25 +112,12 @@ pub fn classify(
     let text = describe_reqwest(e, origin);
     if e.is_timeout() {
         Failure::Timeout(time_limit(e, elapsed, request_timeout), text)
+    } else if stage == Stage::Reading {
+        Failure::Stream(format!("the connection broke mid-answer ({text})"))
     } else if e.is_decode() {
         Failure::Protocol(text)
     } else {
         Failure::Connect(text)
-    }
-}
-
-/// A failure while reading a response body: the answer is incomplete, so it may be retried.
-pub fn broken_body(
-    e: &reqwest::Error,
-    origin: &str,
-    elapsed: Duration,
-    request_timeout: Option<Duration>,
-) -> Failure {
-    let text = describe_reqwest(e, origin);
-    if e.is_timeout() {
-        Failure::Timeout(time_limit(e, elapsed, request_timeout), text)
-    } else {
-        Failure::Stream(format!("the connection broke mid-answer ({text})"))
     }
 }
 

@@ -13,7 +13,7 @@ use crate::endpoint::keys::{self, Secret};
 use crate::endpoint::{Endpoint, url};
 use crate::error::{EndpointError, Error, Result};
 use backon::BackoffBuilder;
-use failure::Failure;
+use failure::{Failure, Stage};
 use serde_json::Value;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -229,14 +229,15 @@ impl Client {
         url::origin(&self.endpoint.transport.base_url)
     }
 
-    fn classify(&self, e: &reqwest::Error, started: Instant) -> Failure {
+    fn transport_failure(&self, e: &reqwest::Error, stage: Stage, started: Instant) -> Failure {
         let t = &self.endpoint.transport;
-        failure::classify(e, &self.origin(), started.elapsed(), t.request_timeout)
-    }
-
-    fn broken_body(&self, e: &reqwest::Error, started: Instant) -> Failure {
-        let t = &self.endpoint.transport;
-        failure::broken_body(e, &self.origin(), started.elapsed(), t.request_timeout)
+        failure::transport(
+            e,
+            stage,
+            &self.origin(),
+            started.elapsed(),
+            t.request_timeout,
+        )
     }
 
     /// The server's model ids from `GET /models`.
@@ -246,7 +247,12 @@ impl Client {
             .request(self.http.get(self.endpoint.transport.models_url()))
             .send()
             .await
-            .map_err(|e| self.clean(self.classify(&e, started).describe()))?;
+            .map_err(|e| {
+                self.clean(
+                    self.transport_failure(&e, Stage::Sending, started)
+                        .describe(),
+                )
+            })?;
         let status = resp.status();
         let body = resp.text().await.map_err(|e| self.clean(e.to_string()))?;
         if !status.is_success() {
@@ -373,7 +379,7 @@ impl Client {
             .request(self.http.post(url).json(body))
             .send()
             .await
-            .map_err(|e| self.classify(&e, started))?;
+            .map_err(|e| self.transport_failure(&e, Stage::Sending, started))?;
         let status = resp.status().as_u16();
         if !resp.status().is_success() {
             let retry_after = failure::retry_after(resp.headers());
@@ -393,14 +399,14 @@ impl Client {
         // ignore "stream": true and answer in one piece.
         if is_sse {
             sse::read(resp, &self.model, sink, started, |e| {
-                self.broken_body(e, started)
+                self.transport_failure(e, Stage::Reading, started)
             })
             .await
         } else {
             let text = resp
                 .text()
                 .await
-                .map_err(|e| self.broken_body(&e, started))?;
+                .map_err(|e| self.transport_failure(&e, Stage::Reading, started))?;
             let answer = wire::parse_completion(&text, &self.model)?;
             sink.text(&answer.text);
             Ok(answer)
