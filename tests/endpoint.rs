@@ -8,26 +8,9 @@ use support::*;
 
 const KEY: &str = "sk-test-SECRET-4f9a2b7c1d";
 
+/// The CRM example with a default profile talking to `server`, with a retry budget of 2.
 fn sandbox(server: &FakeServer, extra: &str) -> Sandbox {
-    let sb = Sandbox::new().with_example("crm-manufacturer.toml");
-    // `extra` may set its own retry budget; the default here is 2.
-    let retries = if extra.contains("retries") {
-        ""
-    } else {
-        "retries = 2\n"
-    };
-    sb.config(&format!(
-        "default_profile = \"fake\"\n[profiles.fake]\nbase_url = \"{}\"\nmodel = \"fake-model\"\n{retries}{extra}",
-        server.base_url()
-    ));
-    sb
-}
-
-fn sse(parts: &[String]) -> Reply {
-    Reply::Sse {
-        parts: parts.iter().map(|p| (0, p.clone())).collect(),
-        abort_at_end: false,
-    }
+    fake_sandbox(server, 2, extra)
 }
 
 #[track_caller]
@@ -153,7 +136,7 @@ fn sse_quirks_are_tolerated() {
         usage_chunk(7, 3),
         done(),
     ];
-    let server = FakeServer::with_replies(vec![sse(&parts)]);
+    let server = FakeServer::with_replies(vec![Reply::sse(parts)]);
     let sb = sandbox(&server, "");
     let run = sb.run(&["metrics"]).expect(0);
     assert_eq!(run.stdout(), "caf\u{e9} ok\n");
@@ -166,7 +149,8 @@ fn sse_quirks_are_tolerated() {
 
 #[test]
 fn missing_usage_is_reported_as_not_reported() {
-    let server = FakeServer::with_replies(vec![sse(&[delta("hi"), finish("stop"), done()])]);
+    let server =
+        FakeServer::with_replies(vec![Reply::sse(vec![delta("hi"), finish("stop"), done()])]);
     let sb = sandbox(&server, "");
     let run = sb.run(&["metrics"]).expect(0);
     assert_eq!(run.stdout(), "hi\n");
@@ -181,7 +165,7 @@ fn reasoning_is_kept_out_of_the_answer() {
     let reasoning_alt = sse_chunk(
         json!({"choices":[{"index":0,"delta":{"reasoning":"more hidden"},"finish_reason":null}]}),
     );
-    let server = FakeServer::with_replies(vec![sse(&[
+    let server = FakeServer::with_replies(vec![Reply::sse(vec![
         reasoning_field,
         reasoning_alt,
         delta("<thi"),
@@ -195,8 +179,7 @@ fn reasoning_is_kept_out_of_the_answer() {
     let run = sb.run(&["metrics", "-o", "m.md"]).expect(0);
     assert_eq!(run.stdout(), "Visible answer <b>ok</b>\n");
     assert_eq!(sb.read("m.md"), "Visible answer <b>ok</b>\n");
-    let stored = sb.read(".plan-ai/sections/metrics.json");
-    let v: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    let v = stored_record(&sb, "metrics");
     assert_eq!(v["answer"], "Visible answer <b>ok</b>");
     assert!(v["reasoning"].as_str().unwrap().contains("secret plan"));
 }
@@ -221,8 +204,8 @@ fn a_server_that_ignores_stream_true_is_accepted() {
 #[test]
 fn error_inside_a_200_stream_is_an_error() {
     let err_chunk = sse_chunk(json!({"error": {"message": "upstream overloaded", "code": 502}}));
-    let server = FakeServer::with_replies(vec![sse(&[err_chunk])]);
-    let sb = sandbox(&server, "retries = 0\n");
+    let server = FakeServer::with_replies(vec![Reply::sse(vec![err_chunk])]);
+    let sb = fake_sandbox(&server, 0, "");
     let run = sb.run(&["metrics", "-o", "out.md"]).expect(4);
     assert!(
         run.stderr().contains("upstream overloaded"),
@@ -238,7 +221,7 @@ fn a_stream_cut_before_finish_reason_is_retried_then_fails() {
         parts: vec![(0, delta("partial "))],
         abort_at_end: true,
     };
-    let ended = sse(&[delta("partial "), done()]);
+    let ended = Reply::sse(vec![delta("partial "), done()]);
     let server = FakeServer::with_replies(vec![cut, ended]);
     let sb = sandbox(&server, "");
     let run = sb.run(&["metrics", "--no-stream", "-o", "out.md"]);
@@ -254,7 +237,7 @@ fn a_stream_cut_before_finish_reason_is_retried_then_fails() {
     );
     assert!(!sb.file("out.md").exists());
     assert!(
-        !sb.file(".plan-ai/sections/metrics.json").exists(),
+        !section_path(&sb, "metrics").exists(),
         "an incomplete answer is never stored"
     );
     let leftovers: Vec<_> = std::fs::read_dir(sb.path())
@@ -485,7 +468,7 @@ fn idle_timeout_is_reset_by_keep_alives() {
         parts: vec![(0, role_chunk()), (1500, delta("too late"))],
         abort_at_end: false,
     }]);
-    let sb = sandbox(&server, "idle_timeout = 0.4\nretries = 0\n");
+    let sb = fake_sandbox(&server, 0, "idle_timeout = 0.4\n");
     let run = sb.run(&["metrics", "--no-stream"]).expect(4);
     assert!(
         run.stderr().contains("idle_timeout") || run.stderr().contains("in time"),
@@ -496,8 +479,11 @@ fn idle_timeout_is_reset_by_keep_alives() {
 
 #[test]
 fn finish_reason_length_warns_and_names_the_setting() {
-    let server =
-        FakeServer::with_replies(vec![sse(&[delta("cut off mid"), finish("length"), done()])]);
+    let server = FakeServer::with_replies(vec![Reply::sse(vec![
+        delta("cut off mid"),
+        finish("length"),
+        done(),
+    ])]);
     let sb = sandbox(&server, "");
     let run = sb.run(&["metrics", "--max-tokens", "5"]).expect(0);
     assert_eq!(run.stdout(), "cut off mid\n");
@@ -716,21 +702,15 @@ fn ctrl_c_exits_130_and_leaves_no_output_file() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while server.count() == 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(Duration::from_secs(5), || server.count() > 0);
     std::thread::sleep(Duration::from_millis(200));
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    interrupt(&child);
     let started = Instant::now();
-    let status = child.wait().unwrap();
+    let status = wait_exit(&mut child, Duration::from_secs(3));
     assert_eq!(status.code(), Some(130));
     assert!(started.elapsed() < Duration::from_secs(3));
     assert!(!sb.file("out.md").exists());
-    assert!(!sb.file(".plan-ai/sections/metrics.json").exists());
+    assert!(!section_path(&sb, "metrics").exists());
 }
 
 #[test]

@@ -17,17 +17,10 @@
 mod support;
 use support::*;
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const PROJECT: &str = "crm-manufacturer.toml";
 const NO_KEYRING: &str = "no OS keyring is available";
-
-/// Prints past the test harness's output capture, so a skip is visible in a plain `cargo test`.
-fn skip(test: &str, reason: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "skipped: {test}: {reason}");
-}
 
 /// A profile name unique to this test and process.
 fn profile(tag: &str) -> String {
@@ -55,21 +48,6 @@ fn assert_hidden(run: &Run, key: &(String, String), what: &str) {
             run.stderr()
         );
     }
-}
-
-#[track_caller]
-fn assert_contains(haystack: &str, needle: &str, what: &str) {
-    assert!(
-        haystack.contains(needle),
-        "{what}: expected {needle:?} in:\n{haystack}"
-    );
-}
-
-/// The user config with one profile pointing at `base_url`.
-fn profile_config(name: &str, base_url: &str, extra: &str) -> String {
-    format!(
-        "[profiles.\"{name}\"]\nbase_url = \"{base_url}\"\nmodel = \"fake-model\"\nretries = 0\n{extra}"
-    )
 }
 
 /// `plan-ai resistance` on a copy of the example project (a copy: the run store is written
@@ -113,7 +91,7 @@ impl Backend {
     }
 
     fn sandbox(self) -> Sandbox {
-        let mut sb = Sandbox::new().with_example(PROJECT);
+        let mut sb = Sandbox::new().with_example(CRM_EXAMPLE);
         sb.set_env("PLAN_AI_KEYRING", self.pin());
         sb
     }
@@ -315,7 +293,7 @@ fn round_trip(test: &str, backend: Backend) {
     let server = FakeServer::echo();
     let sb = backend.sandbox();
     let p = profile(test);
-    sb.config(&profile_config(&p, &server.base_url(), ""));
+    sb.config(&profile_config(&p, &server.base_url(), 0, ""));
     let key = fake_key("rt");
     let _cleanup = Cleanup {
         backend,
@@ -435,7 +413,7 @@ fn key_stays_with_its_host(test: &str, backend: Backend) {
     let other = FakeServer::echo();
     let sb = backend.sandbox();
     let p = profile(test);
-    sb.config(&profile_config(&p, &home.base_url(), ""));
+    sb.config(&profile_config(&p, &home.base_url(), 0, ""));
     let key = fake_key("host");
     let _cleanup = Cleanup {
         backend,
@@ -468,7 +446,7 @@ fn key_stays_with_its_host(test: &str, backend: Backend) {
     let chat = format!("{}/chat/completions", target.base_url());
     let redirecting =
         FakeServer::start(move |_, _| Reply::error(307, "moved").with_header("Location", &chat));
-    sb.config(&profile_config(&p, &redirecting.base_url(), ""));
+    sb.config(&profile_config(&p, &redirecting.base_url(), 0, ""));
     let run = backend.run(&sb, &ask(&p), &[]).expect(0);
     assert_hidden(&run, &key, "a redirected request");
     let first = single_request(&redirecting, "redirecting server");
@@ -499,7 +477,7 @@ fn keyutils_key_stays_with_its_host() {
 
 #[test]
 fn no_keyring_points_at_the_environment_variable() {
-    let sb = Sandbox::new().with_example(PROJECT);
+    let sb = Sandbox::new().with_example(CRM_EXAMPLE);
     let p = profile("none");
     let key = fake_key("none");
 
@@ -522,11 +500,12 @@ fn no_keyring_points_at_the_environment_variable() {
 #[test]
 fn no_keyring_key_required_fails_but_the_environment_key_is_sent() {
     let server = FakeServer::echo();
-    let mut sb = Sandbox::new().with_example(PROJECT);
+    let mut sb = Sandbox::new().with_example(CRM_EXAMPLE);
     let p = profile("required");
     sb.config(&profile_config(
         &p,
         &server.base_url(),
+        0,
         "key_required = true\n",
     ));
     let args: Vec<String> = ask(&p);
@@ -576,13 +555,13 @@ fn key_is_not_sent_over_plain_http_to_another_host() {
     let trap = FakeServer::echo();
     let local = FakeServer::echo();
     let trap_url = format!("http://{}", trap.addr());
-    let mut sb = Sandbox::new().with_example(PROJECT);
+    let mut sb = Sandbox::new().with_example(CRM_EXAMPLE);
     let p = profile("insecure");
     let remote = "http://10.0.0.1:9/v1";
     sb.config(&format!(
         "{}\n{}",
-        profile_config(&p, remote, "connect_timeout = 1\n"),
-        profile_config(&format!("{p}-local"), &local.base_url(), "")
+        profile_config(&p, remote, 0, "connect_timeout = 1\n"),
+        profile_config(&format!("{p}-local"), &local.base_url(), 0, "")
     ));
     for var in ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"] {
         sb.set_env(var, &trap_url);
@@ -626,9 +605,9 @@ fn key_is_not_sent_over_plain_http_to_another_host() {
 fn key_for_a_loopback_endpoint_does_not_go_through_an_http_proxy() {
     let trap = FakeServer::echo();
     let local = FakeServer::echo();
-    let mut sb = Sandbox::new().with_example(PROJECT);
+    let mut sb = Sandbox::new().with_example(CRM_EXAMPLE);
     let p = profile("proxy");
-    sb.config(&profile_config(&p, &local.base_url(), ""));
+    sb.config(&profile_config(&p, &local.base_url(), 0, ""));
     sb.set_env("http_proxy", &format!("http://{}", trap.addr()));
     sb.set_env("NO_PROXY", "");
     let key = fake_key("proxy");

@@ -30,7 +30,10 @@ fn seed_article_is_quoted_faithfully() {
                 )
             });
     let Ok(article) = article else {
-        eprintln!("skipped: the seed article (../shared/seed) is not beside this checkout");
+        skip(
+            "seed_article_is_quoted_faithfully",
+            "the seed article (../shared/seed) is not beside this checkout",
+        );
         return;
     };
     for prompt in [ARTICLE_RESISTANCE, ARTICLE_COMMUNICATION, ARTICLE_METRICS] {

@@ -7,7 +7,6 @@
 //! tests check the protocol and the pipeline, not the writing.
 
 mod support;
-use std::io::Write;
 use support::*;
 
 /// The sandbox configured for the real server, or None (after saying so) to skip.
@@ -19,10 +18,9 @@ fn real_server() -> Option<Sandbox> {
         if std::env::var("PLAN_AI_E2E_REQUIRED").is_ok_and(|v| v == "1") {
             panic!("PLAN_AI_E2E_REQUIRED=1 but PLAN_AI_E2E_BASE_URL is not set");
         }
-        // Written past the test harness's capture, so the skip is visible in a normal run.
-        let _ = writeln!(
-            std::io::stderr(),
-            "real_llm: skipped, no real server configured (run scripts/llm-server start, then set PLAN_AI_E2E_BASE_URL=http://127.0.0.1:8080/v1)"
+        skip(
+            "real_llm",
+            "no real server configured (run scripts/llm-server start, then set PLAN_AI_E2E_BASE_URL=http://127.0.0.1:8080/v1)",
         );
         return None;
     };
@@ -51,8 +49,7 @@ fn every_section_command_streams_a_real_answer() {
             "{command}: {err}"
         );
         // The stored record is complete and names the model the server reported.
-        let v: serde_json::Value =
-            serde_json::from_str(&sb.read(&format!(".plan-ai/sections/{command}.json"))).unwrap();
+        let v = stored_record(&sb, command);
         assert_eq!(v["source"], "endpoint");
         assert!(
             ["stop", "length"].contains(&v["finish_reason"].as_str().unwrap()),
