@@ -62,10 +62,11 @@ pub struct Usage {
 }
 
 impl std::ops::AddAssign for Usage {
+    /// Saturating: the numbers come from a server, and a hostile one may send u64::MAX.
     fn add_assign(&mut self, u: Usage) {
-        self.prompt_tokens += u.prompt_tokens;
-        self.completion_tokens += u.completion_tokens;
-        self.total_tokens += u.total_tokens;
+        self.prompt_tokens = self.prompt_tokens.saturating_add(u.prompt_tokens);
+        self.completion_tokens = self.completion_tokens.saturating_add(u.completion_tokens);
+        self.total_tokens = self.total_tokens.saturating_add(u.total_tokens);
     }
 }
 
@@ -194,6 +195,18 @@ mod tests {
                 max_tokens: Some(10),
             }
         );
+    }
+
+    #[test]
+    fn usage_from_a_hostile_server_saturates() {
+        let mut total = Usage {
+            prompt_tokens: u64::MAX,
+            completion_tokens: 1,
+            total_tokens: u64::MAX,
+        };
+        total += total;
+        assert_eq!(total.prompt_tokens, u64::MAX);
+        assert_eq!(total.completion_tokens, 2);
     }
 
     #[test]

@@ -274,6 +274,8 @@ pub enum Hint {
     Timeout(TimeLimit),
     /// A redirect, which an API endpoint has no business sending.
     Redirected { location: String },
+    /// The server asks to wait longer than plan-ai waits; `None`: an absurd time.
+    WaitTooLong { seconds: Option<u64>, max: u64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -344,6 +346,16 @@ impl fmt::Display for Hint {
                 ),
                 TimeLimit::Request => f.write_str(
                     "the whole request took longer than request_timeout allows; raise it in the profile for long answers",
+                ),
+            },
+            Hint::WaitTooLong { seconds, max } => match seconds {
+                Some(s) => write!(
+                    f,
+                    "the server asks to wait {s} s before retrying, longer than plan-ai waits ({max} s); try again later"
+                ),
+                None => write!(
+                    f,
+                    "the server asks to wait an absurdly long time before retrying (plan-ai waits at most {max} s); try again later"
                 ),
             },
             Hint::Redirected { location } => write!(

@@ -1,7 +1,7 @@
 //! plan-ai: plan the human side of an IT rollout. See README.md.
 //!
 //! Layers, each depending only on those above it in this list:
-//! `error`, `text`, `fs`, `chat` (shared vocabulary) → `project` (the data file) → `prompts`
+//! `error`, `text`, `sanitize`, `fs`, `chat` (shared vocabulary) → `project` (the data file) → `prompts`
 //! (templates, filled) → `endpoint` (where requests go) → `llm` (the client) → `run` (the store
 //! and the concurrent batch) → `plan` (the plan as data, and its renderers) → `term` (the
 //! terminal) → `app` (commands; the only layer that sees `cli`).
@@ -17,5 +17,6 @@ pub mod plan;
 pub mod project;
 pub mod prompts;
 pub mod run;
+pub mod sanitize;
 pub mod term;
 pub mod text;

@@ -93,6 +93,25 @@ pub fn collapse_blank_lines(text: &str) -> String {
     out
 }
 
+/// A byte count for people: "512 bytes", "64 KiB", "4 MiB", "1.5 GiB".
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 3] = ["KiB", "MiB", "GiB"];
+    if n < 1024 {
+        return plural(n as usize, "byte");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if value.fract() == 0.0 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
 /// `s` with a final newline.
 pub fn with_newline(s: &str) -> String {
     if s.ends_with('\n') {
@@ -241,6 +260,23 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(shell_word(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn byte_counts() {
+        let cases = [
+            (0, "0 bytes"),
+            (1, "1 byte"),
+            (1023, "1023 bytes"),
+            (1024, "1 KiB"),
+            (64 * 1024, "64 KiB"),
+            (1536, "1.5 KiB"),
+            (4 << 20, "4 MiB"),
+            (3 << 30, "3 GiB"),
+        ];
+        for (n, want) in cases {
+            assert_eq!(bytes(n), want, "{n}");
         }
     }
 

@@ -20,27 +20,27 @@ pub fn section(g: &Global, id: &str, ask: Ask) -> Result<i32> {
     )?;
     let stream = endpoint.stream && !ask.no_stream;
     let notify = print_notice(g.verbose);
+    let mut sink = StdoutSink::new(stream);
     let answer = runtime()?.block_on(interruptible(async {
         // Ctrl-C at any point, connecting included, ends cleanly: nothing written, exit 130.
         let client = Client::connect(endpoint.clone(), &notify).await?;
-        let mut sink = StdoutSink::new(stream);
         client
             .chat(&filled.messages, stream, &mut sink, &notify)
             .await
     }))?;
-    if !stream {
-        write_stdout(answer.text.as_bytes())?;
+    if stream {
+        sink.end_line()?;
+    } else {
+        write_stdout(crate::text::with_newline(&answer.text).as_bytes())?;
     }
-    if !answer.text.ends_with('\n') {
-        write_stdout(b"\n")?;
+    // Keep it in the run store first, so `draft` can reuse it without paying twice, and a
+    // failed -o write below loses nothing.
+    let stored = StoredSection::from_answer(&filled, &endpoint, &answer);
+    if let Err(e) = ws.store().and_then(|s| s.save(&stored)) {
+        eprintln!("warning: could not store the answer for `draft` to reuse: {e}");
     }
     if let Some(path) = &ask.output {
         crate::fs::write_atomic(path, crate::text::with_newline(&answer.text).as_bytes())?;
-    }
-    // Also keep it in the run store, so `draft` can reuse it without paying twice.
-    let stored = StoredSection::from_answer(&filled, &endpoint, &answer);
-    if let Err(e) = ws.store().save(&stored) {
-        eprintln!("warning: could not store the answer for `draft` to reuse: {e}");
     }
     eprintln!("{}", report::answer_summary(&answer));
     if answer.finish_reason.is_cut_off() {

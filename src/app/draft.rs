@@ -12,7 +12,7 @@ use crate::run::batch::{self, Batch};
 use crate::term::progress::Progress;
 use crate::term::report;
 use crate::text::{plural, shell_word};
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -45,7 +45,7 @@ pub fn draft(g: &Global, args: DraftArgs) -> Result<i32> {
     let order: Vec<String> = todo.iter().map(|f| f.section.clone()).collect();
     let prices = endpoint.prices;
     let progress = Arc::new(Progress::new(&order, g.verbose));
-    let store = ws.store();
+    let store = ws.store()?;
     let outcome = runtime()?.block_on(batch::generate(
         Batch {
             filled: &todo,
@@ -148,7 +148,7 @@ fn write_plan(
         .output
         .clone()
         .unwrap_or_else(|| ws.loaded.dir().join("plan.md"));
-    let store = ws.store();
+    let store = ws.store()?;
     let plan = Plan::assemble(&ws.loaded.project, filled, &store);
     for note in &plan.notes {
         eprintln!("note: {note}");
@@ -203,26 +203,33 @@ fn incomplete_message(missing: &[String], project: &Path, offline: bool) -> Stri
     msg
 }
 
+/// A pasted answer is a chat reply: far below this.
+const MAX_PASTE_BYTES: u64 = 16 << 20;
+
 pub fn paste(g: &Global, id: &str, file: &Path) -> Result<i32> {
     let ws = Workspace::open(g)?;
     let filled = ws.fill_one(id)?;
-    let text = if file == Path::new("-") {
+    let bytes = if file == Path::new("-") {
         if std::io::stdin().is_terminal() {
             eprintln!(
                 "Paste the answer for `{}`, then press Ctrl-D on an empty line:",
                 filled.section
             );
         }
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| Error::io("cannot read standard input", e))?;
-        text
+        crate::fs::read_limited_from(std::io::stdin(), MAX_PASTE_BYTES)
+            .map_err(|e| Error::io("cannot read standard input", e))?
     } else {
-        let bytes = std::fs::read(file).map_err(|e| Error::file("read", file, e))?;
-        String::from_utf8(bytes)
-            .map_err(|_| Error::Data(format!("{}: not valid UTF-8 text", file.display())))?
+        crate::fs::read_limited(file, MAX_PASTE_BYTES).map_err(|e| Error::file("read", file, e))?
     };
+    let bytes = bytes.ok_or_else(|| {
+        Error::Data(format!(
+            "the answer for `{}` is longer than {}; no chat answer is that long",
+            filled.section,
+            crate::text::bytes(MAX_PASTE_BYTES)
+        ))
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::Data(format!("{}: not valid UTF-8 text", file.display())))?;
     let stored = StoredSection::from_paste(&filled, &text);
     if stored.answer.is_empty() {
         return Err(Error::Data(format!(
@@ -230,7 +237,7 @@ pub fn paste(g: &Global, id: &str, file: &Path) -> Result<i32> {
             filled.section
         )));
     }
-    let path = ws.store().save(&stored)?;
+    let path = ws.store()?.save(&stored)?;
     eprintln!(
         "stored the answer for `{}` in {}",
         filled.section,

@@ -9,7 +9,7 @@ use crate::project::EndpointPrefs;
 use crate::term::out::write_stdout;
 use crate::text::snippet;
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 
 pub fn list(g: &Global) -> Result<i32> {
     let cfg = Config::load()?;
@@ -134,11 +134,11 @@ fn read_secret(profile: &str) -> Result<keys::Secret> {
         rpassword::prompt_password(format!("API key for profile `{profile}` (input hidden): "))
             .map_err(|e| Error::io("cannot read the key", e))?
     } else {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| Error::io("cannot read the key from standard input", e))?;
-        s
+        let bytes = crate::fs::read_limited_from(std::io::stdin(), 64 * 1024)
+            .map_err(|e| Error::io("cannot read the key from standard input", e))?
+            .ok_or_else(|| Error::Usage("standard input is far longer than any API key".into()))?;
+        String::from_utf8(bytes)
+            .map_err(|_| Error::Usage("the key on standard input is not text".into()))?
     };
     keys::Secret::parse(raw)
 }

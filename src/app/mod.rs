@@ -111,8 +111,8 @@ impl Workspace {
         Ok(self.fill(&section)?.remove(0))
     }
 
-    fn store(&self) -> Store {
-        Store::new(&self.loaded.dir())
+    fn store(&self) -> Result<Store> {
+        Store::open(&self.loaded.dir())
     }
 
     fn print_warnings(&self) {

@@ -28,8 +28,10 @@ pub struct ProfileConfig {
     pub connect_timeout: Option<f64>,
     /// Seconds without a byte from the server (keep-alives count) before giving up.
     pub idle_timeout: Option<f64>,
-    /// Seconds for a whole request; unset means no limit beyond the idle timeout.
+    /// Seconds for a whole request, streaming included (default 1800).
     pub request_timeout: Option<f64>,
+    /// The largest answer accepted, in bytes (default 4 MiB).
+    pub max_answer_bytes: Option<u64>,
     pub stream: Option<bool>,
     /// Ask for token usage in streams (`stream_options.include_usage`).
     pub stream_usage: Option<bool>,
@@ -51,6 +53,8 @@ pub struct ProfileConfig {
     pub price_output_per_million: Option<f64>,
 }
 
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 const TOP_KEYS: &[&str] = &["default_profile", "profiles"];
 const PROFILE_KEYS: &[&str] = &[
     "preset",
@@ -61,6 +65,7 @@ const PROFILE_KEYS: &[&str] = &[
     "connect_timeout",
     "idle_timeout",
     "request_timeout",
+    "max_answer_bytes",
     "stream",
     "stream_usage",
     "headers",
@@ -80,8 +85,21 @@ impl Config {
 
     pub fn load() -> Result<Config> {
         let path = Self::path();
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Config::parse(&path, &text),
+        match crate::fs::read_limited(&path, MAX_CONFIG_BYTES) {
+            Ok(Some(bytes)) => {
+                let text = String::from_utf8(bytes).map_err(|_| {
+                    Error::Config(format!(
+                        "config file {}: not valid UTF-8; save it as UTF-8",
+                        path.display()
+                    ))
+                })?;
+                Config::parse(&path, &text)
+            }
+            Ok(None) => Err(Error::Config(format!(
+                "config file {} is longer than {}; a config file is a few lines",
+                path.display(),
+                crate::text::bytes(MAX_CONFIG_BYTES)
+            ))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config {
                 path,
                 ..Config::default()

@@ -45,11 +45,7 @@ impl Secret {
 
     /// Removes the key from text that came from elsewhere (a server may echo headers back).
     pub fn scrub(&self, text: &str) -> String {
-        if self.0.len() < 4 {
-            text.to_string()
-        } else {
-            text.replace(&self.0, "[redacted]")
-        }
+        crate::sanitize::scrub(text, &self.0)
     }
 }
 
@@ -215,7 +211,17 @@ pub fn status(profile: &str) -> String {
 pub fn for_endpoint(ep: &Endpoint, note: &dyn Fn(&str)) -> Result<Option<Secret>> {
     let base_url = &ep.transport.base_url;
     let policy = &ep.key;
-    let from_env = std::env::var(ENV_KEY).ok().filter(|v| !v.trim().is_empty());
+    let mut from_env = std::env::var(ENV_KEY).ok().filter(|v| !v.trim().is_empty());
+    // The environment key is bound to no profile: it goes only where the user pointed plan-ai
+    // (flag, environment, their own config), never where a shared project file points it.
+    if from_env.is_some() && !policy.env_key_allowed {
+        from_env = None;
+        note(&format!(
+            "note: not sending {ENV_KEY} to profile `{}`, which the project file chose; pass --profile {} (or set PLAN_AI_PROFILE) to confirm",
+            ep.profile,
+            crate::text::shell_word(&ep.profile)
+        ));
+    }
     let secret = match from_env {
         Some(v) => Some(Secret::parse(v).map_err(|e| Error::Config(format!("{ENV_KEY}: {e}")))?),
         None => match find(&ep.profile) {
@@ -251,11 +257,18 @@ pub fn for_endpoint(ep: &Endpoint, note: &dyn Fn(&str)) -> Result<Option<Secret>
         )));
     }
     if secret.is_none() && policy.required {
-        return Err(Error::Config(format!(
-            "profile `{}` needs an API key: run `plan-ai key set --profile {}` or set {ENV_KEY}",
-            ep.profile,
-            crate::text::shell_word(&ep.profile)
-        )));
+        let p = crate::text::shell_word(&ep.profile);
+        return Err(Error::Config(if policy.env_key_allowed {
+            format!(
+                "profile `{}` needs an API key: run `plan-ai key set --profile {p}` or set {ENV_KEY}",
+                ep.profile
+            )
+        } else {
+            format!(
+                "profile `{}` (chosen by the project file) needs an API key: store one with `plan-ai key set --profile {p}`, or pass --profile {p} to confirm the choice so {ENV_KEY} may be sent",
+                ep.profile
+            )
+        }));
     }
     Ok(secret)
 }

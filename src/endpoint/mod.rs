@@ -36,9 +36,12 @@ pub struct Transport {
     pub auth_header: Option<String>,
     pub connect_timeout: Duration,
     pub idle_timeout: Duration,
-    pub request_timeout: Option<Duration>,
+    /// The overall deadline of one attempt, streaming included.
+    pub request_timeout: Duration,
     /// Attempts after the first for retryable failures.
     pub retries: u32,
+    /// The largest answer accepted (text plus reasoning), in bytes.
+    pub max_answer_bytes: usize,
 }
 
 impl Transport {
@@ -65,6 +68,8 @@ impl Transport {
 pub struct KeyPolicy {
     pub required: bool,
     pub allow_insecure_http: bool,
+    /// `PLAN_AI_API_KEY` may go to this profile: the user chose it, not a project file.
+    pub env_key_allowed: bool,
     /// Origin of the profile's own base URL: a stored key is only sent there.
     pub profile_origin: String,
 }
@@ -84,6 +89,23 @@ impl Prices {
     }
 }
 
+/// Defaults and bounds of the numeric settings. A value outside its range is a config error,
+/// never a crash.
+pub mod limits {
+    pub const CONNECT_TIMEOUT: f64 = 10.0;
+    pub const IDLE_TIMEOUT: f64 = 120.0;
+    /// Every request has an overall deadline: a server dripping a byte at a time cannot hold a
+    /// run forever. Long enough for a slow local model writing a long answer.
+    pub const REQUEST_TIMEOUT: f64 = 1800.0;
+    /// The longest any timeout may be set to: a day.
+    pub const MAX_TIMEOUT: f64 = 86_400.0;
+    pub const RETRIES: u32 = 3;
+    pub const MAX_RETRIES: u32 = 10;
+    /// Far above any real answer (a long section is 10-50 KB).
+    pub const MAX_ANSWER_BYTES: u64 = 4 << 20;
+    pub const ANSWER_BYTES_RANGE: std::ops::RangeInclusive<u64> = 1024..=(256 << 20);
+}
+
 /// The endpoint one run talks to, resolved from every layer.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
@@ -98,19 +120,52 @@ pub struct Endpoint {
     pub prices: Option<Prices>,
 }
 
+/// Who chose the profile a run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileChoice {
+    /// `--profile` or `PLAN_AI_PROFILE`.
+    User,
+    /// The project file's `[endpoint] profile`: shared, so not trusted with the env key.
+    Project,
+    /// The user's config `default_profile`.
+    ConfigDefault,
+    /// Nobody: the bundled local server.
+    BuiltInDefault,
+}
+
 /// The profile a run uses: flag or environment, then the project's, the config's default, and
 /// finally the bundled local server.
+pub fn active_profile(
+    cfg: &Config,
+    overrides: &Overrides,
+    project: Option<&EndpointPrefs>,
+) -> (String, ProfileChoice) {
+    if let Some(p) = &overrides.profile {
+        (p.clone(), ProfileChoice::User)
+    } else if let Some(p) = project.and_then(|p| p.profile.clone()) {
+        // Naming the user's own default is no choice of the project's.
+        let choice = if cfg.default_profile.as_deref() == Some(p.as_str()) {
+            ProfileChoice::ConfigDefault
+        } else {
+            ProfileChoice::Project
+        };
+        (p, choice)
+    } else if let Some(p) = &cfg.default_profile {
+        (p.clone(), ProfileChoice::ConfigDefault)
+    } else {
+        (
+            presets::DEFAULT_PROFILE.to_string(),
+            ProfileChoice::BuiltInDefault,
+        )
+    }
+}
+
 pub fn active_profile_name(
     cfg: &Config,
     overrides: &Overrides,
     project: Option<&EndpointPrefs>,
 ) -> String {
-    overrides
-        .profile
-        .clone()
-        .or_else(|| project.and_then(|p| p.profile.clone()))
-        .or_else(|| cfg.default_profile.clone())
-        .unwrap_or_else(|| presets::DEFAULT_PROFILE.to_string())
+    active_profile(cfg, overrides, project).0
 }
 
 /// The profile's own settings and the preset under them.
@@ -144,7 +199,7 @@ fn profile_settings(cfg: &Config, name: &str) -> Result<(ProfileConfig, Option<&
 
 /// Resolves the endpoint for a run from the config, the user's overrides and the project.
 pub fn resolve(cfg: &Config, overrides: &Overrides, project: &EndpointPrefs) -> Result<Endpoint> {
-    let name = active_profile_name(cfg, overrides, Some(project));
+    let (name, choice) = active_profile(cfg, overrides, Some(project));
     let (p, preset) = profile_settings(cfg, &name)?;
     let profile_base = p
         .base_url
@@ -160,9 +215,10 @@ pub fn resolve(cfg: &Config, overrides: &Overrides, project: &EndpointPrefs) -> 
     let profile_origin = url::origin(&url::normalize_base_url(&profile_base)?);
     let secs = |v: Option<f64>, default: f64, what: &str| -> Result<Duration> {
         let s = v.unwrap_or(default);
-        if !(s > 0.0 && s.is_finite()) {
+        if !(s > 0.0 && s <= limits::MAX_TIMEOUT) {
             return Err(Error::Config(format!(
-                "profile `{name}`: {what} must be a positive number of seconds"
+                "profile `{name}`: {what} must be a number of seconds above 0 and at most {} (a day); it is {s}",
+                limits::MAX_TIMEOUT
             )));
         }
         Ok(Duration::from_secs_f64(s))
@@ -184,6 +240,31 @@ pub fn resolve(cfg: &Config, overrides: &Overrides, project: &EndpointPrefs) -> 
         return Err(Error::Config(format!(
             "temperature {t} is out of range; use 0 to 2"
         )));
+    }
+    if request.max_tokens == Some(0) {
+        return Err(Error::Config(
+            "max_tokens 0 leaves no room for an answer; use 1 or more".to_string(),
+        ));
+    }
+    let max_answer_bytes = p.max_answer_bytes.unwrap_or(limits::MAX_ANSWER_BYTES);
+    if !limits::ANSWER_BYTES_RANGE.contains(&max_answer_bytes) {
+        return Err(Error::Config(format!(
+            "profile `{name}`: max_answer_bytes must be from {} to {}; it is {max_answer_bytes}",
+            limits::ANSWER_BYTES_RANGE.start(),
+            limits::ANSWER_BYTES_RANGE.end()
+        )));
+    }
+    for (what, price) in [
+        ("price_input_per_million", p.price_input_per_million),
+        ("price_output_per_million", p.price_output_per_million),
+    ] {
+        if let Some(v) = price
+            && !(v.is_finite() && v >= 0.0)
+        {
+            return Err(Error::Config(format!(
+                "profile `{name}`: {what} must be a price of 0 or more; it is {v}"
+            )));
+        }
     }
     let mut headers = Vec::new();
     for (k, v) in &p.headers {
@@ -210,13 +291,22 @@ pub fn resolve(cfg: &Config, overrides: &Overrides, project: &EndpointPrefs) -> 
         query: p.query.clone().into_iter().collect(),
         headers,
         auth_header,
-        connect_timeout: secs(p.connect_timeout, 10.0, "connect_timeout")?,
-        idle_timeout: secs(p.idle_timeout, 120.0, "idle_timeout")?,
-        request_timeout: p
-            .request_timeout
-            .map(|s| secs(Some(s), s, "request_timeout"))
-            .transpose()?,
-        retries: p.retries.unwrap_or(3).min(10),
+        connect_timeout: secs(
+            p.connect_timeout,
+            limits::CONNECT_TIMEOUT,
+            "connect_timeout",
+        )?,
+        idle_timeout: secs(p.idle_timeout, limits::IDLE_TIMEOUT, "idle_timeout")?,
+        request_timeout: secs(
+            p.request_timeout,
+            limits::REQUEST_TIMEOUT,
+            "request_timeout",
+        )?,
+        retries: p
+            .retries
+            .unwrap_or(limits::RETRIES)
+            .min(limits::MAX_RETRIES),
+        max_answer_bytes: max_answer_bytes as usize,
     };
     let prices = match (p.price_input_per_million, p.price_output_per_million) {
         (None, None) => None,
@@ -236,6 +326,7 @@ pub fn resolve(cfg: &Config, overrides: &Overrides, project: &EndpointPrefs) -> 
                 .key_required
                 .unwrap_or(preset.is_some_and(|s| s.key_required)),
             allow_insecure_http: p.allow_insecure_http.unwrap_or(false),
+            env_key_allowed: choice != ProfileChoice::Project,
             profile_origin,
         },
         prices,
@@ -358,7 +449,27 @@ mod tests {
         let cases = [
             (
                 "[profiles.x]\nbase_url = \"http://h/v1\"\nidle_timeout = 0\n",
-                "idle_timeout must be a positive number",
+                "idle_timeout must be a number of seconds above 0",
+            ),
+            (
+                "[profiles.x]\nbase_url = \"http://h/v1\"\nconnect_timeout = 1e300\n",
+                "connect_timeout must be a number of seconds above 0 and at most 86400",
+            ),
+            (
+                "[profiles.x]\nbase_url = \"http://h/v1\"\nrequest_timeout = nan\n",
+                "request_timeout must be",
+            ),
+            (
+                "[profiles.x]\nbase_url = \"http://h/v1\"\nmax_answer_bytes = 10\n",
+                "max_answer_bytes must be from 1024",
+            ),
+            (
+                "[profiles.x]\nbase_url = \"http://h/v1\"\nmax_tokens = 0\n",
+                "max_tokens 0 leaves no room",
+            ),
+            (
+                "[profiles.x]\nbase_url = \"http://h/v1\"\nprice_input_per_million = -1\n",
+                "price_input_per_million must be a price of 0 or more",
             ),
             (
                 "[profiles.x]\nbase_url = \"http://h/v1\"\ntemperature = 3\n",
@@ -386,6 +497,54 @@ mod tests {
             assert_eq!(e.exit_code(), crate::error::exit::CONFIG, "{e}");
             assert!(e.to_string().contains(want), "{text:?}: {e}");
         }
+    }
+
+    #[test]
+    fn the_env_key_is_only_for_profiles_the_user_chose() {
+        let project = |p: &str| EndpointPrefs {
+            profile: Some(p.into()),
+            ..Default::default()
+        };
+        let c = cfg("default_profile = \"openai\"\n");
+        let none = Overrides::default();
+        let user = Overrides {
+            profile: Some("openrouter".into()),
+            ..Default::default()
+        };
+        let cases = [
+            (
+                &c,
+                &none,
+                project("openrouter"),
+                ProfileChoice::Project,
+                false,
+            ),
+            (
+                &c,
+                &none,
+                project("openai"),
+                ProfileChoice::ConfigDefault,
+                true,
+            ),
+            (&c, &user, project("openrouter"), ProfileChoice::User, true),
+            (
+                &c,
+                &none,
+                EndpointPrefs::default(),
+                ProfileChoice::ConfigDefault,
+                true,
+            ),
+        ];
+        for (cfg, overrides, prefs, choice, allowed) in cases {
+            assert_eq!(active_profile(cfg, overrides, Some(&prefs)).1, choice);
+            let ep = resolve(cfg, overrides, &prefs).unwrap();
+            assert_eq!(ep.key.env_key_allowed, allowed, "{prefs:?}");
+        }
+        let bare = Config::default();
+        assert_eq!(
+            active_profile(&bare, &none, None),
+            ("llamacpp".to_string(), ProfileChoice::BuiltInDefault)
+        );
     }
 
     #[test]

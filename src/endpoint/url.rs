@@ -36,7 +36,9 @@ pub fn origin(url: &str) -> String {
     }
 }
 
-/// Whether a URL's host is this machine, where plain http:// exposes nothing.
+/// Whether a URL's host is this machine, where plain http:// exposes nothing: a literal
+/// loopback address or `localhost`. Not `*.localhost`: whether such a name resolves to this
+/// machine depends on the resolver, and a key must not ride on that guess.
 pub fn is_loopback(url: &str) -> bool {
     let Ok(u) = reqwest::Url::parse(url) else {
         return false;
@@ -47,7 +49,6 @@ pub fn is_loopback(url: &str) -> bool {
         .trim_start_matches('[')
         .trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
-        || host.to_ascii_lowercase().ends_with(".localhost")
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
@@ -100,6 +101,7 @@ mod tests {
             ("http://10.0.0.1/v1", false),
             ("https://api.openai.com/v1", false),
             ("http://localhost.evil.com/v1", false),
+            ("http://api.localhost:8080/v1", false),
         ];
         for (url, want) in cases {
             assert_eq!(is_loopback(url), want, "{url}");

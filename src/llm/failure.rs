@@ -21,6 +21,13 @@ pub enum Failure {
     Stream(String),
     /// The response was not what an OpenAI-compatible server sends.
     Protocol(String),
+    /// The server redirected the request (never followed: the key and prompt would go along).
+    Redirect {
+        status: u16,
+        location: String,
+    },
+    /// The response broke a size limit; asking again would not help.
+    Limit(String),
 }
 
 impl Failure {
@@ -28,7 +35,7 @@ impl Failure {
         match self {
             Failure::Connect(_) | Failure::Timeout(..) | Failure::Stream(_) => true,
             Failure::Http { status, .. } => *status == 429 || *status >= 500,
-            Failure::Protocol(_) => false,
+            Failure::Protocol(_) | Failure::Redirect { .. } | Failure::Limit(_) => false,
         }
     }
 
@@ -44,7 +51,14 @@ impl Failure {
             Failure::Connect(m)
             | Failure::Timeout(_, m)
             | Failure::Stream(m)
-            | Failure::Protocol(m) => m.clone(),
+            | Failure::Protocol(m)
+            | Failure::Limit(m) => m.clone(),
+            Failure::Redirect { status, location } => {
+                format!(
+                    "HTTP {status} {}: redirected to {location}",
+                    reason(*status)
+                )
+            }
             Failure::Http {
                 status, message, ..
             } => format!("HTTP {status} {}: {message}", reason(*status)),
@@ -80,6 +94,9 @@ impl Failure {
                 Hint::StartLocalServer
             }
             Failure::Timeout(limit, _) => Hint::Timeout(*limit),
+            Failure::Redirect { location, .. } => Hint::Redirected {
+                location: location.clone(),
+            },
             _ => return None,
         })
     }
@@ -107,7 +124,7 @@ pub fn transport(
     stage: Stage,
     origin: &str,
     elapsed: Duration,
-    request_timeout: Option<Duration>,
+    request_timeout: Duration,
 ) -> Failure {
     let text = describe_reqwest(e, origin);
     if e.is_timeout() {
@@ -121,14 +138,10 @@ pub fn transport(
     }
 }
 
-fn time_limit(
-    e: &reqwest::Error,
-    elapsed: Duration,
-    request_timeout: Option<Duration>,
-) -> TimeLimit {
+fn time_limit(e: &reqwest::Error, elapsed: Duration, request_timeout: Duration) -> TimeLimit {
     if e.is_connect() {
         TimeLimit::Connect
-    } else if request_timeout.is_some_and(|t| elapsed + Duration::from_millis(50) >= t) {
+    } else if elapsed + Duration::from_millis(50) >= request_timeout {
         TimeLimit::Request
     } else {
         TimeLimit::Idle
@@ -151,7 +164,8 @@ fn describe_reqwest(e: &reqwest::Error, origin: &str) -> String {
     }
 }
 
-/// `Retry-After` (seconds or an HTTP date) or `retry-after-ms`, as a wait from now.
+/// `Retry-After` (seconds or an HTTP date) or `retry-after-ms`, as a wait from now. Absurd
+/// values (infinite, `1e308`) become `Duration::MAX`; negative ones or NaN, no wait.
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let header = |name: &str| {
         headers
@@ -160,14 +174,22 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
             .map(str::trim)
     };
     if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        return Some(Duration::from_secs_f64((ms / 1000.0).max(0.0)));
+        return Some(seconds(ms / 1000.0));
     }
     let v = header("retry-after")?;
     if let Ok(secs) = v.parse::<f64>() {
-        return Some(Duration::from_secs_f64(secs.max(0.0)));
+        return Some(seconds(secs));
     }
     let when = httpdate::parse_http_date(v).ok()?;
     Some(when.duration_since(SystemTime::now()).unwrap_or_default())
+}
+
+fn seconds(s: f64) -> Duration {
+    if s.is_nan() || s <= 0.0 {
+        Duration::ZERO
+    } else {
+        Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX)
+    }
 }
 
 /// A readable message from an error body in any of the shapes servers use.
@@ -224,7 +246,9 @@ pub fn error_text(v: &Value) -> String {
 
 /// Text of an HTML error page (a proxy's 502, say): its title, else its visible text.
 fn strip_html(html: &str) -> String {
-    let lower = html.to_lowercase();
+    // ASCII-only lower-casing keeps every byte where it was, so offsets found in `lower` are
+    // valid in `html` (full Unicode lower-casing changes lengths: `İ` grows a byte).
+    let lower = html.to_ascii_lowercase();
     if let (Some(a), Some(b)) = (lower.find("<title>"), lower.find("</title>"))
         && b > a + 7
     {
@@ -282,6 +306,15 @@ mod tests {
                 "Oops down (HTML page)",
             ),
             ("plain\n text".to_string(), "plain text"),
+            (
+                "<html><title>İstanbul 502</title></html>".to_string(),
+                "İstanbul 502 (HTML page)",
+            ),
+            (
+                "<HTML><TITLE>Upper</TITLE>".to_string(),
+                "Upper (HTML page)",
+            ),
+            ("<p>İİİİ <b>x</b></p>".to_string(), "İİİİ x (HTML page)"),
             ("   ".to_string(), "(empty response body)"),
         ];
         for (body, want) in cases {
@@ -326,6 +359,10 @@ mod tests {
                 Some(Duration::ZERO),
             ),
             (&[("retry-after", "soon")], None),
+            (&[("retry-after", "1e308")], Some(Duration::MAX)),
+            (&[("retry-after-ms", "inf")], Some(Duration::MAX)),
+            (&[("retry-after-ms", "1e300")], Some(Duration::MAX)),
+            (&[("retry-after", "NaN")], Some(Duration::ZERO)),
             (&[], None),
         ];
         for (pairs, want) in cases {

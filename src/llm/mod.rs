@@ -11,7 +11,8 @@ pub mod wire;
 use crate::chat::{Answer, Message};
 use crate::endpoint::keys::{self, Secret};
 use crate::endpoint::{Endpoint, url};
-use crate::error::{EndpointError, Error, Result};
+use crate::error::{EndpointError, Error, Hint, Result};
+use crate::sanitize;
 use backon::BackoffBuilder;
 use failure::{Failure, Stage};
 use serde_json::Value;
@@ -114,6 +115,11 @@ impl fmt::Display for Notice {
     }
 }
 
+/// The longest `Retry-After` plan-ai honours; a server asking for more gets a clear error.
+pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(120);
+/// How much of an error body is read: enough for any message, never a flood.
+pub const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
 /// Where notices go. `Sync`: one client serves concurrent requests.
 pub type Notify<'a> = &'a (dyn Fn(Notice) + Send + Sync);
 
@@ -135,11 +141,12 @@ impl Client {
         let t = &endpoint.transport;
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("plan-ai/", env!("CARGO_PKG_VERSION")))
+            // An API endpoint has no business redirecting a POST; following one would send the
+            // prompt, and any key in a custom header, to wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(t.connect_timeout)
             .read_timeout(t.idle_timeout);
-        if let Some(limit) = t.request_timeout {
-            builder = builder.timeout(limit);
-        }
+        builder = builder.timeout(t.request_timeout);
         // A proxy between us and a server on this machine would see the key in clear (and
         // usually cannot reach it anyway).
         if url::is_loopback(&t.base_url) {
@@ -217,12 +224,25 @@ impl Client {
         b
     }
 
-    /// Scrubs the key from any text that reaches the user.
-    fn clean(&self, text: String) -> String {
-        match &self.key {
-            Some(k) => k.scrub(&text),
+    fn key_text(&self) -> Option<&str> {
+        self.key.as_ref().map(Secret::expose)
+    }
+
+    /// Server text made safe to show and keep: terminal controls stripped, the key scrubbed.
+    /// Always before any cutting, so a key straddling a cut cannot survive in part.
+    fn clean(&self, text: &str) -> String {
+        let text = sanitize::strip_controls(text);
+        match self.key_text() {
+            Some(k) => sanitize::scrub(&text, k),
             None => text,
         }
+    }
+
+    fn clean_answer(&self, mut a: Answer) -> Answer {
+        a.text = self.clean(&a.text);
+        a.reasoning = a.reasoning.map(|r| self.clean(&r));
+        a.model = self.clean(&a.model);
+        a
     }
 
     fn origin(&self) -> String {
@@ -248,20 +268,22 @@ impl Client {
             .send()
             .await
             .map_err(|e| {
-                self.clean(
-                    self.transport_failure(&e, Stage::Sending, started)
-                        .describe(),
-                )
+                let failure = self.transport_failure(&e, Stage::Sending, started);
+                self.clean(&failure.describe())
             })?;
         let status = resp.status();
-        let body = resp.text().await.map_err(|e| self.clean(e.to_string()))?;
-        if !status.is_success() {
-            return Err(self.clean(format!(
-                "HTTP {}: {}",
-                status.as_u16(),
-                failure::error_message(&body)
-            )));
+        if status.is_redirection() {
+            return Err(self.clean(&redirect(&resp).describe()));
         }
+        if !status.is_success() {
+            let body = read_prefix(resp, ERROR_BODY_LIMIT).await;
+            let message = failure::error_message(&self.clean(&body));
+            return Err(format!("HTTP {}: {message}", status.as_u16()));
+        }
+        let body = read_capped(resp, self.endpoint.transport.max_answer_bytes)
+            .await
+            .map_err(|e| self.clean(&e.to_string()))?
+            .ok_or_else(|| "the model list is too large".to_string())?;
         let v: Value =
             serde_json::from_str(&body).map_err(|_| "the model list is not JSON".to_string())?;
         let list = v
@@ -276,7 +298,7 @@ impl Client {
                 m.get("id")
                     .or_else(|| m.get("name"))
                     .and_then(Value::as_str)
-                    .map(str::to_string)
+                    .map(|id| self.clean(id))
             })
             .collect())
     }
@@ -325,39 +347,56 @@ impl Client {
                 attempts -= 1;
                 continue;
             }
-            if failure.retryable() {
-                if !sink.restart() {
-                    return Err(self.give_up(&failure, attempts, true));
-                }
-                if let Some(delay) = backoff.next() {
-                    let delay = failure
-                        .retry_after()
-                        .map(|ra| ra.min(Duration::from_secs(60)))
-                        .unwrap_or(delay);
-                    notify(Notice::Retrying {
-                        reason: self.clean(failure.describe()),
-                        delay,
-                        attempt: attempts + 1,
-                        of: retries + 1,
-                    });
-                    tokio::time::sleep(delay).await;
-                    continue;
-                }
+            if !failure.retryable() {
+                return Err(self.give_up(&failure, attempts, false));
             }
-            return Err(self.give_up(&failure, attempts, false));
+            if !sink.restart() {
+                return Err(self.give_up(&failure, attempts, true));
+            }
+            let Some(backoff_delay) = backoff.next() else {
+                return Err(self.give_up(&failure, attempts, false));
+            };
+            let delay = match failure.retry_after() {
+                Some(wait) if wait > MAX_RETRY_WAIT => {
+                    let mut e = self.give_up_error(&failure, attempts, false);
+                    e.hint = Some(Hint::WaitTooLong {
+                        seconds: (wait != Duration::MAX).then_some(wait.as_secs()),
+                        max: MAX_RETRY_WAIT.as_secs(),
+                    });
+                    return Err(e.into());
+                }
+                Some(wait) => wait,
+                None => backoff_delay,
+            };
+            notify(Notice::Retrying {
+                reason: self.clean(&failure.describe()),
+                delay,
+                attempt: attempts + 1,
+                of: retries + 1,
+            });
+            tokio::time::sleep(delay).await;
         }
     }
 
-    fn give_up(&self, failure: &Failure, attempts: u32, after_partial_output: bool) -> Error {
+    fn give_up_error(
+        &self,
+        failure: &Failure,
+        attempts: u32,
+        after_partial_output: bool,
+    ) -> EndpointError {
         let t = &self.endpoint.transport;
         EndpointError {
             action: format!("POST {}", t.chat_url()),
-            reason: self.clean(failure.describe()),
+            reason: self.clean(&failure.describe()),
             attempts,
             after_partial_output,
             hint: failure.hint(&self.endpoint.profile, &self.model, &t.base_url),
         }
-        .into()
+    }
+
+    fn give_up(&self, failure: &Failure, attempts: u32, after_partial_output: bool) -> Error {
+        self.give_up_error(failure, attempts, after_partial_output)
+            .into()
     }
 
     async fn attempt(
@@ -366,7 +405,8 @@ impl Client {
         sink: &mut dyn Sink,
         notify: Notify<'_>,
     ) -> std::result::Result<Answer, Failure> {
-        let url = self.endpoint.transport.chat_url();
+        let t = &self.endpoint.transport;
+        let url = t.chat_url();
         notify(Notice::Request {
             url: url.clone(),
             fields: body
@@ -381,12 +421,16 @@ impl Client {
             .await
             .map_err(|e| self.transport_failure(&e, Stage::Sending, started))?;
         let status = resp.status().as_u16();
+        if resp.status().is_redirection() {
+            return Err(redirect(&resp));
+        }
         if !resp.status().is_success() {
             let retry_after = failure::retry_after(resp.headers());
-            let text = resp.text().await.unwrap_or_default();
+            // Scrub before anything is cut, so no part of a key survives a cut.
+            let text = read_prefix(resp, ERROR_BODY_LIMIT).await;
             return Err(Failure::Http {
                 status,
-                message: self.clean(failure::error_message(&text)),
+                message: failure::error_message(&self.clean(&text)),
                 retry_after,
             });
         }
@@ -397,19 +441,79 @@ impl Client {
             .is_some_and(|ct| ct.contains("text/event-stream"));
         // Parse by what arrived, not what was asked: some servers stream regardless, others
         // ignore "stream": true and answer in one piece.
-        if is_sse {
-            sse::read(resp, &self.model, sink, started, |e| {
-                self.transport_failure(e, Stage::Reading, started)
-            })
-            .await
+        let body_error = |e: &reqwest::Error| self.transport_failure(e, Stage::Reading, started);
+        let answer = if is_sse {
+            let mut acc =
+                sse::Accumulator::new(&self.model, started, self.key_text(), t.max_answer_bytes);
+            sse::read(resp, &mut acc, sink, t.max_answer_bytes, body_error).await?;
+            acc.finish(sink)?
         } else {
-            let text = resp
-                .text()
+            // JSON escaping can double the text; anything past that is not an answer.
+            let limit = t.max_answer_bytes.saturating_mul(2) + ERROR_BODY_LIMIT;
+            let text = read_capped(resp, limit)
                 .await
-                .map_err(|e| self.transport_failure(&e, Stage::Reading, started))?;
-            let answer = wire::parse_completion(&text, &self.model)?;
+                .map_err(|e| body_error(&e))?
+                .ok_or_else(|| too_large(t.max_answer_bytes))?;
+            let answer = self.clean_answer(wire::parse_completion(&text, &self.model)?);
+            if answer.text.len() > t.max_answer_bytes {
+                return Err(too_large(t.max_answer_bytes));
+            }
             sink.text(&answer.text);
-            Ok(answer)
+            answer
+        };
+        Ok(self.clean_answer(answer))
+    }
+}
+
+fn too_large(max: usize) -> Failure {
+    Failure::Limit(format!(
+        "the answer is larger than {} (max_answer_bytes); no real section is that long",
+        crate::text::bytes(max as u64)
+    ))
+}
+
+/// A 3xx response, never followed.
+fn redirect(resp: &reqwest::Response) -> Failure {
+    let location = resp
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|l| crate::text::snippet(&sanitize::strip_controls(l), 200))
+        .unwrap_or_else(|| "an unnamed address".to_string());
+    Failure::Redirect {
+        status: resp.status().as_u16(),
+        location,
+    }
+}
+
+/// The first `limit` bytes of the body as text (all of it if shorter); reading stops there.
+/// A body that breaks off gives what arrived.
+async fn read_prefix(mut resp: reqwest::Response, limit: usize) -> String {
+    let mut body = Vec::new();
+    while body.len() < limit {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = limit - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            _ => break,
         }
     }
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// The body as text, reading at most `limit` bytes; `None` if it is longer. Reading stops at
+/// the limit, so a flood never reaches memory.
+async fn read_capped(
+    mut resp: reqwest::Response,
+    limit: usize,
+) -> std::result::Result<Option<String>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(String::from_utf8_lossy(&body).into_owned()))
 }

@@ -1,21 +1,27 @@
 //! Streamed answers: server-sent events in, text out as it arrives, and the whole answer at
-//! the end. [`Accumulator`] is the pure part (one event's data at a time); [`read`] drives it
-//! from the HTTP body.
+//! the end. [`EventParser`] splits the bytes into events (linear time, bounded lines),
+//! [`Accumulator`] builds the answer from their data, and [`read`] drives both from the body.
+//!
+//! The parser is ours rather than a crate's: the SSE crate we used re-scanned its whole buffer
+//! for every chunk (quadratic in line length) and had no bound on a line, so a server sending
+//! one endless line could pin a core and fill memory.
 
 use super::Sink;
 use super::failure::{Failure, error_text};
 use super::think::ThinkFilter;
 use super::wire;
 use crate::chat::{Answer, FinishReason, Usage};
+use crate::sanitize::StreamCleaner;
 use crate::text::snippet;
-use eventsource_stream::Eventsource;
-use futures_util::StreamExt;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
-/// Builds an answer from stream events, passing answer text to the sink as it comes.
-pub struct Accumulator {
+/// Builds an answer from stream events, passing answer text to the sink as it comes (cleaned
+/// of terminal controls and the key), up to a size limit.
+pub struct Accumulator<'k> {
     filter: ThinkFilter,
+    cleaner: StreamCleaner<'k>,
+    max_bytes: usize,
     text: String,
     reasoning: String,
     model: String,
@@ -32,10 +38,18 @@ pub enum Flow {
     Done,
 }
 
-impl Accumulator {
-    pub fn new(requested_model: &str, started: Instant) -> Accumulator {
+impl<'k> Accumulator<'k> {
+    /// `key` is scrubbed from the text; `max_bytes` bounds answer plus reasoning.
+    pub fn new(
+        requested_model: &str,
+        started: Instant,
+        key: Option<&'k str>,
+        max_bytes: usize,
+    ) -> Self {
         Accumulator {
             filter: ThinkFilter::default(),
+            cleaner: StreamCleaner::new(key),
+            max_bytes,
             text: String::new(),
             reasoning: String::new(),
             model: requested_model.to_string(),
@@ -89,13 +103,25 @@ impl Accumulator {
                 }
                 let split = self.filter.feed(piece);
                 self.reasoning.push_str(&split.reasoning);
-                self.emit(&split.answer, sink);
+                let clean = self.cleaner.feed(&split.answer);
+                self.emit(&clean, sink);
             }
+            self.check_size()?;
         }
         if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
             self.finish_reason = Some(reason.into());
         }
         Ok(Flow::More)
+    }
+
+    fn check_size(&self) -> Result<(), Failure> {
+        if self.text.len() + self.reasoning.len() > self.max_bytes {
+            return Err(Failure::Limit(format!(
+                "the answer is larger than {} (max_answer_bytes); no real section is that long",
+                crate::text::bytes(self.max_bytes as u64)
+            )));
+        }
+        Ok(())
     }
 
     fn emit(&mut self, piece: &str, sink: &mut dyn Sink) {
@@ -115,7 +141,8 @@ impl Accumulator {
     pub fn finish(mut self, sink: &mut dyn Sink) -> Result<Answer, Failure> {
         let rest = self.filter.finish();
         self.reasoning.push_str(&rest.reasoning);
-        self.emit(&rest.answer, sink);
+        let clean = self.cleaner.feed(&rest.answer) + &self.cleaner.finish();
+        self.emit(&clean, sink);
         let cut_off = self.finish_reason.as_ref().is_some_and(|r| r.is_cut_off());
         if self.text.trim().is_empty() && !cut_off {
             return Err(Failure::Stream("the server sent an empty answer".into()));
@@ -139,26 +166,130 @@ impl Accumulator {
     }
 }
 
-/// Reads an SSE body to its end (or `[DONE]`).
-pub async fn read(
-    resp: reqwest::Response,
-    requested_model: &str,
-    sink: &mut dyn Sink,
-    started: Instant,
-    body_error: impl Fn(&reqwest::Error) -> Failure,
-) -> Result<Answer, Failure> {
-    let mut events = resp.bytes_stream().eventsource();
-    let mut acc = Accumulator::new(requested_model, started);
-    while let Some(event) = events.next().await {
-        let event = event.map_err(|e| match e {
-            eventsource_stream::EventStreamError::Transport(t) => body_error(&t),
-            other => Failure::Stream(format!("the stream is malformed: {other}")),
-        })?;
-        if acc.event(&event.data, sink)? == Flow::Done {
-            break;
+/// A line longer than the limit: no real event is that long.
+#[derive(Debug, PartialEq, Eq)]
+pub struct LineTooLong(pub usize);
+
+/// Splits an SSE byte stream into events' `data`, per the WHATWG rules: lines end in `\n`,
+/// `\r\n` or `\r`; `data:` lines (one leading space dropped) join with `\n`; a blank line ends
+/// an event; comments and other fields are ignored. Each byte is looked at once.
+pub struct EventParser {
+    line: Vec<u8>,
+    data: String,
+    has_data: bool,
+    /// The previous chunk ended in `\r`: a `\n` starting this one belongs to it.
+    after_cr: bool,
+    max_line: usize,
+}
+
+impl EventParser {
+    pub fn new(max_line: usize) -> Self {
+        EventParser {
+            line: Vec::new(),
+            data: String::new(),
+            has_data: false,
+            after_cr: false,
+            max_line,
         }
     }
-    acc.finish(sink)
+
+    /// Feeds bytes; complete events' data go to `events`.
+    pub fn feed(&mut self, mut bytes: &[u8], events: &mut Vec<String>) -> Result<(), LineTooLong> {
+        if self.after_cr && bytes.first() == Some(&b'\n') {
+            bytes = &bytes[1..];
+        }
+        self.after_cr = false;
+        while let Some(end) = bytes.iter().position(|b| *b == b'\n' || *b == b'\r') {
+            self.extend_line(&bytes[..end])?;
+            let cr = bytes[end] == b'\r';
+            bytes = &bytes[end + 1..];
+            if cr {
+                match bytes.first() {
+                    Some(b'\n') => bytes = &bytes[1..],
+                    None => self.after_cr = true,
+                    Some(_) => {}
+                }
+            }
+            self.end_line(events);
+        }
+        self.extend_line(bytes)
+    }
+
+    fn extend_line(&mut self, part: &[u8]) -> Result<(), LineTooLong> {
+        if self.line.len() + part.len() > self.max_line {
+            return Err(LineTooLong(self.max_line));
+        }
+        self.line.extend_from_slice(part);
+        Ok(())
+    }
+
+    fn end_line(&mut self, events: &mut Vec<String>) {
+        let line = std::mem::take(&mut self.line);
+        if line.is_empty() {
+            if self.has_data {
+                events.push(std::mem::take(&mut self.data));
+                self.has_data = false;
+            }
+            return;
+        }
+        let line = String::from_utf8_lossy(&line);
+        let (field, value) = match line.split_once(':') {
+            Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
+            None => (line.as_ref(), ""),
+        };
+        if field == "data" {
+            if self.has_data {
+                self.data.push('\n');
+            }
+            self.data.push_str(value);
+            self.has_data = true;
+        }
+    }
+
+    /// At the end of the body: an event not closed by a blank line still counts (servers
+    /// often end with `data: [DONE]\n`).
+    pub fn finish(&mut self, events: &mut Vec<String>) {
+        if !self.line.is_empty() {
+            self.end_line(events);
+        }
+        if self.has_data {
+            events.push(std::mem::take(&mut self.data));
+            self.has_data = false;
+        }
+    }
+}
+
+/// Reads an SSE body to its end (or `[DONE]`).
+pub async fn read(
+    mut resp: reqwest::Response,
+    acc: &mut Accumulator<'_>,
+    sink: &mut dyn Sink,
+    max_line: usize,
+    body_error: impl Fn(&reqwest::Error) -> Failure,
+) -> Result<(), Failure> {
+    let mut parser = EventParser::new(max_line);
+    let mut events = Vec::new();
+    let too_long = |LineTooLong(max)| {
+        Failure::Limit(format!(
+            "the stream sent a line longer than {} (max_answer_bytes); no real answer has one",
+            crate::text::bytes(max as u64)
+        ))
+    };
+    loop {
+        let chunk = resp.chunk().await.map_err(|e| body_error(&e))?;
+        match &chunk {
+            Some(bytes) => parser.feed(bytes, &mut events).map_err(too_long)?,
+            None => parser.finish(&mut events),
+        }
+        for data in events.drain(..) {
+            if acc.event(&data, sink)? == Flow::Done {
+                return Ok(());
+            }
+        }
+        if chunk.is_none() {
+            return Ok(());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -182,7 +313,7 @@ mod tests {
     }
 
     fn run(events: &[String]) -> (Result<Answer, Failure>, String) {
-        let mut acc = Accumulator::new("asked", Instant::now());
+        let mut acc = Accumulator::new("asked", Instant::now(), None, 1 << 20);
         let mut sink = Collect::default();
         for e in events {
             match acc.event(e, &mut sink) {

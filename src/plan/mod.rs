@@ -9,6 +9,7 @@ use crate::endpoint::url::origin;
 use crate::project::{Level, Project, Stakeholder};
 use crate::prompts::{self, FilledPrompt};
 use crate::run::{AnswerSource, Store, StoredSection};
+use crate::sanitize::strip_controls;
 use serde::Serialize;
 
 /// Everything a renderer needs.
@@ -158,10 +159,11 @@ fn section_answer(s: StoredSection) -> SectionAnswer {
     } else {
         parts.join(", ")
     };
+    // Records may come from a shared folder: no terminal escapes reach the plan.
     SectionAnswer {
-        text: s.answer,
+        text: strip_controls(&s.answer),
         source: s.source,
-        model: s.model,
+        model: s.model.as_deref().map(strip_controls),
         created_at: s.created_at,
         usage: s.usage,
         finish_reason: s.finish_reason,
@@ -240,7 +242,7 @@ mod tests {
     #[test]
     fn assembly_reads_the_store_and_marks_missing_and_stale_sections() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(dir.path());
+        let store = Store::open(dir.path()).unwrap();
         let filled = |id: &str, text: &str| FilledPrompt {
             section: id.into(),
             title: id.to_uppercase(),

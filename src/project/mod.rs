@@ -81,7 +81,10 @@ fn read_text(path: &Path) -> Result<String> {
     if meta.len() > MAX_FILE_BYTES {
         return Err(too_big(path, meta.len()));
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::file("read project file", path, e))?;
+    // Metadata says nothing of /dev/zero or a FIFO: the read itself is bounded.
+    let bytes = crate::fs::read_limited(path, MAX_FILE_BYTES)
+        .map_err(|e| Error::file("read project file", path, e))?
+        .ok_or_else(|| too_big_unknown(path))?;
     String::from_utf8(bytes).map_err(|e| {
         let good = e.utf8_error().valid_up_to();
         let (line, col) = line_col(&String::from_utf8_lossy(&e.as_bytes()[..good]), good);
@@ -90,6 +93,13 @@ fn read_text(path: &Path) -> Result<String> {
             path.display()
         ))
     })
+}
+
+fn too_big_unknown(path: &Path) -> Error {
+    Error::Data(format!(
+        "{} is longer than {MAX_FILE_BYTES} bytes; a project file is a few kilobytes. Is this the right file?",
+        path.display(),
+    ))
 }
 
 fn too_big(path: &Path, len: u64) -> Error {

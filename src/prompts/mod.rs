@@ -172,8 +172,19 @@ impl Catalog {
     }
 }
 
+/// A template is a page of text; past this it is the wrong file.
+const MAX_TEMPLATE_BYTES: u64 = 1 << 20;
+
 fn read_template(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::file("read template", path, e))?;
+    let bytes = crate::fs::read_limited(path, MAX_TEMPLATE_BYTES)
+        .map_err(|e| Error::file("read template", path, e))?
+        .ok_or_else(|| {
+            Error::Data(format!(
+                "{}: a template longer than {} is not a template",
+                path.display(),
+                crate::text::bytes(MAX_TEMPLATE_BYTES)
+            ))
+        })?;
     String::from_utf8(bytes)
         .map_err(|_| Error::Data(format!("{}: template is not valid UTF-8", path.display())))
 }

@@ -145,6 +145,12 @@ pub async fn generate(
         let handle = tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
             events.started(&f.section);
+            // Fault injection for the tests (debug builds only): a task that panics must be
+            // reported as a failed section, not silently dropped.
+            #[cfg(debug_assertions)]
+            if std::env::var_os("PLAN_AI_TEST_PANIC").is_some_and(|v| v == f.section.as_str()) {
+                panic!("PLAN_AI_TEST_PANIC: deliberate panic for `{}`", f.section);
+            }
             let mut sink = EventSink {
                 id: &f.section,
                 events: events.as_ref(),

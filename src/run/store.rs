@@ -14,6 +14,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub const DIR: &str = ".plan-ai";
+/// A record holds one answer (at most 256 MiB by the largest max_answer_bytes), its prompt and
+/// reasoning; anything bigger was not written by plan-ai.
+const MAX_RECORD_BYTES: u64 = 1 << 30;
+/// A file bigger than this is not a draft plan-ai wrote, so it is not read to be compared.
+const MAX_DRAFT_BYTES: u64 = 256 << 20;
 const FORMAT: u32 = 1;
 
 /// What was asked: the prompt as sent and the settings that shape the answer. Never the key.
@@ -91,7 +96,7 @@ impl StoredSection {
     }
 
     pub fn from_paste(filled: &FilledPrompt, text: &str) -> Self {
-        let split = think::split(text);
+        let split = think::split(&crate::sanitize::strip_controls(text));
         StoredSection {
             format: FORMAT,
             section: filled.section.clone(),
@@ -155,10 +160,38 @@ pub struct Store {
 }
 
 impl Store {
-    pub fn new(project_dir: &Path) -> Store {
-        Store {
-            dir: project_dir.join(DIR),
+    /// The store next to a project file. Refuses a store folder that is a symbolic link (writes
+    /// would land wherever it points), and clears temporary files a killed run left behind.
+    pub fn open(project_dir: &Path) -> Result<Store> {
+        let dir = project_dir.join(DIR);
+        for d in [dir.clone(), dir.join("sections")] {
+            if std::fs::symlink_metadata(&d).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(Error::Refused(format!(
+                    "{} is a symbolic link; plan-ai keeps its answers only in a real folder there (writes would land wherever the link points). Remove the link, or move the project.",
+                    d.display()
+                )));
+            }
         }
+        for d in [project_dir.to_path_buf(), dir.clone(), dir.join("sections")] {
+            crate::fs::remove_stale_temp_files(&d);
+        }
+        Ok(Store { dir })
+    }
+
+    /// Holds the store's lock until dropped: read-modify-write steps of two runs at once
+    /// (e.g. two drafts of one project) must not interleave.
+    fn lock(&self) -> Result<std::fs::File> {
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| Error::file("create folder", &self.dir, e))?;
+        let path = self.dir.join("lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::file("open", &path, e))?;
+        file.lock().map_err(|e| Error::file("lock", &path, e))?;
+        Ok(file)
     }
 
     pub fn dir(&self) -> &Path {
@@ -179,10 +212,12 @@ impl Store {
     /// The stored result for `id`, if any.
     pub fn load(&self, id: &str) -> std::result::Result<Option<StoredSection>, Unreadable> {
         let path = self.section_path(id);
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            return Ok(None);
+        let bytes = match crate::fs::read_limited(&path, MAX_RECORD_BYTES) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Err(Unreadable(path)),
+            Err(_) => return Ok(None),
         };
-        match serde_json::from_str::<StoredSection>(&text) {
+        match serde_json::from_slice::<StoredSection>(&bytes) {
             Ok(s) if s.section == id => Ok(Some(s)),
             _ => Err(Unreadable(path)),
         }
@@ -207,21 +242,27 @@ impl Store {
             .unwrap_or_else(|_| path.to_path_buf())
             .display()
             .to_string();
-        let mut written: BTreeMap<String, String> = std::fs::read_to_string(self.drafts_path())
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default();
+        let _lock = self.lock()?;
+        let mut written: BTreeMap<String, String> =
+            crate::fs::read_limited(&self.drafts_path(), MAX_DRAFT_BYTES)
+                .ok()
+                .flatten()
+                .and_then(|t| serde_json::from_slice(&t).ok())
+                .unwrap_or_default();
         if path.is_dir() {
             return Err(Error::Usage(format!(
                 "{} is a folder; give a file name with -o",
                 path.display()
             )));
         }
-        if !force && let Ok(existing) = std::fs::read(path) {
-            let ours = written
-                .get(&key)
-                .is_some_and(|h| *h == fingerprint(&existing));
-            if !ours && existing != contents {
+        if !force && path.exists() {
+            let existing = crate::fs::read_limited(path, MAX_DRAFT_BYTES)
+                .ok()
+                .flatten();
+            let ours = existing.as_deref().is_some_and(|e| {
+                written.get(&key).is_some_and(|h| *h == fingerprint(e)) || e == contents
+            });
+            if !ours {
                 return Err(Error::Refused(format!(
                     "{} exists and was edited since plan-ai wrote it (or plan-ai did not write it); refusing to overwrite it.\nPass --force to replace it, or -o OTHER.md to write the draft elsewhere.",
                     path.display()
@@ -293,7 +334,7 @@ mod tests {
     #[test]
     fn save_load_and_unreadable_records() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(dir.path());
+        let store = Store::open(dir.path()).unwrap();
         assert!(store.load("metrics").unwrap().is_none());
         let s = StoredSection::from_paste(&filled("p"), "answer");
         store.save(&s).unwrap();
@@ -307,10 +348,45 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_store_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), dir.path().join(DIR)).unwrap();
+        let e = Store::open(dir.path()).err().unwrap();
+        assert!(e.to_string().contains("is a symbolic link"), "{e}");
+    }
+
+    #[test]
+    fn concurrent_draft_writers_keep_every_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let root = dir.path().to_path_buf();
+                std::thread::spawn(move || {
+                    let store = Store::open(&root).unwrap();
+                    for round in 0..5 {
+                        let path = root.join(format!("plan-{i}.md"));
+                        store
+                            .write_draft(&path, format!("v{round}").as_bytes(), false)
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let text = std::fs::read_to_string(dir.path().join(DIR).join("drafts.json")).unwrap();
+        let written: BTreeMap<String, String> = serde_json::from_str(&text).unwrap();
+        assert_eq!(written.len(), 8, "{text}");
+    }
+
     #[test]
     fn drafts_are_not_clobbered() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(dir.path());
+        let store = Store::open(dir.path()).unwrap();
         let path = dir.path().join("plan.md");
         store.write_draft(&path, b"v1", false).unwrap();
         store.write_draft(&path, b"v2", false).unwrap();

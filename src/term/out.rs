@@ -19,6 +19,7 @@ pub fn write_stdout(bytes: &[u8]) -> Result<()> {
 pub struct StdoutSink {
     live: bool,
     written: bool,
+    at_line_start: bool,
 }
 
 impl StdoutSink {
@@ -27,7 +28,17 @@ impl StdoutSink {
         StdoutSink {
             live,
             written: false,
+            at_line_start: true,
         }
+    }
+
+    /// Ends the output with a newline, unless what was printed already did.
+    pub fn end_line(&mut self) -> Result<()> {
+        if !self.at_line_start {
+            write_stdout(b"\n")?;
+            self.at_line_start = true;
+        }
+        Ok(())
     }
 }
 
@@ -37,6 +48,7 @@ impl Sink for StdoutSink {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(delta.as_bytes()).and_then(|_| out.flush());
             self.written = true;
+            self.at_line_start = delta.ends_with('\n');
         }
     }
     fn restart(&mut self) -> bool {
