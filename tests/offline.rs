@@ -483,3 +483,25 @@ fn prompt_needs_no_config_key_or_network() {
     sb.run(&["prompt", "--all"]).expect(0);
     sb.run(&["check"]).expect(0);
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_command_definitions() {
+    let sb = Sandbox::new();
+    for (shell, marker) in [
+        ("bash", "complete -F _plan__ai"),
+        ("zsh", "#compdef plan-ai"),
+        ("fish", "complete -c plan-ai"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let out = sb.run(&["completions", shell]).expect(0).stdout();
+        assert_contains(&out, marker, shell);
+        // Every command is there to complete.
+        for command in ["draft", "resistance", "paste", "profiles", "completions"] {
+            assert_contains(&out, command, shell);
+        }
+    }
+    sb.run(&["completions", "tcsh"]).expect(2);
+    let man = sb.run(&["man"]).expect(0).stdout();
+    assert_contains(&man, ".TH plan-ai 1", "the man page");
+    assert_contains(&man, "Exit codes", "the man page");
+}

@@ -2,7 +2,7 @@
 //! Nothing here prints: progress is reported through [`Events`].
 
 use super::store::{Store, StoredSection};
-use crate::chat::Usage;
+use crate::chat::{Answer, Usage};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::llm::{Client, Notice, Sink};
@@ -10,6 +10,7 @@ use crate::prompts::FilledPrompt;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+use tokio::task::JoinSet;
 
 /// A sane cap on requests in flight: local servers queue them anyway, hosted ones rate-limit.
 pub const MAX_JOBS: usize = 8;
@@ -101,17 +102,7 @@ pub async fn generate(
     interrupt: impl Future<Output = ()>,
 ) -> Result<Outcome> {
     let mut outcome = Outcome::default();
-    let mut todo: Vec<FilledPrompt> = Vec::new();
-    for f in batch.filled {
-        let forced = batch.fresh || batch.regenerate.contains(&f.section);
-        match batch.store.load_or_note(&f.section, &mut outcome.warnings) {
-            Some(s) if !forced && s.is_current(f, Some(&batch.endpoint)) => {
-                events.reused(&s.section);
-                outcome.reused.push(s);
-            }
-            _ => todo.push(f.clone()),
-        }
-    }
+    let todo = reuse_what_is_current(&batch, events.as_ref(), &mut outcome);
     if todo.is_empty() {
         return Ok(outcome);
     }
@@ -135,10 +126,67 @@ pub async fn generate(
             return Err(e);
         }
     };
+    let (mut tasks, sections) = spawn_requests(client, todo, &batch, &events);
+    let collect = async {
+        while let Some(joined) = tasks.join_next_with_id().await {
+            match joined {
+                Ok((_, (f, result))) => record(&f, result, &batch, events.as_ref(), &mut outcome),
+                Err(e) => {
+                    // A task that panicked is a failed section like any other.
+                    let id = sections.get(&e.id()).cloned().unwrap_or_default();
+                    let error = Error::Other(format!(
+                        "internal error while requesting `{id}` (a bug in plan-ai; please report it)"
+                    ));
+                    events.failed(&id, &error);
+                    outcome.failed.push((id, error));
+                }
+            }
+        }
+    };
+    tokio::select! {
+        _ = collect => {}
+        _ = &mut interrupt => {
+            outcome.interrupted = true;
+            events.interrupted();
+        }
+    }
+    tasks.abort_all();
+    Ok(outcome)
+}
+
+/// Sections whose stored answer is current are reused; the rest are returned, to request.
+fn reuse_what_is_current(
+    batch: &Batch<'_>,
+    events: &dyn Events,
+    outcome: &mut Outcome,
+) -> Vec<FilledPrompt> {
+    let mut todo = Vec::new();
+    for f in batch.filled {
+        let forced = batch.fresh || batch.regenerate.contains(&f.section);
+        match batch.store.load_or_note(&f.section, &mut outcome.warnings) {
+            Some(s) if !forced && s.is_current(f, Some(&batch.endpoint)) => {
+                events.reused(&s.section);
+                outcome.reused.push(s);
+            }
+            _ => todo.push(f.clone()),
+        }
+    }
+    todo
+}
+
+type Done = (FilledPrompt, Result<Answer>);
+
+/// One task per section, at most `batch.jobs` requesting at once; and which task is which.
+fn spawn_requests(
+    client: Arc<Client>,
+    todo: Vec<FilledPrompt>,
+    batch: &Batch<'_>,
+    events: &Arc<dyn Events>,
+) -> (JoinSet<Done>, HashMap<tokio::task::Id, String>) {
     let limit = Arc::new(tokio::sync::Semaphore::new(batch.jobs.max(1)));
     let stream = batch.endpoint.stream;
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut task_sections = HashMap::new();
+    let mut tasks = JoinSet::new();
+    let mut sections = HashMap::new();
     for f in todo {
         let (client, limit, events) = (client.clone(), limit.clone(), events.clone());
         let id = f.section.clone();
@@ -159,47 +207,31 @@ pub async fn generate(
             let result = client.chat(&f.messages, stream, &mut sink, &notify).await;
             (f, result)
         });
-        task_sections.insert(handle.id(), id);
+        sections.insert(handle.id(), id);
     }
-    let collect = async {
-        while let Some(joined) = tasks.join_next_with_id().await {
-            let (f, result) = match joined {
-                Ok((_, done)) => done,
-                Err(e) => {
-                    // A task that panicked is a failed section like any other.
-                    let id = task_sections.get(&e.id()).cloned().unwrap_or_default();
-                    let error = Error::Other(format!(
-                        "internal error while requesting `{id}` (a bug in plan-ai; please report it)"
-                    ));
-                    events.failed(&id, &error);
-                    outcome.failed.push((id, error));
-                    continue;
-                }
-            };
-            let saved = result.and_then(|answer| {
-                let stored = StoredSection::from_answer(&f, &batch.endpoint, &answer);
-                // Persist first: whatever happens next, this answer is kept.
-                batch.store.save(&stored).map(|_| stored)
-            });
-            match saved {
-                Ok(stored) => {
-                    events.finished(&f.section, &stored);
-                    outcome.generated.push(stored);
-                }
-                Err(e) => {
-                    events.failed(&f.section, &e);
-                    outcome.failed.push((f.section.clone(), e));
-                }
-            }
+    (tasks, sections)
+}
+
+/// Stores a finished request's answer (first: whatever happens next, it is kept) and reports it.
+fn record(
+    f: &FilledPrompt,
+    result: Result<Answer>,
+    batch: &Batch<'_>,
+    events: &dyn Events,
+    outcome: &mut Outcome,
+) {
+    let saved = result.and_then(|answer| {
+        let stored = StoredSection::from_answer(f, &batch.endpoint, &answer);
+        batch.store.save(&stored).map(|_| stored)
+    });
+    match saved {
+        Ok(stored) => {
+            events.finished(&f.section, &stored);
+            outcome.generated.push(stored);
         }
-    };
-    tokio::select! {
-        _ = collect => {}
-        _ = &mut interrupt => {
-            outcome.interrupted = true;
-            events.interrupted();
+        Err(e) => {
+            events.failed(&f.section, &e);
+            outcome.failed.push((f.section.clone(), e));
         }
     }
-    tasks.abort_all();
-    Ok(outcome)
 }
