@@ -2,7 +2,7 @@
 //!
 //! Layers, each depending only on those above it in this list:
 //! `error`, `text`, `sanitize`, `fs`, `chat` (shared vocabulary) → `project` (the data file) → `prompts`
-//! (templates, filled) → `endpoint` (where requests go) → `llm` (the client) → `run` (the store
+//! (templates, filled) → `sections` (structured answers: schemas, checks, typed data) → `endpoint` (where requests go) → `llm` (the client) → `run` (the store
 //! and the concurrent batch) → `plan` (the plan as data, and its renderers) → `term` (the
 //! terminal) → `app` (commands; the only layer that sees `cli`).
 
@@ -18,5 +18,6 @@ pub mod project;
 pub mod prompts;
 pub mod run;
 pub mod sanitize;
+pub mod sections;
 pub mod term;
 pub mod text;

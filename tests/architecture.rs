@@ -11,6 +11,7 @@ const LAYERS: &[&[&str]] = &[
     &["fs"],
     &["project"],
     &["prompts"],
+    &["sections"],
     &["endpoint"],
     &["llm"],
     &["run"],
@@ -22,8 +23,8 @@ const LAYERS: &[&[&str]] = &[
 /// Modules that do work for the commands and report through values and events, never by
 /// printing.
 const ENGINE: &[&str] = &[
-    "text", "sanitize", "chat", "error", "fs", "project", "prompts", "endpoint", "llm", "run",
-    "plan",
+    "text", "sanitize", "chat", "error", "fs", "project", "prompts", "sections", "endpoint", "llm",
+    "run", "plan",
 ];
 
 const MAX_LINES: usize = 650;
