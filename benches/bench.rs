@@ -4,11 +4,16 @@
 //! 2. client overhead per request against a local server with a fixed latency, next to curl
 //!    doing the same request;
 //! 3. time to first streamed token, next to curl's time to the server's first byte;
-//! 4. `draft` wall time for 3 sections against a server with 1 s latency, and its peak memory.
+//! 4. `draft` wall time for 3 structured sections against a server with 1 s latency, and its
+//!    peak memory;
+//! 5. checking a structured answer against its schema and rendering it, per section.
 //!
 //! Run: `cargo bench --bench bench` (see README, "Performance"). Prints a table; exits non-zero
 //! only if a measurement could not be made, never on a missed target (machines differ).
 
+#[path = "../tests/support/dialects.rs"]
+#[allow(dead_code)]
+mod dialects;
 #[path = "../tests/support/fake_server.rs"]
 #[allow(dead_code)]
 mod fake_server;
@@ -41,6 +46,39 @@ fn main() {
     overhead(work.path(), latency_ms);
     first_token(work.path(), 300);
     draft(work.path());
+    structured();
+}
+
+/// In process, on the library: the cost a structured section adds after its answer arrives.
+fn structured() {
+    use plan_ai::sections::{Kind, Structure, table};
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/crm-manufacturer.toml"),
+    )
+    .unwrap();
+    let project = plan_ai::project::parse(Path::new("crm.toml"), &text)
+        .unwrap()
+        .project;
+    println!("\n5. a structured section: check the JSON and render its table     target < 2 ms");
+    for kind in [Kind::Resistance, Kind::Communication, Kind::Metrics] {
+        let s = Structure::built_in(kind, &project);
+        // Every string as long as its schema allows: the heaviest answer there can be.
+        let answer = dialects::fill_schema(&s.schema, &"x".repeat(200)).to_string();
+        let runs = 200;
+        let t = Instant::now();
+        for _ in 0..runs {
+            let (_, checked) = s.check_text(&answer, &project).expect("a valid answer");
+            std::hint::black_box(table::to_markdown(&checked));
+        }
+        let per = t.elapsed() / runs;
+        println!(
+            "   {:<14} {} per section ({} bytes of JSON) => {}",
+            s.section,
+            ms(per),
+            answer.len(),
+            verdict(per < Duration::from_millis(2))
+        );
+    }
 }
 
 fn plan_ai(dir: &Path, args: &[&str]) -> Command {
@@ -195,7 +233,7 @@ fn overhead(dir: &Path, latency_ms: u64) {
     let server = FakeServer::start(move |_, _| {
         Reply::completion("A short fixed answer.").delayed(latency_ms)
     });
-    write_profile(dir, &server, "");
+    write_profile(dir, &server, "prose = true\n");
     let url = format!("{}/chat/completions", server.base_url());
     let body = curl_body(false);
     let runs = 40;
@@ -258,7 +296,7 @@ fn first_token(dir: &Path, first_byte_ms: u64) {
         ],
         abort_at_end: false,
     });
-    write_profile(dir, &server, "");
+    write_profile(dir, &server, "prose = true\n");
     let url = format!("{}/chat/completions", server.base_url());
     let body = curl_body(true);
     let runs = 20;
@@ -277,7 +315,10 @@ fn first_token(dir: &Path, first_byte_ms: u64) {
 }
 
 fn draft(dir: &Path) {
-    let server = FakeServer::start(|req, _| fake_server::answer_for(req).delayed(1000));
+    // Structured sections, as `draft` asks by default: valid JSON at the first request.
+    let server = FakeServer::start(|req, _| {
+        dialects::answer(dialects::Dialect::JsonSchema, req, "a cell of the plan").delayed(1000)
+    });
     write_profile(dir, &server, "");
     let runs = 5;
     let mut walls = Vec::new();

@@ -122,11 +122,34 @@ impl From<FinishReason> for String {
     }
 }
 
+/// One request as the caller wants it: the messages, and what shapes this answer in particular.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatRequest<'a> {
+    pub messages: &'a [Message],
+    pub stream: bool,
+    /// The `response_format` to send (structured sections), if any.
+    pub response_format: Option<&'a serde_json::Value>,
+    /// The answer's token limit for this request, over the endpoint's.
+    pub max_tokens: Option<u32>,
+}
+
+impl<'a> ChatRequest<'a> {
+    pub fn new(messages: &'a [Message], stream: bool) -> Self {
+        ChatRequest {
+            messages,
+            stream,
+            response_format: None,
+            max_tokens: None,
+        }
+    }
+}
+
 /// A whole answer from the endpoint.
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub text: String,
     /// Reasoning text the model sent apart from its answer (kept, never shown as the answer).
+    /// Some servers put a structured answer here and leave `text` empty.
     pub reasoning: Option<String>,
     /// The model the server says answered.
     pub model: String,

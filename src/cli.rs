@@ -82,9 +82,12 @@ pub enum Command {
         /// Print every section
         #[arg(long, conflicts_with = "sections")]
         all: bool,
-        /// Print a JSON array: section, title and the messages as they would be sent
+        /// Print a JSON array: section, title, the messages and response_format as they would be sent
         #[arg(long)]
         json: bool,
+        /// Add the JSON instruction and schema, for a chat tool to answer in JSON (`plan-ai paste` takes it back)
+        #[arg(long)]
+        structured: bool,
     },
     /// List sections with their title, source and the inputs they need
     Sections,
@@ -158,6 +161,9 @@ pub struct Ask {
     /// Also write the answer to FILE (atomically: no partial file on failure)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Print the validated JSON of a structured section instead of its tables
+    #[arg(long, conflicts_with = "prose")]
+    pub json: bool,
     #[command(flatten)]
     pub tuning: Tuning,
 }
@@ -165,6 +171,9 @@ pub struct Ask {
 /// Per-run overrides of the profile's request settings.
 #[derive(Args, Debug, Clone, Default)]
 pub struct Tuning {
+    /// Ask for prose, not structured JSON (the built-in sections then are not tables)
+    #[arg(long)]
+    pub prose: bool,
     /// Sampling temperature
     #[arg(long, value_name = "T")]
     pub temperature: Option<f64>,

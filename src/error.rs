@@ -252,6 +252,8 @@ pub struct EndpointError {
     /// Part of the answer had been shown when the stream broke, so it was not retried.
     pub after_partial_output: bool,
     pub hint: Option<Hint>,
+    /// The server rejected the request's `response_format`: another way of asking may work.
+    pub format_rejected: bool,
 }
 
 /// What to try next after an endpoint failure. Worded here, chosen by the network layer.
@@ -272,6 +274,8 @@ pub enum Hint {
     StartLocalServer,
     /// A time limit fired; which one.
     Timeout(TimeLimit),
+    /// A structured answer was cut off at a token limit the user chose.
+    RaiseMaxTokens,
     /// A redirect, which an API endpoint has no business sending.
     Redirected { location: String },
     /// The server asks to wait longer than plan-ai waits; `None`: an absurd time.
@@ -348,6 +352,9 @@ impl fmt::Display for Hint {
                     "the whole request took longer than request_timeout allows; raise it in the profile for long answers",
                 ),
             },
+            Hint::RaiseMaxTokens => f.write_str(
+                "raise max_tokens (--max-tokens, [endpoint] max_tokens in the project, or the profile), or use --prose",
+            ),
             Hint::WaitTooLong { seconds, max } => match seconds {
                 Some(s) => write!(
                     f,
@@ -404,6 +411,7 @@ mod tests {
             reason: "HTTP 401 Unauthorized: bad key".into(),
             attempts: 1,
             after_partial_output: false,
+            format_rejected: false,
             hint: Some(Hint::KeyRefused {
                 profile: "my work".into(),
                 env_var: "PLAN_AI_API_KEY",
@@ -423,6 +431,7 @@ mod tests {
             attempts: 3,
             after_partial_output: true,
             hint: None,
+            format_rejected: false,
         };
         assert_eq!(
             e.to_string(),

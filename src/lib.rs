@@ -1,10 +1,11 @@
 //! plan-ai: plan the human side of an IT rollout. See README.md.
 //!
-//! Layers, each depending only on those above it in this list:
-//! `error`, `text`, `sanitize`, `fs`, `chat` (shared vocabulary) → `project` (the data file) → `prompts`
-//! (templates, filled) → `sections` (structured answers: schemas, checks, typed data) → `endpoint` (where requests go) → `llm` (the client) → `run` (the store
-//! and the concurrent batch) → `plan` (the plan as data, and its renderers) → `term` (the
-//! terminal) → `app` (commands; the only layer that sees `cli`).
+//! Layers, each depending only on those before it in this list (`tests/architecture.rs`):
+//! `text`, `sanitize`, `chat` (shared vocabulary) → `error` → `fs` → `project` (the data file)
+//! → `sections` (structured answers: schemas, checks, typed data) → `prompts` (templates,
+//! filled) → `endpoint` (where requests go) → `llm` (the client) → `run` (the store, one
+//! section's request, the concurrent batch) → `plan` (the plan as data, and its renderers) →
+//! `term` (the terminal) → `app` (commands; the only layer that sees `cli`).
 
 pub mod app;
 pub mod chat;

@@ -149,13 +149,17 @@ fn prompt_json_lists_messages_as_sent() {
     assert_eq!(items.len(), 3);
     assert_eq!(items[0]["section"], "resistance");
     assert_eq!(items[0]["title"], "Resistance planning");
-    assert_eq!(items[0]["messages"][0]["role"], "user");
+    // Structured by default: the JSON instruction is a system message, then the article's
+    // prompt as the user message, and the response_format is shown as it would be sent.
+    assert_eq!(items[0]["messages"][0]["role"], "system");
+    assert_eq!(items[0]["messages"][1]["role"], "user");
     assert!(
-        items[0]["messages"][0]["content"]
+        items[0]["messages"][1]["content"]
             .as_str()
             .unwrap()
             .starts_with("You are a change management consultant")
     );
+    assert_eq!(items[0]["response_format"]["type"], "json_schema");
 }
 
 #[test]

@@ -1,12 +1,17 @@
-//! One section, streamed: `resistance`, `communication`, `metrics`, `run SECTION`.
+//! One section: `resistance`, `communication`, `metrics`, `run SECTION`. Prose streams to
+//! stdout as it arrives; a structured section shows a progress line while its JSON arrives and
+//! then its tables (or, with `--json`, the validated JSON).
 
 use super::{Workspace, interruptible, overrides, print_notice, runtime};
 use crate::cli::{Ask, Global};
 use crate::endpoint::{self, Config};
 use crate::error::{Result, exit};
-use crate::llm::Client;
+use crate::llm::{Client, Sink};
 use crate::run::StoredSection;
+use crate::run::section::{self, Generated, Job};
+use crate::sections::Rung;
 use crate::term::out::{StdoutSink, write_stdout};
+use crate::term::progress::Receiving;
 use crate::term::report;
 
 pub fn section(g: &Global, id: &str, ask: Ask) -> Result<i32> {
@@ -18,33 +23,75 @@ pub fn section(g: &Global, id: &str, ask: Ask) -> Result<i32> {
         &overrides(g, &ask.tuning),
         &ws.loaded.project.endpoint,
     )?;
+    let planned = ws
+        .planned(std::slice::from_ref(&filled), endpoint.prose)
+        .remove(0);
+    let structure = planned.structure.as_ref();
     let stream = endpoint.stream && !ask.no_stream;
     let notify = print_notice(g.verbose);
-    let mut sink = StdoutSink::new(stream);
-    let answer = runtime()?.block_on(interruptible(async {
+    let store = ws.store();
+    let mut prose_sink = StdoutSink::new(stream && structure.is_none());
+    let mut json_sink = Receiving::new(&filled.section);
+    let sink: &mut dyn Sink = if structure.is_some() {
+        &mut json_sink
+    } else {
+        &mut prose_sink
+    };
+    let generated: Generated = runtime()?.block_on(interruptible(async {
         // Ctrl-C at any point, connecting included, ends cleanly: nothing written, exit 130.
         let client = Client::connect(endpoint.clone(), &notify).await?;
-        client
-            .chat(&filled.messages, stream, &mut sink, &notify)
-            .await
+        let formats_key = format!("{} {}", endpoint.transport.base_url, client.model());
+        let start = store
+            .as_ref()
+            .ok()
+            .and_then(|s| s.remembered_rung(&formats_key))
+            .unwrap_or(Rung::JsonSchema);
+        let job = Job {
+            filled: &filled,
+            structure,
+            project: &ws.loaded.project,
+            stream,
+            start,
+            max_tokens_explicit: endpoint.max_tokens_explicit,
+        };
+        let g = section::request(&client, &job, sink, &notify).await?;
+        if let (Some(rung), Ok(s)) = (g.rung, &store) {
+            // Only a speed-up for later runs: failing to remember it loses nothing.
+            let _ = s.remember_rung(&formats_key, rung);
+        }
+        Ok(g)
     }))?;
-    if stream {
-        sink.end_line()?;
+    json_sink.done();
+    let text = match (&generated.structured, ask.json) {
+        (Some((value, _)), true) => serde_json::to_string_pretty(value).unwrap_or_default() + "\n",
+        _ => generated.text(),
+    };
+    if structure.is_none() && stream {
+        prose_sink.end_line()?;
     } else {
-        write_stdout(crate::text::with_newline(&answer.text).as_bytes())?;
+        write_stdout(crate::text::with_newline(&text).as_bytes())?;
     }
     // Keep it in the run store first, so `draft` can reuse it without paying twice, and a
     // failed -o write below loses nothing.
-    let stored = StoredSection::from_answer(&filled, &endpoint, &answer);
-    if let Err(e) = ws.store().and_then(|s| s.save(&stored)) {
+    let stored = StoredSection::from_generated(&filled, &endpoint, structure, &generated);
+    if let Err(e) = store.and_then(|s| s.save(&stored)) {
         eprintln!("warning: could not store the answer for `draft` to reuse: {e}");
     }
     if let Some(path) = &ask.output {
-        crate::fs::write_atomic(path, crate::text::with_newline(&answer.text).as_bytes())?;
+        crate::fs::write_atomic(path, crate::text::with_newline(&text).as_bytes())?;
     }
-    eprintln!("{}", report::answer_summary(&answer));
+    let answer = &generated.answer;
+    eprintln!("{}", report::answer_summary(answer, generated.requests));
     if answer.finish_reason.is_cut_off() {
         eprintln!("{}", report::cut_off_warning(&[]));
+    }
+    if let Some(why) = &generated.unstructured {
+        eprintln!("{}", report::unstructured_warning(&filled.section, why));
+    }
+    if let Some((_, s)) = &generated.structured {
+        for w in s.warnings(&ws.loaded.project) {
+            eprintln!("warning: {}: {w}", filled.section);
+        }
     }
     Ok(exit::OK)
 }

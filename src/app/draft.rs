@@ -9,6 +9,7 @@ use crate::plan::{Plan, render};
 use crate::prompts::FilledPrompt;
 use crate::run::StoredSection;
 use crate::run::batch::{self, Batch};
+use crate::run::section::Planned;
 use crate::term::progress::Progress;
 use crate::term::report;
 use crate::text::{plural, shell_word};
@@ -36,19 +37,20 @@ pub fn draft(g: &Global, args: DraftArgs) -> Result<i32> {
         &overrides(g, &args.tuning),
         &ws.loaded.project.endpoint,
     )?;
-    let todo: Vec<FilledPrompt> = filled
-        .iter()
-        .filter(|f| requested.contains(&f.section))
-        .cloned()
+    let todo: Vec<Planned> = ws
+        .planned(&filled, endpoint.prose)
+        .into_iter()
+        .filter(|p| requested.iter().any(|id| id == p.id()))
         .collect();
     let jobs = args.jobs.unwrap_or(todo.len()).clamp(1, batch::MAX_JOBS);
-    let order: Vec<String> = todo.iter().map(|f| f.section.clone()).collect();
+    let order: Vec<String> = todo.iter().map(|p| p.id().to_string()).collect();
     let prices = endpoint.prices;
     let progress = Arc::new(Progress::new(&order, g.verbose));
     let store = ws.store()?;
     let outcome = runtime()?.block_on(batch::generate(
         Batch {
-            filled: &todo,
+            sections: &todo,
+            project: Arc::new(ws.loaded.project.clone()),
             store: &store,
             endpoint,
             jobs,
@@ -63,6 +65,11 @@ pub fn draft(g: &Global, args: DraftArgs) -> Result<i32> {
     }
     for (id, e) in &outcome.failed {
         eprintln!("{id} failed: {e}");
+    }
+    for s in &outcome.generated {
+        if let Some(why) = &s.unstructured {
+            eprintln!("{}", report::unstructured_warning(&s.section, why));
+        }
     }
     eprint!("{}", report::usage_table(&outcome, &order, prices));
     if outcome.interrupted {
@@ -149,9 +156,16 @@ fn write_plan(
         .clone()
         .unwrap_or_else(|| ws.loaded.dir().join("plan.md"));
     let store = ws.store()?;
-    let plan = Plan::assemble(&ws.loaded.project, filled, &store);
+    // Structure only to read stored JSON back: prose or not, a structured answer is a table.
+    let planned = ws.planned(filled, false);
+    let plan = Plan::assemble(&ws.loaded.project, &planned, &store);
     for note in &plan.notes {
         eprintln!("note: {note}");
+    }
+    for s in &plan.sections {
+        for w in s.answer.iter().flat_map(|a| &a.warnings) {
+            eprintln!("warning: {}: {w}", s.id);
+        }
     }
     let missing = plan.missing();
     if !missing.is_empty() && !args.allow_partial {
@@ -230,7 +244,13 @@ pub fn paste(g: &Global, id: &str, file: &Path) -> Result<i32> {
     })?;
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::Data(format!("{}: not valid UTF-8 text", file.display())))?;
-    let stored = StoredSection::from_paste(&filled, &text);
+    let planned = ws.planned(std::slice::from_ref(&filled), false).remove(0);
+    let stored = StoredSection::from_paste(
+        &filled,
+        &text,
+        planned.structure.as_ref(),
+        &ws.loaded.project,
+    )?;
     if stored.answer.is_empty() {
         return Err(Error::Data(format!(
             "the answer for `{}` is empty (reasoning blocks are not an answer); nothing stored",
@@ -239,9 +259,14 @@ pub fn paste(g: &Global, id: &str, file: &Path) -> Result<i32> {
     }
     let path = ws.store()?.save(&stored)?;
     eprintln!(
-        "stored the answer for `{}` in {}",
+        "stored the answer for `{}` in {} ({})",
         filled.section,
-        path.display()
+        path.display(),
+        if stored.structured.is_some() {
+            "structured: checked JSON, shown as tables"
+        } else {
+            "prose"
+        },
     );
     Ok(exit::OK)
 }

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::project::Loaded;
 use crate::prompts::{Catalog, FilledPrompt, Section};
 use crate::run::Store;
+use crate::run::section::Planned;
 use crate::text::shell_word;
 use std::future::Future;
 use std::path::Path;
@@ -27,7 +28,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             sections,
             all,
             json,
-        } => project::prompt(g, &sections, all, json),
+            structured,
+        } => project::prompt(g, &sections, all, json, structured),
         Command::Sections => project::list_sections(g),
         Command::Templates { action } => project::templates(action),
         Command::Resistance(a) => ask::section(g, "resistance", a),
@@ -57,6 +59,7 @@ fn overrides(g: &Global, tuning: &Tuning) -> Overrides {
             temperature: tuning.temperature,
             max_tokens: tuning.max_tokens,
         },
+        prose: tuning.prose,
     }
 }
 
@@ -109,6 +112,27 @@ impl Workspace {
     fn fill_one(&self, id: &str) -> Result<FilledPrompt> {
         let section = self.catalog.select(&[id.to_string()])?;
         Ok(self.fill(&section)?.remove(0))
+    }
+
+    /// The structure each filled section asks for: none with `prose`, except a custom
+    /// section's own schema, which is what that section is for.
+    fn planned(&self, filled: &[FilledPrompt], prose: bool) -> Vec<Planned> {
+        filled
+            .iter()
+            .map(|f| {
+                let schema = self.catalog.get(&f.section).and_then(|s| s.schema.as_ref());
+                let prose = prose && schema.is_none();
+                Planned {
+                    structure: crate::sections::structure_for(
+                        &f.section,
+                        schema,
+                        &self.loaded.project,
+                        prose,
+                    ),
+                    filled: f.clone(),
+                }
+            })
+            .collect()
     }
 
     fn store(&self) -> Result<Store> {

@@ -1,11 +1,15 @@
 //! Commands that need no endpoint: `init`, `check`, `prompt`, `sections`, `templates`.
 
 use super::{Workspace, project_flag};
+use crate::chat::Message;
 use crate::cli::{Global, TemplatesAction};
 use crate::error::{Error, Result, exit};
 use crate::prompts::{self, Catalog, Source};
+use crate::run::section::{Planned, structured_messages};
+use crate::sections::Rung;
 use crate::term::out::write_stdout;
 use crate::text::plural;
+use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -50,7 +54,17 @@ pub fn check(g: &Global) -> Result<i32> {
     Ok(exit::OK)
 }
 
-pub fn prompt(g: &Global, ids: &[String], all: bool, json: bool) -> Result<i32> {
+/// A request as `prompt --json` shows it.
+#[derive(Serialize)]
+struct RequestView<'a> {
+    section: &'a str,
+    title: &'a str,
+    messages: Vec<Message>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<serde_json::Value>,
+}
+
+pub fn prompt(g: &Global, ids: &[String], all: bool, json: bool, structured: bool) -> Result<i32> {
     let ws = Workspace::open(g)?;
     let sections = if all {
         ws.catalog.all()
@@ -58,25 +72,52 @@ pub fn prompt(g: &Global, ids: &[String], all: bool, json: bool) -> Result<i32> 
         ws.catalog.select(ids)?
     };
     let filled = ws.fill(&sections)?;
+    let prose = ws.loaded.project.endpoint.prose.unwrap_or(false);
+    let planned = ws.planned(&filled, prose && !structured);
+    // What a person pastes: the article's prompt, and with --structured the JSON instruction
+    // and schema after it.
+    let paste = |p: &Planned| match (&p.structure, structured) {
+        (Some(s), true) => format!(
+            "{}\n\n{}",
+            p.filled.paste_text(),
+            s.instruction(Rung::Prompted)
+        ),
+        _ => p.filled.paste_text(),
+    };
     let out = if json {
-        serde_json::to_string_pretty(&filled).map_err(|e| Error::Other(e.to_string()))? + "\n"
-    } else if let [one] = filled.as_slice() {
-        one.paste_text() + "\n"
+        let views: Vec<RequestView> = planned
+            .iter()
+            .map(|p| RequestView {
+                section: &p.filled.section,
+                title: &p.filled.title,
+                messages: match &p.structure {
+                    Some(s) => structured_messages(&p.filled, s, Rung::JsonSchema),
+                    None => p.filled.messages.clone(),
+                },
+                response_format: p
+                    .structure
+                    .as_ref()
+                    .and_then(|s| s.response_format(Rung::JsonSchema)),
+            })
+            .collect();
+        serde_json::to_string_pretty(&views).map_err(|e| Error::Other(e.to_string()))? + "\n"
+    } else if let [one] = planned.as_slice() {
+        paste(one) + "\n"
     } else {
         let mut out = String::new();
-        for (i, f) in filled.iter().enumerate() {
+        for (i, p) in planned.iter().enumerate() {
             if i > 0 {
                 out.push('\n');
             }
             let head = format!(
                 "===== {} ({}/{}): {} ",
-                f.section,
+                p.filled.section,
                 i + 1,
-                filled.len(),
-                f.title
+                planned.len(),
+                p.filled.title
             );
             let rule = "=".repeat(78usize.saturating_sub(head.chars().count()));
-            let _ = write!(out, "{head}{rule}\n\n{}\n", f.paste_text());
+            let _ = write!(out, "{head}{rule}\n\n{}\n", paste(p));
         }
         out
     };

@@ -33,6 +33,8 @@ pub struct ProfileConfig {
     /// The largest answer accepted, in bytes (default 4 MiB).
     pub max_answer_bytes: Option<u64>,
     pub stream: Option<bool>,
+    /// Ask for prose instead of structured JSON for the built-in sections.
+    pub prose: Option<bool>,
     /// Ask for token usage in streams (`stream_options.include_usage`).
     pub stream_usage: Option<bool>,
     #[serde(default)]
@@ -67,6 +69,7 @@ const PROFILE_KEYS: &[&str] = &[
     "request_timeout",
     "max_answer_bytes",
     "stream",
+    "prose",
     "stream_usage",
     "headers",
     "auth_header",

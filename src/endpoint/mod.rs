@@ -24,6 +24,8 @@ pub struct Overrides {
     pub profile: Option<String>,
     pub base_url: Option<String>,
     pub request: RequestSettings,
+    /// `--prose`: plain answers instead of structured JSON.
+    pub prose: bool,
 }
 
 /// How to reach the server.
@@ -114,6 +116,10 @@ pub struct Endpoint {
     pub transport: Transport,
     /// As configured: a `None` model is discovered from the server when connecting.
     pub request: RequestSettings,
+    /// `max_tokens` was set by the user (flag, project or profile), not by a preset.
+    pub max_tokens_explicit: bool,
+    /// Built-in sections are asked for prose, not structured JSON.
+    pub prose: bool,
     pub stream: bool,
     /// Ask for usage in streams (`stream_options.include_usage`).
     pub stream_usage: bool,

@@ -103,6 +103,13 @@ pub fn resolve(cfg: &Config, overrides: &Overrides, project: &EndpointPrefs) -> 
     let base_url = url::normalize_base_url(overrides.base_url.as_deref().unwrap_or(&profile_base))?;
     Ok(Endpoint {
         request: request_settings(overrides, project, &p, preset)?,
+        max_tokens_explicit: overrides
+            .request
+            .max_tokens
+            .or(project.request.max_tokens)
+            .or(p.request.max_tokens)
+            .is_some(),
+        prose: overrides.prose || project.prose.or(p.prose).unwrap_or(false),
         transport: transport(&name, &p, base_url)?,
         stream: p.stream.unwrap_or(true),
         stream_usage: p.stream_usage.unwrap_or(true),
@@ -301,6 +308,7 @@ mod tests {
     fn prefs(model: Option<&str>, temperature: Option<f64>) -> EndpointPrefs {
         EndpointPrefs {
             profile: None,
+            prose: None,
             request: RequestSettings {
                 model: model.map(str::to_string),
                 temperature,

@@ -28,6 +28,8 @@ pub enum Failure {
     },
     /// The response broke a size limit; asking again would not help.
     Limit(String),
+    /// The model declined to answer (OpenAI's `refusal`).
+    Refused(String),
 }
 
 impl Failure {
@@ -35,7 +37,10 @@ impl Failure {
         match self {
             Failure::Connect(_) | Failure::Timeout(..) | Failure::Stream(_) => true,
             Failure::Http { status, .. } => *status == 429 || *status >= 500,
-            Failure::Protocol(_) | Failure::Redirect { .. } | Failure::Limit(_) => false,
+            Failure::Protocol(_)
+            | Failure::Redirect { .. }
+            | Failure::Limit(_)
+            | Failure::Refused(_) => false,
         }
     }
 
@@ -53,6 +58,7 @@ impl Failure {
             | Failure::Stream(m)
             | Failure::Protocol(m)
             | Failure::Limit(m) => m.clone(),
+            Failure::Refused(why) => format!("the model declined to answer: {why}"),
             Failure::Redirect { status, location } => {
                 format!(
                     "HTTP {status} {}: redirected to {location}",
@@ -62,6 +68,25 @@ impl Failure {
             Failure::Http {
                 status, message, ..
             } => format!("HTTP {status} {}: {message}", reason(*status)),
+        }
+    }
+
+    /// A 400/422/500 that complains about the request's `response_format`: the server does not
+    /// take this way of asking for structure (llama-cpp-python answers `json_schema` with a 500,
+    /// LM Studio `json_object` with a 400).
+    pub fn rejects_format(&self) -> bool {
+        match self {
+            Failure::Http {
+                status: 400 | 422 | 500,
+                message,
+                ..
+            } => {
+                let m = message.to_lowercase();
+                ["response_format", "json_schema", "json_object", "schema"]
+                    .iter()
+                    .any(|w| m.contains(w))
+            }
+            _ => false,
         }
     }
 

@@ -8,7 +8,7 @@ pub mod sse;
 pub mod think;
 pub mod wire;
 
-use crate::chat::{Answer, Message};
+use crate::chat::{Answer, ChatRequest};
 use crate::endpoint::keys::{self, Secret};
 use crate::endpoint::{Endpoint, url};
 use crate::error::{EndpointError, Error, Hint, Result};
@@ -56,6 +56,14 @@ pub enum Notice {
     KeyWithheld(String),
     /// The server rejected a parameter and the request is sent again without it.
     Adapted(&'static str),
+    /// The server does not take this way of asking for structure; the next one is tried.
+    FormatRejected {
+        section: String,
+        rejected: &'static str,
+        next: &'static str,
+    },
+    /// A structured answer did not fit (or was cut off) and is asked for once more.
+    Reasking { section: String, why: String },
     /// An attempt failed and another follows after `delay`.
     Retrying {
         reason: String,
@@ -101,6 +109,17 @@ impl fmt::Display for Notice {
                 f,
                 "note: the server rejected a parameter; {change}, and retrying"
             ),
+            Notice::FormatRejected {
+                section,
+                rejected,
+                next,
+            } => write!(
+                f,
+                "note: {section}: the server does not take {rejected}; asking with {next} instead"
+            ),
+            Notice::Reasking { section, why } => {
+                write!(f, "note: {section}: {why}; asking once more")
+            }
             Notice::Retrying {
                 reason,
                 delay,
@@ -307,13 +326,14 @@ impl Client {
     /// With `stream`, text reaches `sink` as it arrives.
     pub async fn chat(
         &self,
-        messages: &[Message],
-        stream: bool,
+        req: &ChatRequest<'_>,
         sink: &mut dyn Sink,
         notify: Notify<'_>,
     ) -> Result<Answer> {
         let retries = self.endpoint.transport.retries;
+        let stream = req.stream;
         let mut params = wire::Params::new(&self.endpoint.request, self.endpoint.stream_usage);
+        params.max_tokens = req.max_tokens.or(params.max_tokens);
         let mut backoff = backon::ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(500))
             .with_max_delay(Duration::from_secs(20))
@@ -325,7 +345,7 @@ impl Client {
         let mut adapted = 0;
         loop {
             attempts += 1;
-            let body = wire::body(&self.model, messages, stream, &params);
+            let body = wire::body(&self.model, req, &params);
             let failure = match self.attempt(&body, sink, notify).await {
                 Ok(mut answer) => {
                     answer.attempts = attempts;
@@ -334,6 +354,11 @@ impl Client {
                 }
                 Err(f) => f,
             };
+            if req.response_format.is_some() && failure.rejects_format() {
+                let mut e = self.give_up_error(&failure, attempts, false);
+                e.format_rejected = true;
+                return Err(e.into());
+            }
             if let Failure::Http {
                 status: 400 | 422,
                 message,
@@ -391,6 +416,7 @@ impl Client {
             attempts,
             after_partial_output,
             hint: failure.hint(&self.endpoint.profile, &self.model, &t.base_url),
+            format_rejected: false,
         }
     }
 

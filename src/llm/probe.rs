@@ -1,7 +1,7 @@
 //! `profiles test`: what the server lists, a one-token request, and what it supports.
 
 use super::{Client, Discard, Notice, Notify};
-use crate::chat::Message;
+use crate::chat::{ChatRequest, Message};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use std::sync::Mutex;
@@ -56,9 +56,11 @@ pub async fn probe(endpoint: Endpoint, notify: Notify<'_>) -> Result<ProbeReport
             .push(change.to_string()),
         other => notify(other),
     };
-    let plain = client.chat(&messages, false, &mut Discard, &note).await?;
+    let plain = client
+        .chat(&ChatRequest::new(&messages, false), &mut Discard, &note)
+        .await?;
     let streaming = client
-        .chat(&messages, true, &mut Discard, &note)
+        .chat(&ChatRequest::new(&messages, true), &mut Discard, &note)
         .await
         .map(|s| (s.first_token.unwrap_or(s.elapsed), s.usage.is_some()))
         .map_err(|e| e.to_string());

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 pub struct Accumulator<'k> {
     filter: ThinkFilter,
     cleaner: StreamCleaner<'k>,
+    refusal: String,
     max_bytes: usize,
     text: String,
     reasoning: String,
@@ -49,6 +50,7 @@ impl<'k> Accumulator<'k> {
         Accumulator {
             filter: ThinkFilter::default(),
             cleaner: StreamCleaner::new(key),
+            refusal: String::new(),
             max_bytes,
             text: String::new(),
             reasoning: String::new(),
@@ -97,6 +99,7 @@ impl<'k> Accumulator<'k> {
         if let Some(delta) = choice.get("delta").or_else(|| choice.get("message")) {
             let parts = wire::parts(delta);
             self.reasoning.push_str(&parts.reasoning);
+            self.refusal.push_str(parts.refusal.unwrap_or_default());
             if let Some(piece) = parts.content {
                 if self.first_token.is_none() && !piece.is_empty() {
                     self.first_token = Some(self.started.elapsed());
@@ -144,7 +147,10 @@ impl<'k> Accumulator<'k> {
         let clean = self.cleaner.feed(&rest.answer) + &self.cleaner.finish();
         self.emit(&clean, sink);
         let cut_off = self.finish_reason.as_ref().is_some_and(|r| r.is_cut_off());
-        if self.text.trim().is_empty() && !cut_off {
+        if self.text.trim().is_empty() && !self.refusal.is_empty() {
+            return Err(Failure::Refused(std::mem::take(&mut self.refusal)));
+        }
+        if self.text.trim().is_empty() && self.reasoning.trim().is_empty() && !cut_off {
             return Err(Failure::Stream("the server sent an empty answer".into()));
         }
         let Some(finish_reason) = self.finish_reason else {

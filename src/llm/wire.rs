@@ -3,7 +3,7 @@
 
 use super::failure::{Failure, error_text};
 use super::think;
-use crate::chat::{Answer, FinishReason, Message, RequestSettings, Usage};
+use crate::chat::{Answer, ChatRequest, FinishReason, RequestSettings, Usage};
 use crate::text::snippet;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -45,8 +45,12 @@ impl Params {
     }
 }
 
-pub fn body(model: &str, messages: &[Message], stream: bool, p: &Params) -> Value {
-    let mut body = json!({ "model": model, "messages": messages, "stream": stream });
+pub fn body(model: &str, req: &ChatRequest, p: &Params) -> Value {
+    let stream = req.stream;
+    let mut body = json!({ "model": model, "messages": req.messages, "stream": stream });
+    if let Some(format) = req.response_format {
+        body["response_format"] = format.clone();
+    }
     if let Some(t) = p.temperature {
         body["temperature"] = json!(t);
     }
@@ -91,6 +95,8 @@ pub fn adapt(p: &mut Params, message: &str, stream: bool) -> Option<&'static str
 pub struct Parts<'a> {
     pub content: Option<&'a str>,
     pub reasoning: String,
+    /// OpenAI's `refusal`: the model declined, and says why.
+    pub refusal: Option<&'a str>,
 }
 
 pub fn parts(message: &Value) -> Parts<'_> {
@@ -103,6 +109,10 @@ pub fn parts(message: &Value) -> Parts<'_> {
     Parts {
         content: message.get("content").and_then(Value::as_str),
         reasoning,
+        refusal: message
+            .get("refusal")
+            .and_then(Value::as_str)
+            .filter(|r| !r.is_empty()),
     }
 }
 
@@ -134,6 +144,11 @@ pub fn parse_completion(body: &str, requested_model: &str) -> Result<Answer, Fai
         first_choice(&v).ok_or_else(|| Failure::Protocol("the answer has no choices".into()))?;
     let message = choice.get("message").unwrap_or(&Value::Null);
     let parts = parts(message);
+    if let Some(refusal) = parts.refusal
+        && parts.content.is_none_or(|c| c.trim().is_empty())
+    {
+        return Err(Failure::Refused(refusal.to_string()));
+    }
     let split = think::split(parts.content.unwrap_or_default());
     let finish_reason: FinishReason = choice
         .get("finish_reason")
@@ -142,10 +157,11 @@ pub fn parse_completion(body: &str, requested_model: &str) -> Result<Answer, Fai
             Failure::Stream("the answer has no finish_reason: it may be incomplete".into())
         })?
         .into();
-    if split.answer.trim().is_empty() && !finish_reason.is_cut_off() {
+    let reasoning = split.reasoning + &parts.reasoning;
+    if split.answer.trim().is_empty() && reasoning.trim().is_empty() && !finish_reason.is_cut_off()
+    {
         return Err(Failure::Stream("the server sent an empty answer".into()));
     }
-    let reasoning = split.reasoning + &parts.reasoning;
     Ok(Answer {
         text: split.answer.trim().to_string(),
         reasoning: Some(reasoning).filter(|r| !r.trim().is_empty()),
@@ -165,6 +181,7 @@ pub fn parse_completion(body: &str, requested_model: &str) -> Result<Answer, Fai
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::Message;
 
     fn params() -> Params {
         Params::new(
@@ -180,15 +197,28 @@ mod tests {
     #[test]
     fn bodies_carry_only_what_is_set() {
         let msgs = [Message::user("hi")];
-        let b = body("m", &msgs, true, &params());
+        let b = body("m", &ChatRequest::new(&msgs, true), &params());
         assert_eq!(
             b,
             json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": true,
                    "temperature": 0.3, "max_tokens": 100, "stream_options": {"include_usage": true}})
         );
         let bare = Params::new(&RequestSettings::default(), true);
-        let b = body("m", &msgs, false, &bare);
+        let b = body("m", &ChatRequest::new(&msgs, false), &bare);
         assert_eq!(b.as_object().unwrap().len(), 3, "{b}");
+        // A structured request carries its response_format; a per-request limit wins.
+        let format = json!({"type": "json_object"});
+        let req = ChatRequest {
+            messages: &msgs,
+            stream: false,
+            response_format: Some(&format),
+            max_tokens: Some(7),
+        };
+        let mut p = params();
+        p.max_tokens = req.max_tokens.or(p.max_tokens);
+        let b = body("m", &req, &p);
+        assert_eq!(b["response_format"], format);
+        assert_eq!(b["max_tokens"], 7);
     }
 
     #[test]
@@ -226,13 +256,17 @@ mod tests {
     fn adaptations_change_the_body_and_can_flip_back() {
         let mut p = params();
         adapt(&mut p, "use max_completion_tokens", true).unwrap();
-        let b = body("m", &[], true, &p);
+        let b = body("m", &ChatRequest::new(&[], true), &p);
         assert_eq!(b["max_completion_tokens"], 100);
         assert!(b.get("max_tokens").is_none());
         adapt(&mut p, "max_completion_tokens is not supported", true).unwrap();
         assert_eq!(p.max_tokens_field, MaxTokensField::MaxTokens);
         adapt(&mut p, "bad temperature", true).unwrap();
-        assert!(body("m", &[], true, &p).get("temperature").is_none());
+        assert!(
+            body("m", &ChatRequest::new(&[], true), &p)
+                .get("temperature")
+                .is_none()
+        );
         assert_eq!(adapt(&mut p, "bad temperature", true), None, "only once");
     }
 

@@ -7,9 +7,11 @@ pub mod render;
 use crate::chat::{FinishReason, Usage};
 use crate::endpoint::url::origin;
 use crate::project::{Level, Project, Stakeholder};
-use crate::prompts::{self, FilledPrompt};
+use crate::prompts;
+use crate::run::section::Planned;
 use crate::run::{AnswerSource, Store, StoredSection};
 use crate::sanitize::strip_controls;
+use crate::sections::{Structure, Structured, table};
 use serde::Serialize;
 
 /// Everything a renderer needs.
@@ -38,8 +40,14 @@ pub struct PlanSection {
 }
 
 pub struct SectionAnswer {
-    /// The answer as Markdown, reasoning removed.
+    /// The answer as Markdown, reasoning removed; a structured answer's summary and tables.
     pub text: String,
+    /// The structured answer, typed, when the section has one that fits its structure.
+    pub structured: Option<Structured>,
+    /// Why a section meant to be structured holds prose.
+    pub unstructured: Option<String>,
+    /// What the reader should double-check (roles no point mentions, login counts...).
+    pub warnings: Vec<String>,
     pub source: AnswerSource,
     pub model: Option<String>,
     pub created_at: String,
@@ -98,10 +106,11 @@ pub struct Provenance {
 
 impl Plan {
     /// Assembles the plan from the project and whatever the store holds. Never makes a request.
-    pub fn assemble(project: &Project, filled: &[FilledPrompt], store: &Store) -> Plan {
+    pub fn assemble(project: &Project, planned: &[Planned], store: &Store) -> Plan {
         let mut notes = Vec::new();
         let mut sections = Vec::new();
-        for f in filled {
+        for p in planned {
+            let f = &p.filled;
             let stored = store.load_or_note(&f.section, &mut notes);
             let stale = stored.as_ref().is_some_and(|s| !s.is_current(f, None));
             if stale {
@@ -115,7 +124,7 @@ impl Plan {
                 title: f.title.clone(),
                 built_in: prompts::is_built_in(&f.section),
                 prompt: f.paste_text(),
-                answer: stored.map(section_answer),
+                answer: stored.map(|s| section_answer(s, p.structure.as_ref(), project)),
                 stale,
             });
         }
@@ -139,7 +148,11 @@ impl Plan {
     }
 }
 
-fn section_answer(s: StoredSection) -> SectionAnswer {
+fn section_answer(
+    s: StoredSection,
+    structure: Option<&Structure>,
+    project: &Project,
+) -> SectionAnswer {
     let r = &s.request;
     let mut parts = Vec::new();
     if let Some(u) = &r.base_url {
@@ -159,9 +172,26 @@ fn section_answer(s: StoredSection) -> SectionAnswer {
     } else {
         parts.join(", ")
     };
+    // Typed again from the stored JSON, so tables follow the current renderer; JSON that no
+    // longer fits (the project changed) falls back to the stored text.
+    let structured = match (&s.structured, structure) {
+        (Some(value), Some(st)) => st.check(&clean_json(value), project).ok(),
+        _ => None,
+    };
+    let warnings = structured
+        .as_ref()
+        .map(|x| x.warnings(project))
+        .unwrap_or_default();
+    let text = match &structured {
+        Some(x) => table::to_markdown(x),
+        None => strip_controls(&s.answer),
+    };
     // Records may come from a shared folder: no terminal escapes reach the plan.
     SectionAnswer {
-        text: strip_controls(&s.answer),
+        text,
+        structured,
+        unstructured: s.unstructured.as_deref().map(strip_controls),
+        warnings,
         source: s.source,
         model: s.model.as_deref().map(strip_controls),
         created_at: s.created_at,
@@ -169,6 +199,21 @@ fn section_answer(s: StoredSection) -> SectionAnswer {
         finish_reason: s.finish_reason,
         settings,
         base_url: s.request.base_url,
+    }
+}
+
+/// A stored JSON value with every string cleaned of terminal escapes.
+fn clean_json(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => Value::String(strip_controls(s)),
+        Value::Array(items) => Value::Array(items.iter().map(clean_json).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (strip_controls(k), clean_json(v)))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
@@ -207,6 +252,7 @@ fn provenance(sections: &[PlanSection]) -> Provenance {
 mod tests {
     use super::*;
     use crate::project::Stance;
+    use crate::prompts::FilledPrompt;
 
     fn person(name: &str, influence: Level, interest: Level) -> Stakeholder {
         Stakeholder {
@@ -249,20 +295,35 @@ mod tests {
             messages: vec![crate::chat::Message::user(text)],
         };
         store
-            .save(&StoredSection::from_paste(
-                &filled("resistance", "old prompt"),
-                "R",
-            ))
+            .save(
+                &StoredSection::from_paste(
+                    &filled("resistance", "old prompt"),
+                    "R",
+                    None,
+                    &Project::default(),
+                )
+                .unwrap(),
+            )
             .unwrap();
         store
-            .save(&StoredSection::from_paste(&filled("metrics", "p"), "M"))
+            .save(
+                &StoredSection::from_paste(&filled("metrics", "p"), "M", None, &Project::default())
+                    .unwrap(),
+            )
             .unwrap();
         let sections = [
             filled("resistance", "new prompt"),
             filled("communication", "p"),
             filled("metrics", "p"),
         ];
-        let plan = Plan::assemble(&Project::default(), &sections, &store);
+        let planned: Vec<Planned> = sections
+            .into_iter()
+            .map(|filled| Planned {
+                filled,
+                structure: None,
+            })
+            .collect();
+        let plan = Plan::assemble(&Project::default(), &planned, &store);
         assert_eq!(plan.missing(), ["communication"]);
         assert!(plan.section("resistance").unwrap().stale);
         assert!(!plan.section("metrics").unwrap().stale);

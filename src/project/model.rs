@@ -152,6 +152,8 @@ pub struct Operations {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct EndpointPrefs {
     pub profile: Option<String>,
+    /// Ask for prose instead of structured JSON.
+    pub prose: Option<bool>,
     #[serde(flatten)]
     pub request: RequestSettings,
 }

@@ -97,6 +97,7 @@ const OPERATIONS: &[Field] = &[
 ];
 const ENDPOINT: &[Field] = &[
     f("profile", Kind::Str),
+    f("prose", Kind::Bool),
     f("model", Kind::Str),
     f("temperature", Kind::Float),
     f("max_tokens", Kind::Count),

@@ -188,6 +188,7 @@ mod tests {
             body: body.into(),
             source: Source::BuiltIn,
             built_in: false,
+            schema: None,
         }
     }
 

@@ -11,6 +11,8 @@ struct FrontMatter {
     #[serde(default)]
     inputs: Vec<String>,
     system: Option<String>,
+    /// A JSON schema for a structured answer: a file next to the template, or inline.
+    schema: Option<toml::Value>,
 }
 
 /// A section id is its file name: lower-case letters, digits, `-` and `_`.
@@ -43,6 +45,11 @@ pub fn parse_section(id: &str, text: &str, source: Source) -> Result<Section> {
     if front.title.trim().is_empty() {
         return Err(err("front matter `title` is empty".into()));
     }
+    let schema = front
+        .schema
+        .map(|s| load_schema(s, &source))
+        .transpose()
+        .map_err(err)?;
     Ok(Section {
         id: id.to_string(),
         title: front.title.trim().to_string(),
@@ -51,7 +58,42 @@ pub fn parse_section(id: &str, text: &str, source: Source) -> Result<Section> {
         body,
         source,
         built_in: false,
+        schema,
     })
+}
+
+/// A section's schema: `schema = "file.json"` (next to the template) or an inline table. It
+/// must follow the strict rules every server accepts.
+fn load_schema(
+    value: toml::Value,
+    source: &Source,
+) -> std::result::Result<serde_json::Value, String> {
+    let schema = match value {
+        toml::Value::String(file) => {
+            let dir = match source {
+                Source::File(p) => crate::fs::parent_dir(p),
+                Source::BuiltIn => std::path::PathBuf::from("."),
+            };
+            let path = dir.join(&file);
+            let bytes = crate::fs::read_limited(&path, 1 << 20)
+                .map_err(|e| format!("schema file {}: {e}", path.display()))?
+                .ok_or_else(|| format!("schema file {} is over 1 MiB", path.display()))?;
+            serde_json::from_slice(&bytes)
+                .map_err(|e| format!("schema file {} is not JSON: {e}", path.display()))?
+        }
+        table @ toml::Value::Table(_) => {
+            serde_json::to_value(table).map_err(|e| format!("schema: {e}"))?
+        }
+        _ => return Err("`schema` must be a file name or a table".to_string()),
+    };
+    let problems = crate::sections::schema::strict_problems(&schema);
+    if !problems.is_empty() {
+        return Err(format!(
+            "the schema breaks the rules every server accepts (OpenAI's strict mode):\n  - {}",
+            problems.join("\n  - ")
+        ));
+    }
+    Ok(schema)
 }
 
 #[cfg(test)]

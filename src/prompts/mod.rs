@@ -55,6 +55,8 @@ pub struct Section {
     pub source: Source,
     /// One of the three built-in sections (possibly overridden by a file).
     pub built_in: bool,
+    /// A custom JSON schema for a structured answer (built-ins have theirs in `sections`).
+    pub schema: Option<serde_json::Value>,
 }
 
 /// The draft outline template and where it came from.

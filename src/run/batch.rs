@@ -1,12 +1,14 @@
 //! The batch run: every section at once (within a limit), each stored the moment it finishes.
 //! Nothing here prints: progress is reported through [`Events`].
 
+use super::section::{self, Generated, Job, Planned};
 use super::store::{Store, StoredSection};
-use crate::chat::{Answer, Usage};
+use crate::chat::Usage;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::llm::{Client, Notice, Sink};
-use crate::prompts::FilledPrompt;
+use crate::project::Project;
+use crate::sections::Rung;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -35,7 +37,8 @@ pub trait Events: Send + Sync {
 }
 
 pub struct Batch<'a> {
-    pub filled: &'a [FilledPrompt],
+    pub sections: &'a [Planned],
+    pub project: Arc<Project>,
     pub store: &'a Store,
     /// As resolved from settings (the stored records keep the model as configured).
     pub endpoint: Endpoint,
@@ -121,16 +124,29 @@ pub async fn generate(
     let client = match connected {
         Ok(c) => Arc::new(c),
         Err(e) => {
-            let ids: Vec<String> = todo.iter().map(|f| f.section.clone()).collect();
+            let ids: Vec<String> = todo.iter().map(|p| p.id().to_string()).collect();
             events.not_started(&ids);
             return Err(e);
         }
     };
-    let (mut tasks, sections) = spawn_requests(client, todo, &batch, &events);
+    // Start the structure ladder where a previous run found this endpoint and model answer.
+    let formats_key = format!("{} {}", batch.endpoint.transport.base_url, client.model());
+    let start = batch
+        .store
+        .remembered_rung(&formats_key)
+        .unwrap_or(Rung::JsonSchema);
+    let (mut tasks, sections) = spawn_requests(client, todo, start, &batch, &events);
     let collect = async {
         while let Some(joined) = tasks.join_next_with_id().await {
             match joined {
-                Ok((_, (f, result))) => record(&f, result, &batch, events.as_ref(), &mut outcome),
+                Ok((_, (p, result))) => record(
+                    &p,
+                    result,
+                    &batch,
+                    &formats_key,
+                    events.as_ref(),
+                    &mut outcome,
+                ),
                 Err(e) => {
                     // A task that panicked is a failed section like any other.
                     let id = sections.get(&e.id()).cloned().unwrap_or_default();
@@ -159,53 +175,65 @@ fn reuse_what_is_current(
     batch: &Batch<'_>,
     events: &dyn Events,
     outcome: &mut Outcome,
-) -> Vec<FilledPrompt> {
+) -> Vec<Planned> {
     let mut todo = Vec::new();
-    for f in batch.filled {
-        let forced = batch.fresh || batch.regenerate.contains(&f.section);
-        match batch.store.load_or_note(&f.section, &mut outcome.warnings) {
-            Some(s) if !forced && s.is_current(f, Some(&batch.endpoint)) => {
+    for p in batch.sections {
+        let forced = batch.fresh || batch.regenerate.iter().any(|id| id == p.id());
+        let asked = Some((&batch.endpoint, p.structure.as_ref()));
+        match batch.store.load_or_note(p.id(), &mut outcome.warnings) {
+            Some(s) if !forced && s.is_current(&p.filled, asked) => {
                 events.reused(&s.section);
                 outcome.reused.push(s);
             }
-            _ => todo.push(f.clone()),
+            _ => todo.push(p.clone()),
         }
     }
     todo
 }
 
-type Done = (FilledPrompt, Result<Answer>);
+type Done = (Planned, Result<Generated>);
 
 /// One task per section, at most `batch.jobs` requesting at once; and which task is which.
 fn spawn_requests(
     client: Arc<Client>,
-    todo: Vec<FilledPrompt>,
+    todo: Vec<Planned>,
+    start: Rung,
     batch: &Batch<'_>,
     events: &Arc<dyn Events>,
 ) -> (JoinSet<Done>, HashMap<tokio::task::Id, String>) {
     let limit = Arc::new(tokio::sync::Semaphore::new(batch.jobs.max(1)));
     let stream = batch.endpoint.stream;
+    let explicit = batch.endpoint.max_tokens_explicit;
     let mut tasks = JoinSet::new();
     let mut sections = HashMap::new();
-    for f in todo {
+    for p in todo {
         let (client, limit, events) = (client.clone(), limit.clone(), events.clone());
-        let id = f.section.clone();
+        let project = batch.project.clone();
+        let id = p.id().to_string();
         let handle = tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            events.started(&f.section);
+            events.started(p.id());
             // Fault injection for the tests (debug builds only): a task that panics must be
             // reported as a failed section, not silently dropped.
             #[cfg(debug_assertions)]
-            if std::env::var_os("PLAN_AI_TEST_PANIC").is_some_and(|v| v == f.section.as_str()) {
-                panic!("PLAN_AI_TEST_PANIC: deliberate panic for `{}`", f.section);
+            if std::env::var_os("PLAN_AI_TEST_PANIC").is_some_and(|v| v == p.id()) {
+                panic!("PLAN_AI_TEST_PANIC: deliberate panic for `{}`", p.id());
             }
             let mut sink = EventSink {
-                id: &f.section,
+                id: p.id(),
                 events: events.as_ref(),
             };
-            let notify = |n: Notice| events.notice(&f.section, &n);
-            let result = client.chat(&f.messages, stream, &mut sink, &notify).await;
-            (f, result)
+            let notify = |n: Notice| events.notice(p.id(), &n);
+            let job = Job {
+                filled: &p.filled,
+                structure: p.structure.as_ref(),
+                project: &project,
+                stream,
+                start,
+                max_tokens_explicit: explicit,
+            };
+            let result = section::request(&client, &job, &mut sink, &notify).await;
+            (p, result)
         });
         sections.insert(handle.id(), id);
     }
@@ -214,24 +242,31 @@ fn spawn_requests(
 
 /// Stores a finished request's answer (first: whatever happens next, it is kept) and reports it.
 fn record(
-    f: &FilledPrompt,
-    result: Result<Answer>,
+    p: &Planned,
+    result: Result<Generated>,
     batch: &Batch<'_>,
+    formats_key: &str,
     events: &dyn Events,
     outcome: &mut Outcome,
 ) {
-    let saved = result.and_then(|answer| {
-        let stored = StoredSection::from_answer(f, &batch.endpoint, &answer);
-        batch.store.save(&stored).map(|_| stored)
+    let saved = result.and_then(|g| {
+        let stored =
+            StoredSection::from_generated(&p.filled, &batch.endpoint, p.structure.as_ref(), &g);
+        batch.store.save(&stored)?;
+        if let Some(rung) = g.rung {
+            // Only a speed-up for later runs: failing to remember it loses nothing.
+            let _ = batch.store.remember_rung(formats_key, rung);
+        }
+        Ok(stored)
     });
     match saved {
         Ok(stored) => {
-            events.finished(&f.section, &stored);
+            events.finished(p.id(), &stored);
             outcome.generated.push(stored);
         }
         Err(e) => {
-            events.failed(&f.section, &e);
-            outcome.failed.push((f.section.clone(), e));
+            events.failed(p.id(), &e);
+            outcome.failed.push((p.id().to_string(), e));
         }
     }
 }

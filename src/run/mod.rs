@@ -1,6 +1,7 @@
 //! Running requests and keeping their results: the run store and the concurrent batch.
 
 pub mod batch;
+pub mod section;
 pub mod store;
 
 pub use store::{AnswerSource, Store, StoredSection};

@@ -3,13 +3,17 @@
 //! work and a finished section is never paid for twice. Also remembers the drafts it wrote, so
 //! it never overwrites one a person has edited since.
 
-use crate::chat::{Answer, FinishReason, Message, RequestSettings, Usage};
+use crate::chat::{FinishReason, Message, RequestSettings, Usage};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::fs::write_atomic;
 use crate::llm::think;
+use crate::project::Project;
 use crate::prompts::FilledPrompt;
+use crate::run::section::Generated;
+use crate::sections::{Rung, Structure};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -31,15 +35,19 @@ pub struct RequestRecord {
     /// As configured; a `None` model means "the server's only model".
     #[serde(flatten)]
     pub settings: RequestSettings,
+    /// The fingerprint of the JSON schema asked for; none for prose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structure: Option<String>,
 }
 
 impl RequestRecord {
-    pub fn new(filled: &FilledPrompt, ep: &Endpoint) -> Self {
+    pub fn new(filled: &FilledPrompt, ep: &Endpoint, structure: Option<&Structure>) -> Self {
         RequestRecord {
             messages: filled.messages.clone(),
             profile: Some(ep.profile.clone()),
             base_url: Some(ep.transport.base_url.clone()),
             settings: ep.request.clone(),
+            structure: structure.map(Structure::fingerprint),
         }
     }
 }
@@ -71,19 +79,34 @@ pub struct StoredSection {
     pub elapsed_ms: Option<u64>,
     pub first_token_ms: Option<u64>,
     pub attempts: Option<u32>,
+    /// A structured answer's validated JSON (`answer` then holds it rendered as Markdown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structured: Option<Value>,
+    /// How the structure was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rung: Option<Rung>,
+    /// Why a section meant to be structured is kept as prose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unstructured: Option<String>,
 }
 
 impl StoredSection {
     /// `configured` is the endpoint as resolved from settings, before any model discovery:
     /// the record keeps the model as configured, so deciding reuse never needs the server.
-    pub fn from_answer(filled: &FilledPrompt, configured: &Endpoint, a: &Answer) -> Self {
+    pub fn from_generated(
+        filled: &FilledPrompt,
+        configured: &Endpoint,
+        structure: Option<&Structure>,
+        g: &Generated,
+    ) -> Self {
+        let a = &g.answer;
         StoredSection {
             format: FORMAT,
             section: filled.section.clone(),
             title: filled.title.clone(),
             source: AnswerSource::Endpoint,
-            request: RequestRecord::new(filled, configured),
-            answer: a.text.clone(),
+            request: RequestRecord::new(filled, configured, structure),
+            answer: g.text(),
             reasoning: a.reasoning.clone(),
             model: Some(a.model.clone()),
             usage: a.usage,
@@ -91,12 +114,40 @@ impl StoredSection {
             created_at: crate::text::now_rfc3339(),
             elapsed_ms: Some(a.elapsed.as_millis() as u64),
             first_token_ms: a.first_token.map(|t| t.as_millis() as u64),
-            attempts: Some(a.attempts),
+            attempts: Some(g.requests),
+            structured: g.structured.as_ref().map(|(v, _)| v.clone()),
+            rung: g.rung,
+            unstructured: g.unstructured.clone(),
         }
     }
 
-    pub fn from_paste(filled: &FilledPrompt, text: &str) -> Self {
+    /// A pasted answer: prose, or JSON checked against the section's structure (an answer
+    /// that looks like JSON but does not fit is refused, listing why).
+    pub fn from_paste(
+        filled: &FilledPrompt,
+        text: &str,
+        structure: Option<&Structure>,
+        project: &Project,
+    ) -> Result<Self> {
         let split = think::split(&crate::sanitize::strip_controls(text));
+        let mut record = StoredSection::pasted(filled, &split.answer, &split.reasoning);
+        if let Some(s) = structure
+            && crate::sections::schema::extract_json(&split.answer).is_some()
+        {
+            let (value, structured) = s.check_text(&split.answer, project).map_err(|problems| {
+                Error::Data(format!(
+                    "the pasted JSON for `{}` does not fit its structure:\n  - {}\nFix it, or paste the answer as prose.",
+                    filled.section,
+                    problems.join("\n  - ")
+                ))
+            })?;
+            record.answer = crate::sections::table::to_markdown(&structured);
+            record.structured = Some(value);
+        }
+        Ok(record)
+    }
+
+    fn pasted(filled: &FilledPrompt, answer: &str, reasoning: &str) -> Self {
         StoredSection {
             format: FORMAT,
             section: filled.section.clone(),
@@ -107,9 +158,10 @@ impl StoredSection {
                 profile: None,
                 base_url: None,
                 settings: RequestSettings::default(),
+                structure: None,
             },
-            answer: split.answer.trim().to_string(),
-            reasoning: Some(split.reasoning).filter(|r| !r.trim().is_empty()),
+            answer: answer.trim().to_string(),
+            reasoning: Some(reasoning.to_string()).filter(|r| !r.trim().is_empty()),
             model: None,
             usage: None,
             finish_reason: None,
@@ -117,19 +169,28 @@ impl StoredSection {
             elapsed_ms: None,
             first_token_ms: None,
             attempts: None,
+            structured: None,
+            rung: None,
+            unstructured: None,
         }
     }
 
     /// Whether this stored answer answers `filled` as `ep` would ask it. Without an endpoint,
     /// only the prompt counts. A pasted answer is current while its prompt is: it was chosen by
     /// a person, whatever the endpoint.
-    pub fn is_current(&self, filled: &FilledPrompt, ep: Option<&Endpoint>) -> bool {
+    pub fn is_current(
+        &self,
+        filled: &FilledPrompt,
+        asked: Option<(&Endpoint, Option<&Structure>)>,
+    ) -> bool {
         if self.request.messages != filled.messages {
             return false;
         }
-        match (self.source, ep) {
+        match (self.source, asked) {
             (AnswerSource::Pasted, _) | (_, None) => true,
-            (AnswerSource::Endpoint, Some(ep)) => self.request == RequestRecord::new(filled, ep),
+            (AnswerSource::Endpoint, Some((ep, structure))) => {
+                self.request == RequestRecord::new(filled, ep, structure)
+            }
         }
     }
 
@@ -231,6 +292,36 @@ impl Store {
         })
     }
 
+    fn formats_path(&self) -> PathBuf {
+        self.dir.join("formats.json")
+    }
+
+    fn formats(&self) -> BTreeMap<String, Rung> {
+        crate::fs::read_limited(&self.formats_path(), 1 << 20)
+            .ok()
+            .flatten()
+            .and_then(|t| serde_json::from_slice(&t).ok())
+            .unwrap_or_default()
+    }
+
+    /// How to ask this endpoint and model for structure, as a previous run found out.
+    pub fn remembered_rung(&self, endpoint_and_model: &str) -> Option<Rung> {
+        self.formats().get(endpoint_and_model).copied()
+    }
+
+    /// Remembers how structure was asked for successfully, for later runs to start there.
+    pub fn remember_rung(&self, endpoint_and_model: &str, rung: Rung) -> Result<()> {
+        let _lock = self.lock()?;
+        let mut formats = self.formats();
+        if formats.get(endpoint_and_model) == Some(&rung) {
+            return Ok(());
+        }
+        formats.insert(endpoint_and_model.to_string(), rung);
+        let json =
+            serde_json::to_string_pretty(&formats).map_err(|e| Error::Other(e.to_string()))?;
+        write_atomic(&self.formats_path(), json.as_bytes())
+    }
+
     fn drafts_path(&self) -> PathBuf {
         self.dir.join("drafts.json")
     }
@@ -309,7 +400,13 @@ mod tests {
 
     #[test]
     fn a_pasted_answer_keeps_reasoning_apart_and_stays_current_while_its_prompt_does() {
-        let s = StoredSection::from_paste(&filled("p"), "<think>why</think>\n The answer \n");
+        let s = StoredSection::from_paste(
+            &filled("p"),
+            "<think>why</think>\n The answer \n",
+            None,
+            &Project::default(),
+        )
+        .unwrap();
         assert_eq!(s.answer, "The answer");
         assert_eq!(s.reasoning.as_deref(), Some("why"));
         assert_eq!(s.source, AnswerSource::Pasted);
@@ -319,7 +416,7 @@ mod tests {
 
     #[test]
     fn records_round_trip_in_the_documented_shape() {
-        let s = StoredSection::from_paste(&filled("p"), "x");
+        let s = StoredSection::from_paste(&filled("p"), "x", None, &Project::default()).unwrap();
         let json: serde_json::Value = serde_json::to_value(&s).unwrap();
         assert_eq!(json["source"], "pasted");
         assert_eq!(json["request"]["model"], serde_json::Value::Null);
@@ -336,7 +433,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         assert!(store.load("metrics").unwrap().is_none());
-        let s = StoredSection::from_paste(&filled("p"), "answer");
+        let s =
+            StoredSection::from_paste(&filled("p"), "answer", None, &Project::default()).unwrap();
         store.save(&s).unwrap();
         assert_eq!(store.load("metrics").unwrap().unwrap().answer, "answer");
         std::fs::write(dir.path().join(".plan-ai/sections/metrics.json"), "{}").unwrap();
@@ -345,6 +443,27 @@ mod tests {
         assert!(
             notes[0].contains("not a plan-ai section record"),
             "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn rungs_are_remembered_per_endpoint_and_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.remembered_rung("http://h/v1 m"), None);
+        store
+            .remember_rung("http://h/v1 m", Rung::JsonObject)
+            .unwrap();
+        store
+            .remember_rung("http://h/v1 other", Rung::JsonSchema)
+            .unwrap();
+        assert_eq!(
+            store.remembered_rung("http://h/v1 m"),
+            Some(Rung::JsonObject)
+        );
+        assert_eq!(
+            store.remembered_rung("http://h/v1 other"),
+            Some(Rung::JsonSchema)
         );
     }
 

@@ -65,38 +65,38 @@ pub fn schema(p: &Project) -> Value {
     let row = object(vec![
         (
             "need_to_know".into(),
-            text("What this group needs to know", 300),
+            text("What this group needs to know", 200),
         ),
         (
             "when".into(),
-            text("When they need to know it, relative to the launch", 80),
+            text("When they need to know it, relative to the launch", 60),
         ),
         (
             "frequency".into(),
-            text("How often: once, weekly, at each milestone", 60),
+            text("How often: once, weekly, at each milestone", 40),
         ),
-        ("channel".into(), text("The best channel to reach them", 80)),
+        ("channel".into(), text("The best channel to reach them", 60)),
         (
             "delivered_by".into(),
             text(
                 "Who delivers the message: a sponsor, senior leader or their line manager, not the project team",
-                80,
+                60,
             ),
         ),
         (
             "action_wanted".into(),
-            text("What you want them to do", 200),
+            text("What you want them to do", 150),
         ),
         (
             "feedback".into(),
-            text("How their questions and feedback come back", 200),
+            text("How their questions and feedback come back", 150),
         ),
     ]);
     let matrix = object(audiences(p).into_iter().map(|g| (g, row.clone())).collect());
     object(vec![
         (
             "summary".into(),
-            text("Two or three sentences on the communication approach", 400),
+            text("Two or three sentences on the communication approach", 300),
         ),
         ("matrix".into(), matrix),
     ])
@@ -107,11 +107,6 @@ pub fn coverage(p: &Project) -> String {
         "one entry in `matrix` for each stakeholder group, keyed by its name exactly as written: {}",
         crate::text::list_en(&audiences(p))
     )
-}
-
-/// Rows per group, plus the summary: the token budget follows.
-pub fn budget(p: &Project) -> u32 {
-    150 + 220 * audiences(p).len().max(1) as u32
 }
 
 /// The typed matrix from a validated answer, rows in the project's order.

@@ -78,23 +78,23 @@ pub struct Metrics {
 pub fn schema(_: &Project) -> Value {
     let dims: Vec<String> = Dimension::NAMES.iter().map(|s| s.to_string()).collect();
     let metric = object(vec![
-        ("metric".into(), text("The metric's name", 100)),
-        ("what_it_measures".into(), text("What it measures", 250)),
+        ("metric".into(), text("The metric's name", 80)),
+        ("what_it_measures".into(), text("What it measures", 200)),
         (
             "dimension".into(),
             one_of("The adoption dimension it shows", &dims),
         ),
-        ("target".into(), text("The target threshold", 80)),
+        ("target".into(), text("The target threshold", 60)),
         (
             "baseline".into(),
-            text("Today's value, or \"to be measured\" before go-live", 80),
+            text("Today's value, or \"to be measured\" before go-live", 60),
         ),
         (
             "how_to_collect".into(),
-            text("How to collect the data", 200),
+            text("How to collect the data", 150),
         ),
-        ("cadence".into(), text("How often it is measured", 40)),
-        ("owner".into(), text("Who owns the metric", 60)),
+        ("cadence".into(), text("How often it is measured", 30)),
+        ("owner".into(), text("Who owns the metric", 50)),
         (
             "low_scores_indicate".into(),
             text(
@@ -124,10 +124,6 @@ pub fn coverage(_: &Project) -> String {
         crate::text::list_en(&Dimension::NAMES.map(|d| format!("\"{d}\"")))
     )
         .replace(" and \"", " or \"")
-}
-
-pub fn budget(_: &Project) -> u32 {
-    150 + 300 * METRICS as u32
 }
 
 pub fn parse(v: &Value) -> Result<Metrics, String> {

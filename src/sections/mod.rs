@@ -6,6 +6,7 @@ pub mod communication;
 pub mod metrics;
 pub mod resistance;
 pub mod schema;
+pub mod table;
 
 use crate::project::Project;
 use serde::{Deserialize, Serialize};
@@ -73,32 +74,21 @@ pub struct Structure {
 
 impl Structure {
     pub fn built_in(kind: Kind, p: &Project) -> Structure {
-        let (section, schema, coverage, budget) = match kind {
-            Kind::Resistance => (
-                "resistance",
-                resistance::schema(p),
-                resistance::coverage(p),
-                resistance::budget(p),
-            ),
+        let (section, schema, coverage) = match kind {
+            Kind::Resistance => ("resistance", resistance::schema(p), resistance::coverage(p)),
             Kind::Communication => (
                 "communication",
                 communication::schema(p),
                 communication::coverage(p),
-                communication::budget(p),
             ),
-            Kind::Metrics => (
-                "metrics",
-                metrics::schema(p),
-                metrics::coverage(p),
-                metrics::budget(p),
-            ),
+            Kind::Metrics => ("metrics", metrics::schema(p), metrics::coverage(p)),
         };
         Structure {
             section: section.to_string(),
             kind: Some(kind),
+            budget: schema::token_budget(&schema),
             schema,
             coverage,
-            budget: Some(budget),
         }
     }
 
@@ -107,9 +97,9 @@ impl Structure {
         Structure {
             section: section.to_string(),
             kind: None,
+            budget: schema::token_budget(&schema),
             schema,
             coverage: "fill in every field of the schema".to_string(),
-            budget: None,
         }
     }
 

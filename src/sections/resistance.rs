@@ -50,7 +50,7 @@ pub fn schema(p: &Project) -> Value {
     let point = object(vec![
         (
             "point".into(),
-            text("The resistance point, in a phrase", 120),
+            text("The resistance point, in a phrase", 100),
         ),
         (
             "affected_roles".into(),
@@ -63,22 +63,22 @@ pub fn schema(p: &Project) -> Value {
         ),
         (
             "underlying_reason".into(),
-            text("Why people will resist", 300),
+            text("Why people will resist", 200),
         ),
         (
             "tactics".into(),
             array(
                 "Specific tactics to address it before go-live",
-                text("A tactic", 200),
+                text("A tactic", 150),
                 1,
                 3,
             ),
         ),
-        ("who_acts".into(), text("Who carries out the tactics", 80)),
-        ("when".into(), text("When, relative to go-live", 60)),
+        ("who_acts".into(), text("Who carries out the tactics", 60)),
+        ("when".into(), text("When, relative to go-live", 40)),
         (
             "early_warning_sign".into(),
-            text("What you will see if it is happening", 200),
+            text("What you will see if it is happening", 150),
         ),
     ]);
     object(vec![
@@ -101,10 +101,6 @@ pub fn coverage(p: &Project) -> String {
         "exactly {POINTS} resistance points in `points`; `affected_roles` names only these roles, exactly as written: {}",
         crate::text::list_en(&roles(p))
     )
-}
-
-pub fn budget(_: &Project) -> u32 {
-    150 + 330 * POINTS as u32
 }
 
 pub fn parse(v: &Value) -> Result<Resistance, String> {

@@ -54,6 +54,40 @@ pub fn strict(schema: &Value) -> Value {
     }
 }
 
+/// The most tokens an answer to `schema` can take when every string is as long as its
+/// `maxLength` allows and every array as long as its `maxItems` (about 3 characters a token,
+/// plus the JSON around the values): the token limit that lets a grammar-constrained model
+/// finish, and stops one that loops. `None` when a string or array has no bound.
+pub fn token_budget(schema: &Value) -> Option<u32> {
+    let tokens = max_tokens(schema)?;
+    Some((tokens + tokens / 10 + 16).min(u32::MAX as u64) as u32)
+}
+
+fn max_tokens(s: &Value) -> Option<u64> {
+    if let Some(values) = s.get("enum").and_then(Value::as_array) {
+        let longest = values
+            .iter()
+            .map(|v| v.to_string().len())
+            .max()
+            .unwrap_or(0);
+        return Some(longest as u64 / 3 + 2);
+    }
+    match s.get("type").and_then(Value::as_str) {
+        Some("object") => {
+            let props = s.get("properties").and_then(Value::as_object)?;
+            props.iter().try_fold(2, |sum, (name, sub)| {
+                Some(sum + name.len() as u64 / 3 + 3 + max_tokens(sub)?)
+            })
+        }
+        Some("array") => {
+            let n = s.get("maxItems").and_then(Value::as_u64)?;
+            Some(2 + n * (max_tokens(s.get("items")?)? + 1))
+        }
+        Some("string") => Some(s.get("maxLength").and_then(Value::as_u64)? / 3 + 2),
+        _ => Some(4),
+    }
+}
+
 /// Where `schema` breaks OpenAI's strict-mode rules; empty when it follows them.
 pub fn strict_problems(schema: &Value) -> Vec<String> {
     let mut problems = Vec::new();
@@ -243,9 +277,12 @@ fn article(t: &str) -> String {
 }
 
 /// The JSON object in a model's text: the text itself, or the first fenced block, or what lies
-/// between the first `{` and the last `}` (models like to wrap JSON in prose).
+/// between the first `{` and the last `}` (models like to wrap JSON in prose). Raw control
+/// characters inside strings are escaped first: llama.cpp grammars let a model write a bare
+/// newline in a string, which strict JSON forbids.
 pub fn extract_json(text: &str) -> Option<Value> {
-    let t = text.trim();
+    let repaired = escape_controls_in_strings(text);
+    let t = repaired.trim();
     if let Ok(v) = serde_json::from_str::<Value>(t) {
         return v.is_object().then_some(v);
     }
@@ -264,6 +301,33 @@ pub fn extract_json(text: &str) -> Option<Value> {
         .then(|| serde_json::from_str::<Value>(&t[a..=b]).ok())
         .flatten()
         .filter(Value::is_object)
+}
+
+/// JSON text with control characters inside string literals written as escapes.
+fn escape_controls_in_strings(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control()) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string && !escaped && c.is_control() {
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                other => out.push_str(&format!("\\u{:04x}", other as u32)),
+            }
+            continue;
+        }
+        match c {
+            '"' if !escaped => in_string = !in_string,
+            _ => {}
+        }
+        escaped = in_string && c == '\\' && !escaped;
+        out.push(c);
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -290,6 +354,17 @@ mod tests {
         assert_eq!(strict_problems(&s), Vec::<String>::new());
         assert!(!s.to_string().contains("maxLength"));
         assert!(sample().to_string().contains("maxLength"));
+    }
+
+    #[test]
+    fn budgets_cover_the_longest_answer_and_need_bounds() {
+        // Each field: its key (len/3 + 3) and value. title: 4 + (80/3 + 2) = 32; level: 4 +
+        // ("\"high\"" 6/3 + 2) = 8; items: 4 + 2 + 2 × (object 2 + 4 + 40/3 + 2 = 21, + 1) =
+        // 50; the object: 2 + 32 + 8 + 50 = 92; plus a tenth and 16.
+        let b = token_budget(&sample()).unwrap();
+        assert_eq!(b, 92 + 9 + 16, "{b}");
+        let unbounded = object(vec![("x".into(), json!({"type": "string"}))]);
+        assert_eq!(token_budget(&unbounded), None);
     }
 
     #[test]
@@ -375,6 +450,12 @@ mod tests {
             ("[1, 2]", None),
             ("no json here", None),
             ("{broken", None),
+            (
+                "{\"a\": \"line one\nline two\ttab\"}",
+                Some(json!({"a": "line one\nline two\ttab"})),
+            ),
+            ("{\"a\": \"q\\\"\n\"}", Some(json!({"a": "q\"\n"}))),
+            ("{\n  \"a\": 1\n}", Some(json!({"a": 1}))),
         ];
         for (text, want) in cases {
             assert_eq!(extract_json(text), want, "{text}");

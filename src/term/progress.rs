@@ -199,3 +199,57 @@ impl Events for Progress {
         }
     }
 }
+
+/// A live line on stderr while a structured answer's JSON arrives (the JSON itself is not
+/// shown: the tables are, once it is checked). Silent when stderr is not a terminal.
+pub struct Receiving {
+    bar: Option<ProgressBar>,
+    chars: usize,
+}
+
+impl Receiving {
+    pub fn new(section: &str) -> Receiving {
+        let bar = super::live_stderr().then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{prefix} {spinner} {msg} · {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_prefix(section.to_string());
+            bar.set_message("requesting");
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Receiving { bar, chars: 0 }
+    }
+
+    /// Removes the line: the answer is about to be shown.
+    pub fn done(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl crate::llm::Sink for Receiving {
+    fn text(&mut self, delta: &str) {
+        self.chars += delta.chars().count();
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!(
+                "receiving the structured answer · {} characters",
+                self.chars
+            ));
+        }
+    }
+
+    fn restart(&mut self) -> bool {
+        self.chars = 0;
+        true
+    }
+}
+
+impl Drop for Receiving {
+    fn drop(&mut self) {
+        self.done();
+    }
+}

@@ -7,8 +7,17 @@ use crate::run::StoredSection;
 use crate::run::batch::Outcome;
 use std::fmt::Write as _;
 
-/// One line about an answer: model, tokens, time, attempts.
-pub fn answer_summary(a: &Answer) -> String {
+/// Why a section meant to be structured is kept as prose, and what to do about it.
+pub fn unstructured_warning(section: &str, why: &str) -> String {
+    format!(
+        "warning: {section}: the answer did not fit its structure even when asked again ({}); it is kept as prose and marked unstructured in the plan. A larger model usually fits; --regenerate {section} asks again",
+        crate::text::snippet(why, 200)
+    )
+}
+
+/// One line about an answer: model, tokens, time, attempts, and requests when a structured
+/// section needed more than one.
+pub fn answer_summary(a: &Answer, requests: u32) -> String {
     let mut s = format!("model: {}", a.model);
     match &a.usage {
         Some(u) => {
@@ -26,6 +35,9 @@ pub fn answer_summary(a: &Answer) -> String {
     }
     if a.attempts > 1 {
         let _ = write!(s, " · {} attempts", a.attempts);
+    }
+    if requests > 1 {
+        let _ = write!(s, " · {requests} requests");
     }
     s
 }

@@ -7,10 +7,12 @@ use super::fake_server::{FAKE_MODEL, FakeServer};
 pub const CRM_EXAMPLE: &str = "crm-manufacturer.toml";
 
 /// A `[profiles."NAME"]` table: `base_url`, the fake server's model, this retry budget, then the
-/// `extra` lines (each ending in a newline).
+/// `extra` lines (each ending in a newline). It asks for prose (`prose = true`): the fake
+/// model answers in prose, and these tests are about the client, the batch and the store;
+/// tests/structured.rs asks for structure with profiles of its own.
 pub fn profile_config(name: &str, base_url: &str, retries: u32, extra: &str) -> String {
     format!(
-        "[profiles.\"{name}\"]\nbase_url = \"{base_url}\"\nmodel = \"{FAKE_MODEL}\"\nretries = {retries}\n{extra}"
+        "[profiles.\"{name}\"]\nbase_url = \"{base_url}\"\nmodel = \"{FAKE_MODEL}\"\nretries = {retries}\nprose = true\n{extra}"
     )
 }
 

@@ -6,6 +6,7 @@
 //! - `asserts`: `assert_contains`, `assert_lacks`, the visible `skip`.
 //! - `cli`: the sandboxed `plan-ai` runner.
 //! - `config`: user-config profiles pointing at a fake server.
+//! - `dialects`: how servers answer requests for structured output (`use support::dialects::*`).
 //! - `fake_server`: the in-process OpenAI-compatible server.
 //! - `process`: waiting on and interrupting a background run.
 //! - `store`: the run store's records and stray temp files.
@@ -18,6 +19,8 @@ pub mod asserts;
 pub mod cli;
 #[allow(dead_code)]
 pub mod config;
+#[allow(dead_code)]
+pub mod dialects;
 #[allow(dead_code)]
 pub mod draft;
 #[allow(dead_code)]

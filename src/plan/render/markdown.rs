@@ -24,6 +24,12 @@ struct SectionView<'a> {
     prompt: &'a str,
     settings: &'a str,
     stale: bool,
+    /// The answer is a structured one, shown as tables.
+    structured: bool,
+    /// Why a section meant to be structured holds prose.
+    unstructured: Option<&'a str>,
+    /// What the reader should double-check.
+    warnings: &'a [String],
 }
 
 fn view(s: &PlanSection) -> SectionView<'_> {
@@ -47,6 +53,9 @@ fn view(s: &PlanSection) -> SectionView<'_> {
         prompt: &s.prompt,
         settings: a.map(|a| a.settings.as_str()).unwrap_or_default(),
         stale: s.stale,
+        structured: a.is_some_and(|a| a.structured.is_some()),
+        unstructured: a.and_then(|a| a.unstructured.as_deref()),
+        warnings: a.map(|a| a.warnings.as_slice()).unwrap_or_default(),
     }
 }
 
