@@ -1,0 +1,1 @@
+//! The plan as a Word document (being written).

@@ -1,0 +1,1 @@
+//! The plan's trackers as an Excel workbook (being written).
