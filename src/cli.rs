@@ -184,9 +184,15 @@ pub struct Tuning {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct RenderArgs {
-    /// Where to write the draft [default: plan.md next to the project file]
+    /// Where to write the plan; its extension picks the format (.md, .docx, .xlsx, .html) [default: plan.md next to the project file]
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Write these formats, next to each other (md, docx, xlsx, html, csv: a folder of one CSV per table) [default: [output] formats, else md]
+    #[arg(long, value_delimiter = ',', value_name = "F,G")]
+    pub format: Vec<String>,
+    /// A Word file whose styles, page setup, headers and footers the .docx takes (as pandoc's --reference-doc)
+    #[arg(long, value_name = "FILE.docx")]
+    pub reference_doc: Option<PathBuf>,
     /// Write the draft even if some sections have no answer (they are marked as missing)
     #[arg(long)]
     pub allow_partial: bool,

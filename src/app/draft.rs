@@ -1,11 +1,13 @@
 //! The whole plan: `draft` (every section, concurrently), `render` (from stored answers) and
 //! `paste` (an answer from a chat tool).
 
+use super::output;
 use super::{Workspace, ctrl_c, overrides, project_flag, runtime};
 use crate::cli::{DraftArgs, Global, RenderArgs};
 use crate::endpoint::{self, Config};
 use crate::error::{Error, Result, exit};
-use crate::plan::{Plan, render};
+use crate::plan::Plan;
+use crate::plan::render::{Format, Options};
 use crate::prompts::FilledPrompt;
 use crate::run::StoredSection;
 use crate::run::batch::{self, Batch};
@@ -151,10 +153,14 @@ fn write_plan(
     args: &RenderArgs,
     offline: bool,
 ) -> Result<i32> {
-    let output = args
-        .output
-        .clone()
-        .unwrap_or_else(|| ws.loaded.dir().join("plan.md"));
+    let config = Config::load()?;
+    let formats = output::formats(args, &ws.loaded, &config)?;
+    let targets = output::targets(&formats, args.output.as_deref(), &ws.loaded.dir());
+    let reference = if formats.contains(&Format::Docx) {
+        output::reference_docx(args, &ws.loaded, &config)?
+    } else {
+        None
+    };
     let store = ws.store()?;
     // Structure only to read stored JSON back: prose or not, a structured answer is a table.
     let planned = ws.planned(filled, false);
@@ -175,12 +181,16 @@ fn write_plan(
             offline,
         )));
     }
-    let markdown = render::markdown::render(&plan, &ws.catalog.draft)?;
-    store.write_draft(&output, markdown.as_bytes(), args.force)?;
+    let opts = Options {
+        draft_template: &ws.catalog.draft,
+        reference_docx: reference.as_deref(),
+    };
+    let written = output::write(&plan, &targets, &opts, &store, args.force)?;
     let done = filled.len() - missing.len();
+    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     eprintln!(
         "wrote {} ({}{})",
-        output.display(),
+        names.join(", "),
         plural(done, "section"),
         if missing.is_empty() {
             String::new()

@@ -6,6 +6,7 @@ mod ask;
 mod docs;
 mod draft;
 mod endpoint;
+mod output;
 mod project;
 
 use crate::cli::{Cli, Command, Global, ProfilesAction, Tuning};

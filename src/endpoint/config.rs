@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Default, Deserialize)]
 pub struct Config {
     pub default_profile: Option<String>,
+    /// The default formats and Word template, when the project does not say.
+    #[serde(default)]
+    pub output: crate::project::OutputPrefs,
     #[serde(default)]
     pub profiles: BTreeMap<String, ProfileConfig>,
     #[serde(skip)]
@@ -57,7 +60,8 @@ pub struct ProfileConfig {
 
 const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
-const TOP_KEYS: &[&str] = &["default_profile", "profiles"];
+const TOP_KEYS: &[&str] = &["default_profile", "profiles", "output"];
+const OUTPUT_KEYS: &[&str] = &["formats", "reference_docx"];
 const PROFILE_KEYS: &[&str] = &[
     "preset",
     "base_url",
@@ -145,6 +149,15 @@ fn unknown_key(text: &str) -> Option<String> {
         let name = key.get_ref().as_ref();
         if !TOP_KEYS.contains(&name) {
             return Some(describe(key.span(), name.to_string(), name, TOP_KEYS));
+        }
+        if name == "output" {
+            for (k, _) in value.get_ref().as_table().into_iter().flatten() {
+                let k_name = k.get_ref().as_ref();
+                if !OUTPUT_KEYS.contains(&k_name) {
+                    let path = format!("output.{k_name}");
+                    return Some(describe(k.span(), path, k_name, OUTPUT_KEYS));
+                }
+            }
         }
         if name != "profiles" {
             continue;

@@ -183,6 +183,7 @@ pub fn template_context(p: &Project, share_people: bool) -> serde_json::Value {
     if let Some(obj) = v.as_object_mut() {
         obj.remove("endpoint");
         obj.remove("privacy");
+        obj.remove("output");
         if let Some(launch) = p.project.launch_date.as_ref() {
             obj["project"]["launch_date"] = serde_json::Value::String(launch.to_string());
         }

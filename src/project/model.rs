@@ -25,6 +25,8 @@ pub struct Project {
     pub endpoint: EndpointPrefs,
     #[serde(default)]
     pub privacy: Privacy,
+    #[serde(default)]
+    pub output: OutputPrefs,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -156,6 +158,16 @@ pub struct EndpointPrefs {
     pub prose: Option<bool>,
     #[serde(flatten)]
     pub request: RequestSettings,
+}
+
+/// What `draft` and `render` write by default (a project or the user's config may say).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OutputPrefs {
+    /// Formats: md, docx, xlsx, html, csv.
+    #[serde(default)]
+    pub formats: Vec<String>,
+    /// A Word file to take styles and page setup from, relative to the file that names it.
+    pub reference_docx: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -103,6 +103,7 @@ const ENDPOINT: &[Field] = &[
     f("max_tokens", Kind::Count),
 ];
 const PRIVACY: &[Field] = &[f("share_people", Kind::Bool)];
+const OUTPUT: &[Field] = &[f("formats", Kind::StrList), f("reference_docx", Kind::Str)];
 const ROOT: &[Field] = &[
     f("project", Kind::Table(INFO)),
     f("roles", Kind::Tables(ROLE)),
@@ -114,6 +115,7 @@ const ROOT: &[Field] = &[
     f("operations", Kind::Table(OPERATIONS)),
     f("endpoint", Kind::Table(ENDPOINT)),
     f("privacy", Kind::Table(PRIVACY)),
+    f("output", Kind::Table(OUTPUT)),
 ];
 
 /// A problem found in the file, with the byte range it is about.

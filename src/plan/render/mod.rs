@@ -1,6 +1,164 @@
-//! Renderers: each turns a [`super::Plan`] into one file format.
+//! Renderers: each turns a [`super::Plan`] into one file format. Markdown comes from the draft
+//! template; Word and HTML lay out that same Markdown (so a customised template reaches every
+//! format); Excel and CSV are built from the typed data (the register, the structured
+//! sections), as the trackers people keep.
 
 pub mod blocks;
+pub mod csv;
 pub mod docx;
+pub mod html;
 pub mod markdown;
 pub mod xlsx;
+
+use super::Plan;
+use crate::error::{Error, Result};
+use crate::prompts::DraftTemplate;
+use serde::{Deserialize, Serialize};
+
+/// The formats plan-ai writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Md,
+    Docx,
+    Xlsx,
+    Html,
+    /// A folder of CSV files, one per table.
+    Csv,
+}
+
+impl Format {
+    pub const ALL: [Format; 5] = [
+        Format::Md,
+        Format::Docx,
+        Format::Xlsx,
+        Format::Html,
+        Format::Csv,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Md => "md",
+            Format::Docx => "docx",
+            Format::Xlsx => "xlsx",
+            Format::Html => "html",
+            Format::Csv => "csv",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Format> {
+        let name = name.trim().to_ascii_lowercase();
+        match name.as_str() {
+            "markdown" => Some(Format::Md),
+            "htm" => Some(Format::Html),
+            _ => Format::ALL.into_iter().find(|f| f.name() == name),
+        }
+    }
+
+    /// The format a file name asks for by its extension.
+    pub fn of_path(path: &std::path::Path) -> Option<Format> {
+        path.extension()
+            .and_then(|e| e.to_str())
+            .and_then(Format::parse)
+    }
+}
+
+/// What a format needs besides the plan.
+pub struct Options<'a> {
+    pub draft_template: &'a DraftTemplate,
+    /// A Word file whose styles, theme and page setup the .docx takes.
+    pub reference_docx: Option<&'a [u8]>,
+}
+
+/// A rendered format: one file, or (CSV) a folder of named files.
+pub enum Output {
+    File(Vec<u8>),
+    Folder(Vec<(String, Vec<u8>)>),
+}
+
+pub fn render(plan: &Plan, format: Format, opts: &Options<'_>) -> Result<Output> {
+    Ok(match format {
+        Format::Md => Output::File(markdown::render(plan, opts.draft_template)?.into_bytes()),
+        Format::Html => {
+            let blocks = blocks::parse(&markdown::render(plan, opts.draft_template)?);
+            Output::File(html::render(&blocks, &title(plan), &notice(plan)).into_bytes())
+        }
+        Format::Docx => {
+            let blocks = blocks::parse(&markdown::render(plan, opts.draft_template)?);
+            let meta = docx::DocMeta {
+                title: title(plan),
+                subject: plan.project.project.system.clone().unwrap_or_default(),
+                author: plan.project.project.owner.clone(),
+                created: plan.today.clone(),
+                notice: notice(plan),
+            };
+            Output::File(docx::render(&blocks, &meta, opts.reference_docx)?)
+        }
+        Format::Xlsx => Output::File(xlsx::render(plan)?),
+        Format::Csv => Output::Folder(csv::render(plan)?),
+    })
+}
+
+fn title(plan: &Plan) -> String {
+    format!(
+        "Implementation plan: {}",
+        plan.project.project.name.as_deref().unwrap_or("untitled")
+    )
+}
+
+/// The draft notice every format carries.
+pub fn notice(plan: &Plan) -> String {
+    let mut s = String::from(
+        "DRAFT for review: parts of this plan were written by a language model; check them before you share it.",
+    );
+    if !plan.missing().is_empty() {
+        s.push_str(&format!(
+            " Incomplete: no answer yet for {}.",
+            plan.missing().join(", ")
+        ));
+    }
+    s
+}
+
+/// Reads a reference .docx (a user's Word template), with a clear error.
+pub fn read_reference_docx(path: &std::path::Path) -> Result<Vec<u8>> {
+    let bytes = crate::fs::read_limited(path, 64 << 20)
+        .map_err(|e| Error::file("read the reference document", path, e))?
+        .ok_or_else(|| {
+            Error::Data(format!(
+                "{}: a reference document over 64 MiB is not a Word template",
+                path.display()
+            ))
+        })?;
+    if !bytes.starts_with(b"PK") {
+        return Err(Error::Data(format!(
+            "{} is not a .docx file (a Word document is a zip package)",
+            path.display()
+        )));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn formats_by_name_and_extension() {
+        let cases = [
+            ("plan.md", Some(Format::Md)),
+            ("plan.DOCX", Some(Format::Docx)),
+            ("x/plan.xlsx", Some(Format::Xlsx)),
+            ("plan.htm", Some(Format::Html)),
+            ("plan.html", Some(Format::Html)),
+            ("plan.pdf", None),
+            ("plan", None),
+        ];
+        for (path, want) in cases {
+            assert_eq!(Format::of_path(Path::new(path)), want, "{path}");
+        }
+        assert_eq!(Format::parse(" CSV "), Some(Format::Csv));
+        assert_eq!(Format::parse("markdown"), Some(Format::Md));
+    }
+}

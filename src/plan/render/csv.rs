@@ -1,0 +1,160 @@
+//! The plan's tables as CSV files, one per table, for SharePoint lists, Planner and Jira:
+//! UTF-8 with a byte-order mark (so Excel reads the encoding), RFC 4180 quoting, CRLF lines.
+
+use crate::error::{Error, Result};
+use crate::plan::Plan;
+use crate::sections::table::Table;
+use crate::sections::{communication, metrics, resistance};
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `(file name, bytes)` for each table, in reading order.
+pub fn render(plan: &Plan) -> Result<Vec<(String, Vec<u8>)>> {
+    tables(plan)
+        .into_iter()
+        .map(|(name, table)| Ok((format!("{name}.csv"), write(&table)?)))
+        .collect()
+}
+
+/// The plan's tables by name: the register, the change by role, milestones, and the three
+/// structured sections (their header alone when a section has no structured answer yet, and
+/// for the matrix one row per group to fill in).
+pub fn tables(plan: &Plan) -> Vec<(&'static str, Table)> {
+    let p = &plan.project;
+    let table = |columns: &[&str], rows: Vec<Vec<String>>| Table {
+        caption: None,
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        rows,
+    };
+    let stakeholders = table(
+        &[
+            "Name",
+            "Title",
+            "Group",
+            "Influence",
+            "Interest",
+            "Stance",
+            "Notes",
+        ],
+        p.stakeholders
+            .iter()
+            .map(|s| {
+                vec![
+                    s.name.clone(),
+                    s.title.clone(),
+                    s.group.clone(),
+                    word(&s.influence),
+                    word(&s.interest),
+                    word(&s.stance),
+                    s.notes.clone().unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    );
+    let roles = table(
+        &["Role", "People", "What changes"],
+        p.roles
+            .iter()
+            .map(|r| {
+                vec![
+                    r.name.clone(),
+                    r.headcount.map(|n| n.to_string()).unwrap_or_default(),
+                    r.what_changes.clone().unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    );
+    let milestones = table(
+        &["Milestone", "Date"],
+        p.milestones
+            .iter()
+            .map(|m| {
+                vec![
+                    m.name.clone(),
+                    m.date.map(|d| d.to_string()).unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    );
+    let structured = |id: &str| {
+        plan.section(id)
+            .and_then(|s| s.answer.as_ref())
+            .and_then(|a| a.structured.as_ref())
+            .and_then(|s| s.tables().into_iter().next())
+    };
+    let communication = structured("communication").unwrap_or_else(|| {
+        let mut columns = vec!["Audience"];
+        columns.extend(communication::COLUMNS.iter().map(|(_, h)| *h));
+        let rows = communication::audiences(p)
+            .into_iter()
+            .map(|g| {
+                std::iter::once(g)
+                    .chain(communication::COLUMNS.iter().map(|_| String::new()))
+                    .collect()
+            })
+            .collect();
+        table(&columns, rows)
+    });
+    let resistance =
+        structured("resistance").unwrap_or_else(|| table(resistance::COLUMNS, Vec::new()));
+    let metrics = structured("metrics").unwrap_or_else(|| table(metrics::COLUMNS, Vec::new()));
+    vec![
+        ("stakeholders", stakeholders),
+        ("roles", roles),
+        ("milestones", milestones),
+        ("communication", communication),
+        ("resistance", resistance),
+        ("metrics", metrics),
+    ]
+}
+
+/// A closed-set value as the project file writes it ("high", "resistant").
+fn word<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// One table as CSV bytes.
+pub fn write(table: &Table) -> Result<Vec<u8>> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(BOM.to_vec());
+    let err = |e: csv::Error| Error::Other(format!("cannot write CSV: {e}"));
+    w.write_record(&table.columns).map_err(err)?;
+    for row in &table.rows {
+        w.write_record(row).map_err(err)?;
+    }
+    w.into_inner()
+        .map_err(|e| Error::Other(format!("cannot write CSV: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc_4180_with_a_bom() {
+        let t = Table {
+            caption: None,
+            columns: vec!["A".into(), "B".into()],
+            rows: vec![
+                vec!["plain".into(), "with, comma".into()],
+                vec!["quote \"here\"".into(), "two\nlines".into()],
+                vec!["emoji 👍".into(), "שלום".into()],
+            ],
+        };
+        let bytes = write(&t).unwrap();
+        assert!(bytes.starts_with(BOM));
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        assert_eq!(
+            text,
+            "A,B\r\nplain,\"with, comma\"\r\n\"quote \"\"here\"\"\",\"two\nlines\"\r\nemoji 👍,שלום\r\n"
+        );
+        // Read back by the same RFC's rules.
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let rows: Vec<csv::StringRecord> = r.records().map(|r| r.unwrap()).collect();
+        assert_eq!(&rows[1][1], "two\nlines");
+    }
+}
