@@ -124,18 +124,65 @@ fn project_in_a_subfolder_keeps_store_and_draft_next_to_it() {
         "Re-run `plan-ai draft -p proj/crm.toml`",
         "stderr",
     );
-    assert!(sb.file("proj/.plan-ai/sections/resistance.json").exists());
+    // A project file other than plan-ai.toml has a store and a plan named after it.
+    assert!(
+        sb.file("proj/.plan-ai/projects/crm/sections/resistance.json")
+            .exists()
+    );
     assert!(!sb.file(".plan-ai").exists());
 
     healthy.store(true, Ordering::SeqCst);
     sb.run(&["draft", "-p", "proj/crm.toml"]).expect(0);
     assert_eq!(requested_since(&server, 3), ["metrics"]);
     assert_contains(
-        &sb.read("proj/plan.md"),
+        &sb.read("proj/crm.plan.md"),
         &answer_of("metrics"),
-        "proj/plan.md",
+        "proj/crm.plan.md",
     );
     assert!(!sb.file("plan.md").exists());
+    assert!(!sb.file("proj/plan.md").exists());
+}
+
+#[test]
+fn projects_sharing_a_folder_keep_apart_and_an_old_shared_store_is_adopted() {
+    let server = FakeServer::start(|req, _| ok_reply(req));
+    let sb = Sandbox::new();
+    sb.config(&fake_config(&server, RETRIES, ""));
+    std::fs::copy(example("crm-manufacturer.toml"), sb.file("crm.toml")).unwrap();
+    std::fs::copy(example("erp-finance.toml"), sb.file("erp.toml")).unwrap();
+    // A store written before each file had its own: the CRM project's answers, shared.
+    std::fs::copy(example("crm-manufacturer.toml"), sb.file("plan-ai.toml")).unwrap();
+    sb.run(&["draft"]).expect(0);
+    std::fs::remove_file(sb.file("plan-ai.toml")).unwrap();
+    std::fs::remove_file(sb.file("plan.md")).unwrap();
+    assert_eq!(server.count(), 3);
+
+    let run = sb.run(&["draft", "-p", "crm.toml"]).expect(0);
+    assert_contains(
+        &run.stderr(),
+        "copied 3 stored answers from the shared",
+        "stderr",
+    );
+    assert_eq!(
+        server.count(),
+        3,
+        "the CRM answers were adopted, not bought again"
+    );
+    sb.run(&["draft", "-p", "erp.toml"]).expect(0);
+    assert_eq!(server.count(), 6, "the ERP project has answers of its own");
+    assert!(sb.file("crm.plan.md").exists() && sb.file("erp.plan.md").exists());
+    assert!(
+        sb.file(".plan-ai/projects/crm/sections/metrics.json")
+            .exists()
+    );
+    assert!(
+        sb.file(".plan-ai/projects/erp/sections/metrics.json")
+            .exists()
+    );
+    // Nothing changed: both reuse everything.
+    sb.run(&["draft", "-p", "crm.toml"]).expect(0);
+    sb.run(&["draft", "-p", "erp.toml"]).expect(0);
+    assert_eq!(server.count(), 6);
 }
 
 // ---------------------------------------------------------------------------------------------

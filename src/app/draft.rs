@@ -155,7 +155,11 @@ fn write_plan(
 ) -> Result<i32> {
     let config = Config::load()?;
     let formats = output::formats(args, &ws.loaded, &config)?;
-    let targets = output::targets(&formats, args.output.as_deref(), &ws.loaded.dir());
+    let targets = output::targets(
+        &formats,
+        args.output.as_deref(),
+        &crate::run::store::default_plan_base(&ws.loaded.path),
+    );
     let reference = if formats.contains(&Format::Docx) {
         output::reference_docx(args, &ws.loaded, &config)?
     } else {

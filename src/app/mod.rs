@@ -136,8 +136,24 @@ impl Workspace {
             .collect()
     }
 
+    /// The project's run store. A project file other than `plan-ai.toml` that was drafted
+    /// before it had a store of its own takes over its answers from the shared one.
     fn store(&self) -> Result<Store> {
-        Store::open(&self.loaded.dir())
+        let store = Store::for_project(&self.loaded.path)?;
+        if crate::run::store::project_stem(&self.loaded.path).is_some() {
+            let legacy = Store::legacy(&self.loaded.dir())?;
+            let copied = store.adopt_from(&legacy, &self.fill_all().unwrap_or_default())?;
+            if copied > 0 {
+                eprintln!(
+                    "note: {} now has a run store of its own, {}; copied {} from the shared {}",
+                    self.loaded.path.display(),
+                    store.dir().display(),
+                    crate::text::plural(copied, "stored answer"),
+                    legacy.dir().display()
+                );
+            }
+        }
+        Ok(store)
     }
 
     fn print_warnings(&self) {

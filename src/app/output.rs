@@ -68,9 +68,9 @@ pub fn formats(args: &RenderArgs, project: &Loaded, config: &Config) -> Result<V
 }
 
 /// Where each format goes. One format and `-o FILE`: that file. Otherwise next to each other:
-/// `-o`'s name without its extension (or `plan` next to the project file), then `.md`,
-/// `.docx`, `.xlsx`, `.html`, and `-csv/` for the CSV folder.
-pub fn targets(formats: &[Format], output: Option<&Path>, project_dir: &Path) -> Vec<Target> {
+/// `-o`'s name without its extension (or `default_base`: `plan`, or `crm.plan` for
+/// `crm.toml`), then `.md`, `.docx`, `.xlsx`, `.html`, and `-csv/` for the CSV folder.
+pub fn targets(formats: &[Format], output: Option<&Path>, default_base: &Path) -> Vec<Target> {
     if let ([format], Some(path)) = (formats, output) {
         return vec![Target {
             format: *format,
@@ -80,19 +80,21 @@ pub fn targets(formats: &[Format], output: Option<&Path>, project_dir: &Path) ->
     let base = match output {
         Some(o) if Format::of_path(o).is_some() => o.with_extension(""),
         Some(o) => o.to_path_buf(),
-        None => project_dir.join("plan"),
+        None => default_base.to_path_buf(),
+    };
+    // Appended, not replaced: `crm.plan` becomes `crm.plan.md`.
+    let with_suffix = |suffix: &str| {
+        let mut name = base.as_os_str().to_os_string();
+        name.push(suffix);
+        PathBuf::from(name)
     };
     formats
         .iter()
         .map(|&format| Target {
             format,
             path: match format {
-                Format::Csv => {
-                    let mut name = base.file_name().unwrap_or_default().to_os_string();
-                    name.push("-csv");
-                    base.with_file_name(name)
-                }
-                f => base.with_extension(f.name()),
+                Format::Csv => with_suffix("-csv"),
+                f => with_suffix(&format!(".{}", f.name())),
             },
         })
         .collect()
@@ -167,7 +169,7 @@ mod tests {
     use super::*;
 
     fn paths(formats: &[Format], output: Option<&str>) -> Vec<String> {
-        targets(formats, output.map(Path::new), Path::new("proj"))
+        targets(formats, output.map(Path::new), Path::new("proj/plan"))
             .into_iter()
             .map(|t| t.path.display().to_string())
             .collect()
@@ -192,6 +194,11 @@ mod tests {
             ),
             (&[Csv], Some("tables"), &["tables"]),
             (&[Html, Csv], Some("out/x"), &["out/x.html", "out/x-csv"]),
+            (
+                &[Md, Html],
+                Some("out/crm.plan.md"),
+                &["out/crm.plan.md", "out/crm.plan.html"],
+            ),
         ];
         for (formats, output, want) in cases {
             assert_eq!(paths(formats, *output), *want, "{formats:?} {output:?}");

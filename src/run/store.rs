@@ -224,8 +224,40 @@ impl Store {
     /// The store next to a project file. Refuses a store folder that is a symbolic link (writes
     /// would land wherever it points), and clears temporary files a killed run left behind.
     pub fn open(project_dir: &Path) -> Result<Store> {
-        let dir = project_dir.join(DIR);
-        for d in [dir.clone(), dir.join("sections")] {
+        Store::open_at(project_dir, project_dir.join(DIR))
+    }
+
+    /// The store of one project file. A lone `plan-ai.toml` keeps `.plan-ai/`; any other file
+    /// gets a store of its own, `.plan-ai/projects/<name>/`, so projects sharing a folder never
+    /// share answers (`crm.toml` → `.plan-ai/projects/crm/`).
+    pub fn for_project(project_file: &Path) -> Result<Store> {
+        let folder = crate::fs::parent_dir(project_file);
+        Store::open_at(&folder, folder.join(Store::relative_dir(project_file)))
+    }
+
+    /// Where a project's store sits, relative to the project's folder.
+    pub fn relative_dir(project_file: &Path) -> PathBuf {
+        match project_stem(project_file) {
+            None => PathBuf::from(DIR),
+            Some(stem) => Path::new(DIR).join("projects").join(stem),
+        }
+    }
+
+    /// The store every project file in `project_dir` used before each had its own.
+    pub fn legacy(project_dir: &Path) -> Result<Store> {
+        Store::open(project_dir)
+    }
+
+    fn open_at(project_dir: &Path, dir: PathBuf) -> Result<Store> {
+        let root = project_dir.join(DIR);
+        let mut chain = vec![
+            root.clone(),
+            root.join("projects"),
+            dir.clone(),
+            dir.join("sections"),
+        ];
+        chain.dedup();
+        for d in chain {
             if std::fs::symlink_metadata(&d).is_ok_and(|m| m.file_type().is_symlink()) {
                 return Err(Error::Refused(format!(
                     "{} is a symbolic link; plan-ai keeps its answers only in a real folder there (writes would land wherever the link points). Remove the link, or move the project.",
@@ -237,6 +269,28 @@ impl Store {
             crate::fs::remove_stale_temp_files(&d);
         }
         Ok(Store { dir })
+    }
+
+    /// Copies into this (new) store the answers an older, shared store holds for these exact
+    /// prompts: a project drafted before it had a store of its own keeps what it paid for.
+    /// Returns how many were copied; nothing happens once this store has answers.
+    pub fn adopt_from(&self, legacy: &Store, filled: &[FilledPrompt]) -> Result<usize> {
+        if legacy.dir == self.dir || self.dir.join("sections").exists() {
+            return Ok(0);
+        }
+        let mut copied = 0;
+        for f in filled {
+            if let Ok(Some(s)) = legacy.load(&f.section)
+                && s.request.messages == f.messages
+            {
+                self.save(&s)?;
+                copied += 1;
+            }
+        }
+        for (key, rung) in legacy.formats() {
+            let _ = self.remember_rung(&key, rung);
+        }
+        Ok(copied)
     }
 
     /// Holds the store's lock until dropped: read-modify-write steps of two runs at once
@@ -368,6 +422,26 @@ impl Store {
     }
 }
 
+/// A project file's own name when it is not the default `plan-ai.toml`.
+pub fn project_stem(project_file: &Path) -> Option<String> {
+    let name = project_file.file_name()?.to_str()?;
+    if name == "plan-ai.toml" {
+        return None;
+    }
+    let stem = name.strip_suffix(".toml").unwrap_or(name);
+    Some(stem.to_string())
+}
+
+/// Where a project's plan goes by default, without an extension: `plan` next to a lone
+/// `plan-ai.toml`, `<name>.plan` next to any other project file (`crm.toml` → `crm.plan.md`).
+pub fn default_plan_base(project_file: &Path) -> PathBuf {
+    let folder = crate::fs::parent_dir(project_file);
+    match project_stem(project_file) {
+        None => folder.join("plan"),
+        Some(stem) => folder.join(format!("{stem}.plan")),
+    }
+}
+
 /// FNV-1a, 64-bit: stable across Rust versions (std's hasher is not), and collisions do not
 /// matter for "did someone edit this file".
 fn fingerprint(bytes: &[u8]) -> String {
@@ -465,6 +539,55 @@ mod tests {
             store.remembered_rung("http://h/v1 other"),
             Some(Rung::JsonSchema)
         );
+    }
+
+    #[test]
+    fn each_project_file_has_its_own_store_and_plan() {
+        let cases = [
+            ("plan-ai.toml", ".plan-ai", "plan"),
+            ("dir/plan-ai.toml", ".plan-ai", "dir/plan"),
+            ("crm.toml", ".plan-ai/projects/crm", "crm.plan"),
+            ("p/erp.v2.toml", ".plan-ai/projects/erp.v2", "p/erp.v2.plan"),
+        ];
+        for (file, store, plan) in cases {
+            assert_eq!(
+                Store::relative_dir(Path::new(file)),
+                PathBuf::from(store),
+                "{file}"
+            );
+            let want = if file.contains('/') {
+                PathBuf::from(plan)
+            } else {
+                Path::new(".").join(plan)
+            };
+            assert_eq!(default_plan_base(Path::new(file)), want, "{file}");
+        }
+    }
+
+    #[test]
+    fn a_new_store_adopts_the_shared_stores_answers_for_its_prompts() {
+        let dir = tempfile::tempdir().unwrap();
+        let legacy = Store::open(dir.path()).unwrap();
+        legacy
+            .save(
+                &StoredSection::from_paste(
+                    &filled("mine"),
+                    "old answer",
+                    None,
+                    &Project::default(),
+                )
+                .unwrap(),
+            )
+            .unwrap();
+        let own = Store::for_project(&dir.path().join("crm.toml")).unwrap();
+        assert_eq!(
+            own.adopt_from(&legacy, &[filled("other prompt")]).unwrap(),
+            0
+        );
+        assert_eq!(own.adopt_from(&legacy, &[filled("mine")]).unwrap(), 1);
+        assert_eq!(own.load("metrics").unwrap().unwrap().answer, "old answer");
+        // Once it has answers of its own, it adopts nothing more.
+        assert_eq!(own.adopt_from(&legacy, &[filled("mine")]).unwrap(), 0);
     }
 
     #[cfg(unix)]
