@@ -180,6 +180,12 @@ pub struct Tuning {
     /// Maximum tokens in the answer
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<u32>,
+    /// The provider's limit of requests per minute: requests are paced to it
+    #[arg(long, value_name = "N")]
+    pub rpm: Option<u32>,
+    /// The provider's limit of tokens per minute (prompt plus max_tokens, estimated)
+    #[arg(long, value_name = "N")]
+    pub tpm: Option<u32>,
 }
 
 #[derive(Args, Debug, Clone, Default)]

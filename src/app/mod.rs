@@ -61,6 +61,10 @@ fn overrides(g: &Global, tuning: &Tuning) -> Overrides {
             max_tokens: tuning.max_tokens,
         },
         prose: tuning.prose,
+        rate: crate::endpoint::RateLimits {
+            rpm: tuning.rpm,
+            tpm: tuning.tpm,
+        },
     }
 }
 

@@ -53,6 +53,9 @@ pub struct ProfileConfig {
     pub allow_insecure_http: Option<bool>,
     /// Fail when no key is found instead of sending no Authorization header.
     pub key_required: Option<bool>,
+    /// The provider's rate limits: requests and tokens per minute, paced client-side.
+    pub rpm: Option<u32>,
+    pub tpm: Option<u32>,
     /// Prices in your currency per million tokens, for the cost line of `draft`.
     pub price_input_per_million: Option<f64>,
     pub price_output_per_million: Option<f64>,
@@ -81,6 +84,8 @@ const PROFILE_KEYS: &[&str] = &[
     "retries",
     "allow_insecure_http",
     "key_required",
+    "rpm",
+    "tpm",
     "price_input_per_million",
     "price_output_per_million",
 ];

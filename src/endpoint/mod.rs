@@ -26,6 +26,8 @@ pub struct Overrides {
     pub request: RequestSettings,
     /// `--prose`: plain answers instead of structured JSON.
     pub prose: bool,
+    /// `--rpm`, `--tpm`.
+    pub rate: RateLimits,
 }
 
 /// How to reach the server.
@@ -77,6 +79,14 @@ pub struct KeyPolicy {
     pub profile_origin: String,
 }
 
+/// A provider's rate limits as the user knows them (`rpm`, `tpm` in a profile, or flags):
+/// requests and tokens per minute. `None`: no limit of ours (the server's headers still count).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RateLimits {
+    pub rpm: Option<u32>,
+    pub tpm: Option<u32>,
+}
+
 /// Prices per million tokens, for the cost line.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Prices {
@@ -125,4 +135,5 @@ pub struct Endpoint {
     pub stream_usage: bool,
     pub key: KeyPolicy,
     pub prices: Option<Prices>,
+    pub rate: RateLimits,
 }

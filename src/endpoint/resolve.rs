@@ -3,7 +3,7 @@
 
 use super::config::{Config, ProfileConfig};
 use super::presets::{self, Preset};
-use super::{Endpoint, KeyPolicy, Overrides, Prices, Transport, limits, url};
+use super::{Endpoint, KeyPolicy, Overrides, Prices, RateLimits, Transport, limits, url};
 use crate::chat::RequestSettings;
 use crate::error::{Error, NameKind, Result, UnknownName};
 use crate::project::EndpointPrefs;
@@ -122,6 +122,10 @@ pub fn resolve(cfg: &Config, overrides: &Overrides, project: &EndpointPrefs) -> 
             profile_origin: url::origin(&url::normalize_base_url(&profile_base)?),
         },
         prices: prices(&name, &p)?,
+        rate: RateLimits {
+            rpm: overrides.rate.rpm.or(p.rpm).filter(|n| *n > 0),
+            tpm: overrides.rate.tpm.or(p.tpm).filter(|n| *n > 0),
+        },
         profile: name,
     })
 }

@@ -3,6 +3,7 @@
 //! prints: what happens along the way is reported as [`Notice`]s.
 
 pub mod failure;
+pub mod pacer;
 pub mod probe;
 pub mod sse;
 pub mod think;
@@ -148,6 +149,8 @@ pub struct Client {
     key: Option<Secret>,
     /// The model requests name: configured, or discovered from the server.
     model: String,
+    /// Shared pacing under the endpoint's rate limits.
+    pacer: std::sync::Arc<pacer::Pacer>,
 }
 
 impl Client {
@@ -185,6 +188,7 @@ impl Client {
         });
         let mut client = Client {
             http,
+            pacer: std::sync::Arc::new(pacer::Pacer::new(endpoint.rate)),
             model: endpoint.request.model.clone().unwrap_or_default(),
             endpoint,
             key,
@@ -343,8 +347,12 @@ impl Client {
         let started = Instant::now();
         let mut attempts = 0;
         let mut adapted = 0;
+        // Tokens a request may use, as rate limits count them: the prompt and the answer's room.
+        let prompt_chars: usize = req.messages.iter().map(|m| m.content.len()).sum();
         loop {
             attempts += 1;
+            let estimate = (prompt_chars / 4) as u32 + params.max_tokens.unwrap_or(512);
+            self.pacer.acquire(estimate).await;
             let body = wire::body(&self.model, req, &params);
             let failure = match self.attempt(&body, sink, notify).await {
                 Ok(mut answer) => {
@@ -381,25 +389,31 @@ impl Client {
             let Some(backoff_delay) = backoff.next() else {
                 return Err(self.give_up(&failure, attempts, false));
             };
-            let delay = match failure.retry_after() {
-                Some(wait) if wait > MAX_RETRY_WAIT => {
-                    let mut e = self.give_up_error(&failure, attempts, false);
-                    e.hint = Some(Hint::WaitTooLong {
-                        seconds: (wait != Duration::MAX).then_some(wait.as_secs()),
-                        max: MAX_RETRY_WAIT.as_secs(),
-                    });
-                    return Err(e.into());
-                }
-                Some(wait) => wait,
-                None => backoff_delay,
-            };
+            let rate_limited = matches!(failure, Failure::Http { status: 429, .. });
+            let wait = failure
+                .retry_after()
+                .or_else(|| rate_limited.then(|| self.pacer.paused_for()).flatten())
+                .unwrap_or(backoff_delay);
+            if wait > MAX_RETRY_WAIT {
+                let mut e = self.give_up_error(&failure, attempts, false);
+                e.hint = Some(Hint::WaitTooLong {
+                    seconds: (wait != Duration::MAX).then_some(wait.as_secs()),
+                    max: MAX_RETRY_WAIT.as_secs(),
+                });
+                return Err(e.into());
+            }
             notify(Notice::Retrying {
                 reason: self.clean(&failure.describe()),
-                delay,
+                delay: wait,
                 attempt: attempts + 1,
                 of: retries + 1,
             });
-            tokio::time::sleep(delay).await;
+            if rate_limited {
+                // The limit is shared: everyone pauses, and the pacer lets them go again.
+                self.pacer.pause(wait);
+            } else {
+                tokio::time::sleep(wait).await;
+            }
         }
     }
 
@@ -447,6 +461,7 @@ impl Client {
             .await
             .map_err(|e| self.transport_failure(&e, Stage::Sending, started))?;
         let status = resp.status().as_u16();
+        self.pacer.observe(resp.headers());
         if resp.status().is_redirection() {
             return Err(redirect(&resp));
         }
