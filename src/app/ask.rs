@@ -2,7 +2,7 @@
 //! stdout as it arrives; a structured section shows a progress line while its JSON arrives and
 //! then its tables (or, with `--json`, the validated JSON).
 
-use super::{Workspace, interruptible, overrides, print_notice, runtime};
+use super::{interruptible, open, overrides, print_notice, runtime, store};
 use crate::cli::{Ask, Global};
 use crate::endpoint::{self, Config};
 use crate::error::{Result, exit};
@@ -15,7 +15,7 @@ use crate::term::progress::Receiving;
 use crate::term::report;
 
 pub fn section(g: &Global, id: &str, ask: Ask) -> Result<i32> {
-    let ws = Workspace::open(g)?;
+    let ws = open(g)?;
     let filled = ws.fill_one(id)?;
     let cfg = Config::load()?;
     let endpoint = endpoint::resolve(
@@ -29,7 +29,7 @@ pub fn section(g: &Global, id: &str, ask: Ask) -> Result<i32> {
     let structure = planned.structure.as_ref();
     let stream = endpoint.stream && !ask.no_stream;
     let notify = print_notice(g.verbose);
-    let store = ws.store();
+    let store = store(&ws);
     let mut prose_sink = StdoutSink::new(stream && structure.is_none());
     let mut json_sink = Receiving::new(&filled.section);
     let sink: &mut dyn Sink = if structure.is_some() {

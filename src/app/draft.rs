@@ -2,7 +2,7 @@
 //! `paste` (an answer from a chat tool).
 
 use super::output;
-use super::{Workspace, ctrl_c, overrides, project_flag, runtime};
+use super::{ctrl_c, open, overrides, print_warnings, project_flag, runtime, store};
 use crate::cli::{DraftArgs, Global, RenderArgs};
 use crate::endpoint::{self, Config};
 use crate::error::{Error, Result, exit};
@@ -12,6 +12,7 @@ use crate::prompts::FilledPrompt;
 use crate::run::StoredSection;
 use crate::run::batch::{self, Batch};
 use crate::run::section::Planned;
+use crate::run::workspace::Workspace;
 use crate::term::progress::Progress;
 use crate::term::report;
 use crate::text::{plural, shell_word};
@@ -20,7 +21,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub fn draft(g: &Global, args: DraftArgs) -> Result<i32> {
-    let ws = Workspace::open(g)?;
+    let ws = open(g)?;
     // --sections limits what is requested; the draft is always assembled from every section.
     let requested = if args.sections.is_empty() {
         ws.catalog.sections.iter().map(|s| s.id.clone()).collect()
@@ -29,7 +30,7 @@ pub fn draft(g: &Global, args: DraftArgs) -> Result<i32> {
     };
     let regenerate = ws.catalog.select_ids(&args.regenerate)?;
     let filled = ws.fill_all()?;
-    ws.print_warnings();
+    print_warnings(&ws);
     if args.offline {
         return write_plan(&ws, &filled, &args.render, true);
     }
@@ -48,7 +49,7 @@ pub fn draft(g: &Global, args: DraftArgs) -> Result<i32> {
     let order: Vec<String> = todo.iter().map(|p| p.id().to_string()).collect();
     let prices = endpoint.prices;
     let progress = Arc::new(Progress::new(&order, g.verbose));
-    let store = ws.store()?;
+    let store = store(&ws)?;
     let outcome = runtime()?.block_on(batch::generate(
         Batch {
             sections: &todo,
@@ -140,7 +141,7 @@ fn resume_command(g: &Global, args: &DraftArgs) -> String {
 }
 
 pub fn render(g: &Global, args: &RenderArgs) -> Result<i32> {
-    let ws = Workspace::open(g)?;
+    let ws = open(g)?;
     let filled = ws.fill_all()?;
     write_plan(&ws, &filled, args, true)
 }
@@ -165,7 +166,7 @@ fn write_plan(
     } else {
         None
     };
-    let store = ws.store()?;
+    let store = store(ws)?;
     // Structure only to read stored JSON back: prose or not, a structured answer is a table.
     let planned = ws.planned(filled, false);
     let plan = Plan::assemble(&ws.loaded.project, &planned, &store);
@@ -235,7 +236,7 @@ fn incomplete_message(missing: &[String], project: &Path, offline: bool) -> Stri
 const MAX_PASTE_BYTES: u64 = 16 << 20;
 
 pub fn paste(g: &Global, id: &str, file: &Path) -> Result<i32> {
-    let ws = Workspace::open(g)?;
+    let ws = open(g)?;
     let filled = ws.fill_one(id)?;
     let bytes = if file == Path::new("-") {
         if std::io::stdin().is_terminal() {
@@ -271,7 +272,7 @@ pub fn paste(g: &Global, id: &str, file: &Path) -> Result<i32> {
             filled.section
         )));
     }
-    let path = ws.store()?.save(&stored)?;
+    let path = store(&ws)?.save(&stored)?;
     eprintln!(
         "stored the answer for `{}` in {} ({})",
         filled.section,

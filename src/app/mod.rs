@@ -12,10 +12,8 @@ mod project;
 use crate::cli::{Cli, Command, Global, ProfilesAction, Tuning};
 use crate::endpoint::Overrides;
 use crate::error::{Error, Result};
-use crate::project::Loaded;
-use crate::prompts::{Catalog, FilledPrompt, Section};
 use crate::run::Store;
-use crate::run::section::Planned;
+use crate::run::workspace::Workspace;
 use crate::text::shell_word;
 use std::future::Future;
 use std::path::Path;
@@ -68,102 +66,23 @@ fn overrides(g: &Global, tuning: &Tuning) -> Overrides {
     }
 }
 
-/// A loaded project with its templates: what every project command starts from.
-struct Workspace {
-    loaded: Loaded,
-    catalog: Catalog,
-    share_people: bool,
+/// Opens the project the command line names.
+fn open(g: &Global) -> Result<Workspace> {
+    Workspace::open(&g.project, g.prompts.as_deref(), g.share_people)
 }
 
-impl Workspace {
-    fn open(g: &Global) -> Result<Workspace> {
-        let loaded = crate::project::load(&g.project)?;
-        if let Some(dir) = &g.prompts
-            && !dir.is_dir()
-        {
-            return Err(Error::Usage(format!(
-                "--prompts {}: no such folder",
-                dir.display()
-            )));
-        }
-        let catalog = Catalog::load(&crate::prompts::prompt_dirs(
-            &crate::fs::config_dir(),
-            &loaded.dir(),
-            g.prompts.as_deref(),
-        ))?;
-        let share_people = g.share_people || loaded.project.privacy.share_people;
-        Ok(Workspace {
-            loaded,
-            catalog,
-            share_people,
-        })
+/// The project's run store, saying so when it took over answers from a shared one.
+fn store(ws: &Workspace) -> Result<Store> {
+    let (store, note) = ws.store()?;
+    if let Some(note) = note {
+        eprintln!("note: {note}");
     }
+    Ok(store)
+}
 
-    /// Fills `sections`, after checking that the project has every input they need.
-    fn fill(&self, sections: &[&Section]) -> Result<Vec<FilledPrompt>> {
-        crate::prompts::fill_all(
-            &self.loaded.path,
-            &self.loaded.project,
-            sections,
-            self.share_people,
-        )
-    }
-
-    fn fill_all(&self) -> Result<Vec<FilledPrompt>> {
-        self.fill(&self.catalog.all())
-    }
-
-    /// The one section named `id`, filled.
-    fn fill_one(&self, id: &str) -> Result<FilledPrompt> {
-        let section = self.catalog.select(&[id.to_string()])?;
-        Ok(self.fill(&section)?.remove(0))
-    }
-
-    /// The structure each filled section asks for: none with `prose`, except a custom
-    /// section's own schema, which is what that section is for.
-    fn planned(&self, filled: &[FilledPrompt], prose: bool) -> Vec<Planned> {
-        filled
-            .iter()
-            .map(|f| {
-                let schema = self.catalog.get(&f.section).and_then(|s| s.schema.as_ref());
-                let prose = prose && schema.is_none();
-                Planned {
-                    structure: crate::sections::structure_for(
-                        &f.section,
-                        schema,
-                        &self.loaded.project,
-                        prose,
-                    ),
-                    filled: f.clone(),
-                }
-            })
-            .collect()
-    }
-
-    /// The project's run store. A project file other than `plan-ai.toml` that was drafted
-    /// before it had a store of its own takes over its answers from the shared one.
-    fn store(&self) -> Result<Store> {
-        let store = Store::for_project(&self.loaded.path)?;
-        if crate::run::store::project_stem(&self.loaded.path).is_some() {
-            let legacy = Store::legacy(&self.loaded.dir())?;
-            let copied = store.adopt_from(&legacy, &self.fill_all().unwrap_or_default())?;
-            if copied > 0 {
-                eprintln!(
-                    "note: {} now has a run store of its own, {}; copied {} from the shared {}",
-                    self.loaded.path.display(),
-                    store.dir().display(),
-                    crate::text::plural(copied, "stored answer"),
-                    legacy.dir().display()
-                );
-            }
-        }
-        Ok(store)
-    }
-
-    fn print_warnings(&self) {
-        for w in &self.loaded.warnings {
-            eprintln!("warning: {w}");
-        }
+fn print_warnings(ws: &Workspace) {
+    for w in &ws.loaded.warnings {
+        eprintln!("warning: {w}");
     }
 }
 

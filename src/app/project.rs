@@ -1,6 +1,6 @@
 //! Commands that need no endpoint: `init`, `check`, `prompt`, `sections`, `templates`.
 
-use super::{Workspace, project_flag};
+use super::{open, print_warnings, project_flag};
 use crate::chat::Message;
 use crate::cli::{Global, TemplatesAction};
 use crate::error::{Error, Result, exit};
@@ -36,9 +36,9 @@ pub fn init(file: &Path, force: bool) -> Result<i32> {
 }
 
 pub fn check(g: &Global) -> Result<i32> {
-    let ws = Workspace::open(g)?;
+    let ws = open(g)?;
     let filled = ws.fill_all()?;
-    ws.print_warnings();
+    print_warnings(&ws);
     let p = &ws.loaded.project;
     let ids: Vec<&str> = filled.iter().map(|f| f.section.as_str()).collect();
     println!(
@@ -65,7 +65,7 @@ struct RequestView<'a> {
 }
 
 pub fn prompt(g: &Global, ids: &[String], all: bool, json: bool, structured: bool) -> Result<i32> {
-    let ws = Workspace::open(g)?;
+    let ws = open(g)?;
     let sections = if all {
         ws.catalog.all()
     } else {

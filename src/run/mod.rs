@@ -3,5 +3,6 @@
 pub mod batch;
 pub mod section;
 pub mod store;
+pub mod workspace;
 
 pub use store::{AnswerSource, Store, StoredSection};
