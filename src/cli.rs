@@ -132,6 +132,11 @@ pub enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
+    /// Draft, track and collect plans for many projects at once (a PMO's portfolio)
+    Portfolio {
+        #[command(subcommand)]
+        action: PortfolioAction,
+    },
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions {
         /// The shell to complete for
@@ -224,10 +229,72 @@ pub struct DraftArgs {
     /// Never touch the network: assemble from stored (or pasted) answers only
     #[arg(long, conflicts_with_all = ["fresh", "regenerate"])]
     pub offline: bool,
+    /// Submit the sections to the provider's Batch API (half price, results within 24 h) and return; `plan-ai portfolio collect FILE` (or a later `draft`) fetches them
+    #[arg(long, conflicts_with = "offline")]
+    pub batch: bool,
     #[command(flatten)]
     pub render: RenderArgs,
     #[command(flatten)]
     pub tuning: Tuning,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PortfolioAction {
+    /// Draft every project's plan: one process, one limit on requests in flight, paced under
+    /// the provider's rate limits (or submitted to its Batch API with --batch)
+    Draft(PortfolioDraftArgs),
+    /// Where each project stands, without a request: sections done, stale, missing, failed
+    Status(PortfolioStatusArgs),
+    /// Fetch the results of Batch API jobs submitted with `portfolio draft --batch`
+    Collect(PortfolioPaths),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PortfolioPaths {
+    /// Project files, or folders of them (every *.toml with a [project] table)
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Look for project files in subfolders too
+    #[arg(short, long)]
+    pub recursive: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PortfolioDraftArgs {
+    #[command(flatten)]
+    pub paths: PortfolioPaths,
+    /// Requests in flight at once, across all projects [default: 2 for a server on this machine, 8 otherwise]
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Request new answers for every section
+    #[arg(long)]
+    pub fresh: bool,
+    /// Submit the requests to the provider's Batch API (half price, results within 24 h) and return; `portfolio collect` fetches them
+    #[arg(long)]
+    pub batch: bool,
+    /// Write each project's plan even if some sections have no answer (they are marked as missing)
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Overwrite plans that were edited since plan-ai wrote them
+    #[arg(long)]
+    pub force: bool,
+    /// Formats of each project's plan (md, docx, xlsx, html, csv) [default: each project's [output] formats, else md]
+    #[arg(long, value_delimiter = ',', value_name = "F,G")]
+    pub format: Vec<String>,
+    #[command(flatten)]
+    pub tuning: Tuning,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PortfolioStatusArgs {
+    #[command(flatten)]
+    pub paths: PortfolioPaths,
+    /// Print JSON
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV
+    #[arg(long)]
+    pub csv: bool,
 }
 
 #[derive(Subcommand, Debug)]

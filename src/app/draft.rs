@@ -34,22 +34,42 @@ pub fn draft(g: &Global, args: DraftArgs) -> Result<i32> {
     if args.offline {
         return write_plan(&ws, &filled, &args.render, true);
     }
+    if args.batch {
+        let config = Config::load()?;
+        let one = super::portfolio::open_one(&g.project, g, &config, &overrides(g, &args.tuning))?;
+        let paths = crate::cli::PortfolioPaths {
+            paths: vec![g.project.clone()],
+            recursive: false,
+        };
+        return super::batch::submit(&[one], Vec::new(), &paths, g);
+    }
     let cfg = Config::load()?;
     let endpoint = endpoint::resolve(
         &cfg,
         &overrides(g, &args.tuning),
         &ws.loaded.project.endpoint,
     )?;
+    let store = store(&ws)?;
+    // Results of an earlier --batch come in first; sections still out are not bought twice.
+    if store.batch_state().is_some() {
+        let config = Config::load()?;
+        let one = super::portfolio::open_one(&g.project, g, &config, &overrides(g, &args.tuning))?;
+        super::batch::collect_quietly(std::slice::from_ref(&one), g)?;
+    }
+    let out = crate::run::batch_api::in_flight(store.batch_state().as_ref());
+    if !out.is_empty() {
+        eprintln!("{} still in a batch: not requested now", out.join(", "));
+    }
     let todo: Vec<Planned> = ws
         .planned(&filled, endpoint.prose)
         .into_iter()
         .filter(|p| requested.iter().any(|id| id == p.id()))
+        .filter(|p| !out.iter().any(|id| id == p.id()))
         .collect();
     let jobs = args.jobs.unwrap_or(todo.len()).clamp(1, batch::MAX_JOBS);
     let order: Vec<String> = todo.iter().map(|p| p.id().to_string()).collect();
     let prices = endpoint.prices;
     let progress = Arc::new(Progress::new(&order, g.verbose));
-    let store = store(&ws)?;
     let outcome = runtime()?.block_on(batch::generate(
         Batch {
             sections: &todo,
@@ -148,7 +168,7 @@ pub fn render(g: &Global, args: &RenderArgs) -> Result<i32> {
 
 /// Assembles the plan from stored answers and writes it, refusing to clobber a hand-edited
 /// file and, unless allowed, to write a plan with sections missing.
-fn write_plan(
+pub(super) fn write_plan(
     ws: &Workspace,
     filled: &[FilledPrompt],
     args: &RenderArgs,

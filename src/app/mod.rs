@@ -3,13 +3,15 @@
 //! layer that sees clap; everything below gets plain values (e.g. [`Overrides`]).
 
 mod ask;
+mod batch;
 mod docs;
 mod draft;
 mod endpoint;
 mod output;
+mod portfolio;
 mod project;
 
-use crate::cli::{Cli, Command, Global, ProfilesAction, Tuning};
+use crate::cli::{Cli, Command, Global, PortfolioAction, ProfilesAction, Tuning};
 use crate::endpoint::Overrides;
 use crate::error::{Error, Result};
 use crate::run::Store;
@@ -43,6 +45,11 @@ pub fn run(cli: Cli) -> Result<i32> {
             Some(ProfilesAction::Test { name }) => endpoint::test(g, name),
         },
         Command::Key { action } => endpoint::key(g, action),
+        Command::Portfolio { action } => match action {
+            PortfolioAction::Draft(args) => portfolio::draft(g, &args),
+            PortfolioAction::Status(args) => portfolio::status(g, &args),
+            PortfolioAction::Collect(paths) => portfolio::collect(g, &paths),
+        },
         Command::Completions { shell } => docs::completions(shell),
         Command::Man => docs::man(),
     }

@@ -56,7 +56,8 @@ impl Transport {
     pub fn models_url(&self) -> String {
         self.url("models")
     }
-    fn url(&self, path: &str) -> String {
+    /// The URL of an API path under the base URL, with the profile's query parameters.
+    pub fn url(&self, path: &str) -> String {
         let url = format!("{}/{path}", self.base_url);
         if self.query.is_empty() {
             return url;

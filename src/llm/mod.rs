@@ -2,6 +2,7 @@
 //! request with retries and parameter adaptation, and the quirks of real servers. It never
 //! prints: what happens along the way is reported as [`Notice`]s.
 
+pub mod batch;
 pub mod failure;
 pub mod pacer;
 pub mod probe;
@@ -55,6 +56,8 @@ pub enum Notice {
     Request { url: String, fields: Vec<String> },
     /// A stored key was not sent (the text says why).
     KeyWithheld(String),
+    /// Something worth knowing, said in full.
+    Info(String),
     /// The server rejected a parameter and the request is sent again without it.
     Adapted(&'static str),
     /// The server does not take this way of asking for structure; the next one is tried.
@@ -106,6 +109,7 @@ impl fmt::Display for Notice {
                 write!(f, "request: {url} with {}", fields.join(", "))
             }
             Notice::KeyWithheld(text) => f.write_str(text),
+            Notice::Info(text) => write!(f, "note: {text}"),
             Notice::Adapted(change) => write!(
                 f,
                 "note: the server rejected a parameter; {change}, and retrying"

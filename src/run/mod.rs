@@ -1,6 +1,9 @@
 //! Running requests and keeping their results: the run store and the concurrent batch.
 
 pub mod batch;
+pub mod batch_api;
+pub mod portfolio;
+pub mod record;
 pub mod section;
 pub mod store;
 pub mod workspace;

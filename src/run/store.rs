@@ -3,17 +3,14 @@
 //! work and a finished section is never paid for twice. Also remembers the drafts it wrote, so
 //! it never overwrites one a person has edited since.
 
-use crate::chat::{FinishReason, Message, RequestSettings, Usage};
-use crate::endpoint::Endpoint;
+pub use super::record::{AnswerSource, RequestRecord, StoredSection};
+
+use crate::chat::Message;
 use crate::error::{Error, Result};
 use crate::fs::write_atomic;
-use crate::llm::think;
-use crate::project::Project;
 use crate::prompts::FilledPrompt;
-use crate::run::section::Generated;
-use crate::sections::{Rung, Structure};
+use crate::sections::Rung;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -23,182 +20,28 @@ pub const DIR: &str = ".plan-ai";
 const MAX_RECORD_BYTES: u64 = 1 << 30;
 /// A file bigger than this is not a draft plan-ai wrote, so it is not read to be compared.
 const MAX_DRAFT_BYTES: u64 = 256 << 20;
-const FORMAT: u32 = 1;
 
-/// What was asked: the prompt as sent and the settings that shape the answer. Never the key.
-/// Two requests with equal records would be asked the same question the same way.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RequestRecord {
-    pub messages: Vec<Message>,
-    pub profile: Option<String>,
-    pub base_url: Option<String>,
-    /// As configured; a `None` model means "the server's only model".
-    #[serde(flatten)]
-    pub settings: RequestSettings,
-    /// The fingerprint of the JSON schema asked for; none for prose.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub structure: Option<String>,
-}
-
-impl RequestRecord {
-    pub fn new(filled: &FilledPrompt, ep: &Endpoint, structure: Option<&Structure>) -> Self {
-        RequestRecord {
-            messages: filled.messages.clone(),
-            profile: Some(ep.profile.clone()),
-            base_url: Some(ep.transport.base_url.clone()),
-            settings: ep.request.clone(),
-            structure: structure.map(Structure::fingerprint),
-        }
-    }
-}
-
-/// Where a stored answer came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AnswerSource {
-    Endpoint,
-    /// Copied from a chat tool by a person (`plan-ai paste`).
-    Pasted,
+/// Sections sent to a provider's Batch API and not yet collected.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BatchState {
+    /// The batch they are in; `None`: they wait to be sent again (their last batch failed).
+    pub batch_id: Option<String>,
+    pub base_url: String,
+    pub model: String,
+    pub submitted_at: String,
+    pub sections: BTreeMap<String, PendingSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredSection {
-    pub format: u32,
-    pub section: String,
-    pub title: String,
-    pub source: AnswerSource,
-    pub request: RequestRecord,
-    pub answer: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasoning: Option<String>,
-    /// The model the server said answered.
-    pub model: Option<String>,
-    pub usage: Option<Usage>,
-    pub finish_reason: Option<FinishReason>,
-    pub created_at: String,
-    pub elapsed_ms: Option<u64>,
-    pub first_token_ms: Option<u64>,
-    pub attempts: Option<u32>,
-    /// A structured answer's validated JSON (`answer` then holds it rendered as Markdown).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub structured: Option<Value>,
-    /// How the structure was asked for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rung: Option<Rung>,
-    /// Why a section meant to be structured is kept as prose.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unstructured: Option<String>,
-}
-
-impl StoredSection {
-    /// `configured` is the endpoint as resolved from settings, before any model discovery:
-    /// the record keeps the model as configured, so deciding reuse never needs the server.
-    pub fn from_generated(
-        filled: &FilledPrompt,
-        configured: &Endpoint,
-        structure: Option<&Structure>,
-        g: &Generated,
-    ) -> Self {
-        let a = &g.answer;
-        StoredSection {
-            format: FORMAT,
-            section: filled.section.clone(),
-            title: filled.title.clone(),
-            source: AnswerSource::Endpoint,
-            request: RequestRecord::new(filled, configured, structure),
-            answer: g.text(),
-            reasoning: a.reasoning.clone(),
-            model: Some(a.model.clone()),
-            usage: a.usage,
-            finish_reason: Some(a.finish_reason.clone()),
-            created_at: crate::text::now_rfc3339(),
-            elapsed_ms: Some(a.elapsed.as_millis() as u64),
-            first_token_ms: a.first_token.map(|t| t.as_millis() as u64),
-            attempts: Some(g.requests),
-            structured: g.structured.as_ref().map(|(v, _)| v.clone()),
-            rung: g.rung,
-            unstructured: g.unstructured.clone(),
-        }
-    }
-
-    /// A pasted answer: prose, or JSON checked against the section's structure (an answer
-    /// that looks like JSON but does not fit is refused, listing why).
-    pub fn from_paste(
-        filled: &FilledPrompt,
-        text: &str,
-        structure: Option<&Structure>,
-        project: &Project,
-    ) -> Result<Self> {
-        let split = think::split(&crate::sanitize::strip_controls(text));
-        let mut record = StoredSection::pasted(filled, &split.answer, &split.reasoning);
-        if let Some(s) = structure
-            && crate::sections::schema::extract_json(&split.answer).is_some()
-        {
-            let (value, structured) = s.check_text(&split.answer, project).map_err(|problems| {
-                Error::Data(format!(
-                    "the pasted JSON for `{}` does not fit its structure:\n  - {}\nFix it, or paste the answer as prose.",
-                    filled.section,
-                    problems.join("\n  - ")
-                ))
-            })?;
-            record.answer = crate::sections::table::to_markdown(&structured);
-            record.structured = Some(value);
-        }
-        Ok(record)
-    }
-
-    fn pasted(filled: &FilledPrompt, answer: &str, reasoning: &str) -> Self {
-        StoredSection {
-            format: FORMAT,
-            section: filled.section.clone(),
-            title: filled.title.clone(),
-            source: AnswerSource::Pasted,
-            request: RequestRecord {
-                messages: filled.messages.clone(),
-                profile: None,
-                base_url: None,
-                settings: RequestSettings::default(),
-                structure: None,
-            },
-            answer: answer.trim().to_string(),
-            reasoning: Some(reasoning.to_string()).filter(|r| !r.trim().is_empty()),
-            model: None,
-            usage: None,
-            finish_reason: None,
-            created_at: crate::text::now_rfc3339(),
-            elapsed_ms: None,
-            first_token_ms: None,
-            attempts: None,
-            structured: None,
-            rung: None,
-            unstructured: None,
-        }
-    }
-
-    /// Whether this stored answer answers `filled` as `ep` would ask it. Without an endpoint,
-    /// only the prompt counts. A pasted answer is current while its prompt is: it was chosen by
-    /// a person, whatever the endpoint.
-    pub fn is_current(
-        &self,
-        filled: &FilledPrompt,
-        asked: Option<(&Endpoint, Option<&Structure>)>,
-    ) -> bool {
-        if self.request.messages != filled.messages {
-            return false;
-        }
-        match (self.source, asked) {
-            (AnswerSource::Pasted, _) | (_, None) => true,
-            (AnswerSource::Endpoint, Some((ep, structure))) => {
-                self.request == RequestRecord::new(filled, ep, structure)
-            }
-        }
-    }
-
-    pub fn is_cut_off(&self) -> bool {
-        self.finish_reason
-            .as_ref()
-            .is_some_and(FinishReason::is_cut_off)
-    }
+pub struct PendingSection {
+    /// The line's id in the batch: `<project>-<hash>::<section>`.
+    pub custom_id: String,
+    /// The prompt as filled when it was sent (what the stored record will say was asked).
+    pub messages: Vec<Message>,
+    /// The fingerprint of the schema asked for, if structured.
+    pub structure: Option<String>,
+    /// Why its last result failed; it is sent again on the next `--batch` run.
+    pub failed: Option<String>,
 }
 
 /// A stored file that is not a section record: reported, then treated as absent, so the
@@ -240,6 +83,14 @@ impl Store {
         match project_stem(project_file) {
             None => PathBuf::from(DIR),
             Some(stem) => Path::new(DIR).join("projects").join(stem),
+        }
+    }
+
+    /// The store of a project file, for reading only: no clean-up, no checks (`status`).
+    pub fn peek(project_file: &Path) -> Store {
+        let folder = crate::fs::parent_dir(project_file);
+        Store {
+            dir: folder.join(Store::relative_dir(project_file)),
         }
     }
 
@@ -376,6 +227,67 @@ impl Store {
         write_atomic(&self.formats_path(), json.as_bytes())
     }
 
+    fn failures_path(&self) -> PathBuf {
+        self.dir.join("failures.json")
+    }
+
+    /// Sections whose last request failed, with why (for `portfolio status`).
+    pub fn failures(&self) -> BTreeMap<String, String> {
+        crate::fs::read_limited(&self.failures_path(), 1 << 20)
+            .ok()
+            .flatten()
+            .and_then(|t| serde_json::from_slice(&t).ok())
+            .unwrap_or_default()
+    }
+
+    /// Remembers that `section`'s last request failed (`Some(why)`) or succeeded (`None`).
+    pub fn note_outcome(&self, section: &str, failure: Option<&str>) -> Result<()> {
+        let _lock = self.lock()?;
+        let mut failures = self.failures();
+        let changed = match failure {
+            Some(why) => {
+                failures
+                    .insert(section.to_string(), why.to_string())
+                    .as_deref()
+                    != Some(why)
+            }
+            None => failures.remove(section).is_some(),
+        };
+        if !changed {
+            return Ok(());
+        }
+        let json =
+            serde_json::to_string_pretty(&failures).map_err(|e| Error::Other(e.to_string()))?;
+        write_atomic(&self.failures_path(), json.as_bytes())
+    }
+
+    fn batch_path(&self) -> PathBuf {
+        self.dir.join("batch.json")
+    }
+
+    /// The Batch API job this project's sections wait for, if any.
+    pub fn batch_state(&self) -> Option<BatchState> {
+        crate::fs::read_limited(&self.batch_path(), 64 << 20)
+            .ok()
+            .flatten()
+            .and_then(|t| serde_json::from_slice(&t).ok())
+    }
+
+    /// Saves the batch state; an empty one is removed.
+    pub fn save_batch_state(&self, state: &BatchState) -> Result<()> {
+        let _lock = self.lock()?;
+        if state.sections.is_empty() {
+            return match std::fs::remove_file(self.batch_path()) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(Error::file("remove", &self.batch_path(), e))
+                }
+                _ => Ok(()),
+            };
+        }
+        let json = serde_json::to_string_pretty(state).map_err(|e| Error::Other(e.to_string()))?;
+        write_atomic(&self.batch_path(), json.as_bytes())
+    }
+
     fn drafts_path(&self) -> PathBuf {
         self.dir.join("drafts.json")
     }
@@ -456,6 +368,7 @@ fn fingerprint(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::project::Project;
 
     fn filled(text: &str) -> FilledPrompt {
         FilledPrompt {
@@ -470,36 +383,6 @@ mod tests {
         assert_eq!(fingerprint(b""), "cbf29ce484222325-0");
         assert_eq!(fingerprint(b"a"), "af63dc4c8601ec8c-1");
         assert_ne!(fingerprint(b"ab"), fingerprint(b"ba"));
-    }
-
-    #[test]
-    fn a_pasted_answer_keeps_reasoning_apart_and_stays_current_while_its_prompt_does() {
-        let s = StoredSection::from_paste(
-            &filled("p"),
-            "<think>why</think>\n The answer \n",
-            None,
-            &Project::default(),
-        )
-        .unwrap();
-        assert_eq!(s.answer, "The answer");
-        assert_eq!(s.reasoning.as_deref(), Some("why"));
-        assert_eq!(s.source, AnswerSource::Pasted);
-        assert!(s.is_current(&filled("p"), None));
-        assert!(!s.is_current(&filled("changed"), None));
-    }
-
-    #[test]
-    fn records_round_trip_in_the_documented_shape() {
-        let s = StoredSection::from_paste(&filled("p"), "x", None, &Project::default()).unwrap();
-        let json: serde_json::Value = serde_json::to_value(&s).unwrap();
-        assert_eq!(json["source"], "pasted");
-        assert_eq!(json["request"]["model"], serde_json::Value::Null);
-        assert!(
-            json["request"].get("settings").is_none(),
-            "settings are flat: {json}"
-        );
-        let back: StoredSection = serde_json::from_value(json).unwrap();
-        assert_eq!(back.request, s.request);
     }
 
     #[test]

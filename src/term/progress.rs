@@ -253,3 +253,114 @@ impl Drop for Receiving {
         self.done();
     }
 }
+
+/// One line for a whole portfolio: how many sections are done, reused and failed. Failures are
+/// printed above it as they happen (and, without a terminal, are all that is printed).
+pub struct Tally {
+    bar: Option<ProgressBar>,
+    total: u64,
+    done: AtomicU64,
+    reused: AtomicU64,
+    failed: AtomicU64,
+    verbose: bool,
+}
+
+impl Tally {
+    pub fn new(total: usize, verbose: bool) -> Tally {
+        let bar = super::live_stderr().then(|| {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "portfolio {wide_bar} {pos}/{len} sections · {msg} · {elapsed}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Tally {
+            bar,
+            total: total as u64,
+            done: AtomicU64::new(0),
+            reused: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            verbose,
+        }
+    }
+
+    fn tick(&self) {
+        if let Some(bar) = &self.bar {
+            let done = self.done.load(Ordering::Relaxed)
+                + self.reused.load(Ordering::Relaxed)
+                + self.failed.load(Ordering::Relaxed);
+            bar.set_position(done.min(self.total));
+            bar.set_message(format!(
+                "{} reused · {} failed",
+                self.reused.load(Ordering::Relaxed),
+                self.failed.load(Ordering::Relaxed)
+            ));
+        }
+    }
+
+    fn line(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => eprintln!("{text}"),
+        }
+    }
+
+    /// Ends the line, leaving it on screen.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            self.tick();
+            bar.finish();
+        }
+    }
+}
+
+impl Events for Tally {
+    fn reused(&self, _: &str) {
+        self.reused.fetch_add(1, Ordering::Relaxed);
+        self.tick();
+    }
+    fn started(&self, _: &str) {}
+    fn delta(&self, _: &str) {}
+    fn restarted(&self, _: &str) {}
+    fn notice(&self, id: &str, notice: &Notice) {
+        if notice.is_verbose() && !self.verbose {
+            return;
+        }
+        // Retries and pauses are normal in a big run: shown with --verbose only.
+        if !self.verbose
+            && matches!(
+                notice,
+                Notice::Retrying { .. } | Notice::Reasking { .. } | Notice::FormatRejected { .. }
+            )
+        {
+            return;
+        }
+        if id.is_empty() {
+            self.line(&notice.to_string());
+        } else {
+            self.line(&format!("{id}: {notice}"));
+        }
+    }
+    fn finished(&self, _: &str, _: &StoredSection) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+        self.tick();
+    }
+    fn failed(&self, id: &str, error: &Error) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+        self.line(&format!("{id} failed: {}", error.headline()));
+        self.tick();
+    }
+    fn not_started(&self, ids: &[String]) {
+        self.failed.fetch_add(ids.len() as u64, Ordering::Relaxed);
+        self.tick();
+    }
+    fn interrupted(&self) {
+        if let Some(bar) = &self.bar {
+            bar.abandon_with_message("interrupted");
+        }
+    }
+}

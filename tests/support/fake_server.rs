@@ -341,8 +341,12 @@ fn split_words(text: &str) -> Vec<String> {
     words
 }
 
+/// Answers requests other than chat completions and the model list (e.g. a Batch API).
+type ApiHandler = dyn Fn(&Recorded) -> Option<Reply> + Send + Sync + 'static;
+
 struct Shared {
     handler: Box<Handler>,
+    api: Option<Box<ApiHandler>>,
     /// Every request received (all paths), in arrival order.
     all: Mutex<Vec<Recorded>>,
     stop: AtomicBool,
@@ -370,10 +374,26 @@ impl FakeServer {
     pub fn start(
         handler: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static,
     ) -> FakeServer {
+        FakeServer::start_with_api(handler, None)
+    }
+
+    /// As [`FakeServer::start`], and `api` answers the other paths it knows (`None`: 404).
+    pub fn with_api(
+        handler: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static,
+        api: impl Fn(&Recorded) -> Option<Reply> + Send + Sync + 'static,
+    ) -> FakeServer {
+        FakeServer::start_with_api(handler, Some(Box::new(api)))
+    }
+
+    fn start_with_api(
+        handler: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static,
+        api: Option<Box<ApiHandler>>,
+    ) -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("fake server: bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("fake server: local_addr");
         let shared = Arc::new(Shared {
             handler: Box::new(handler),
+            api,
             all: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
         });
@@ -506,6 +526,8 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) {
             200,
             json!({"object": "list", "data": [{"id": FAKE_MODEL, "object": "model"}]}),
         )
+    } else if let Some(reply) = shared.api.as_ref().and_then(|api| api(&request)) {
+        reply
     } else {
         Reply::json(
             404,

@@ -4,6 +4,7 @@
 //! so unused items must not warn.
 //!
 //! - `asserts`: `assert_contains`, `assert_lacks`, the visible `skip`.
+//! - `batch_api`: an OpenAI-style Batch API for the fake server (`use support::batch_api::*`).
 //! - `cli`: the sandboxed `plan-ai` runner.
 //! - `config`: user-config profiles pointing at a fake server.
 //! - `dialects`: how servers answer requests for structured output (`use support::dialects::*`).
@@ -15,6 +16,8 @@
 
 #[allow(dead_code)]
 pub mod asserts;
+#[allow(dead_code)]
+pub mod batch_api;
 #[allow(dead_code)]
 pub mod cli;
 #[allow(dead_code)]

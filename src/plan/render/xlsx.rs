@@ -1,8 +1,636 @@
-//! The plan's trackers as an Excel workbook (being written).
+//! The plan's trackers as an Excel workbook: one sheet per list people keep up week to week
+//! (stakeholders, communication, resistance, metrics, milestones), each an Excel table with
+//! drop-downs and colours, and an About sheet saying where the workbook came from.
 
 use crate::error::{Error, Result};
 use crate::plan::Plan;
+use crate::project::{Level, Stance};
+use crate::sections::metrics::Dimension;
+use crate::sections::{Structured, communication, resistance};
+use rust_xlsxwriter::{
+    ColNum, Color, ConditionalFormatCell, ConditionalFormatCellRule, ConditionalFormatFormula,
+    DataValidation, DataValidationRule, ExcelDateTime, Format, FormatAlign, Note, RowNum, Table,
+    TableColumn, TableStyle, Workbook, Worksheet, XlsxError,
+};
 
-pub fn render(_plan: &Plan) -> Result<Vec<u8>> {
-    Err(Error::Other("Excel output is not built yet".into()))
+type X<T = ()> = std::result::Result<T, XlsxError>;
+
+/// Excel's limit on a cell's text, in UTF-16 units.
+const CELL_MAX: usize = 32_767;
+/// Columns autofit up to about 60 characters (in pixels, as autofit counts); longer text wraps.
+const MAX_WIDTH_PX: u32 = 60 * 7 + 12;
+/// About how many characters of prose a line of such a column holds, to size wrapped rows
+/// (LibreOffice does not grow them by itself).
+const LINE_CHARS: usize = 70;
+/// Rows below a table that still get its drop-downs and colours, for the rows people add.
+const SPARE_ROWS: RowNum = 200;
+
+const RED: (u32, u32) = (0xFFC7CE, 0x9C0006);
+const AMBER: (u32, u32) = (0xFFEB9C, 0x9C5700);
+const GREEN: (u32, u32) = (0xC6EFCE, 0x006100);
+const GREY: (u32, u32) = (0xE7E6E6, 0x3A3838);
+
+const HIGHER_IS_BETTER: &str = "Current value against Target value, in the same unit (85 for 85%). Green: at or above the target; amber: at least 80% of it; red: below. Higher is taken to be better: for a ceiling such as \"≤ 5 tickets/day\", read green and red the other way round.";
+
+/// A tracker sheet: its names, the widths of the columns people fill in, its drop-downs, and
+/// its date columns.
+struct Spec {
+    sheet: &'static str,
+    table: &'static str,
+    widths: &'static [(ColNum, f64)],
+    lists: &'static [(ColNum, &'static [&'static str])],
+    dates: &'static [ColNum],
+}
+
+const LEVELS: &[&str] = Level::NAMES;
+const STANCES: &[&str] = Stance::NAMES;
+const PEOPLE: Spec = Spec {
+    sheet: "Stakeholders",
+    table: "StakeholderRegister",
+    widths: &[(7, 16.0), (8, 18.0), (9, 36.0)],
+    lists: &[(3, LEVELS), (4, LEVELS), (5, STANCES), (7, STANCES)],
+    dates: &[],
+};
+const MESSAGES: Spec = Spec {
+    sheet: "Communication",
+    table: "CommunicationPlan",
+    widths: &[(8, 14.0), (9, 14.0)],
+    lists: &[(8, &["Planned", "Sent", "Cancelled"])],
+    dates: &[9],
+};
+const POINTS: Spec = Spec {
+    sheet: "Resistance",
+    table: "ResistancePoints",
+    widths: &[(7, 18.0), (8, 14.0)],
+    lists: &[(8, &["Open", "In progress", "Done"])],
+    dates: &[],
+};
+const METRICS: Spec = Spec {
+    sheet: "Metrics",
+    table: "AdoptionMetrics",
+    widths: &[(5, 14.0), (6, 15.0)],
+    lists: &[(1, &Dimension::NAMES)],
+    dates: &[],
+};
+const MILESTONES: Spec = Spec {
+    sheet: "Milestones",
+    table: "MilestoneTracker",
+    widths: &[(1, 13.0), (2, 12.0)],
+    lists: &[(2, &["Planned", "Done", "Late"])],
+    dates: &[1],
+};
+
+/// The plan's trackers as an .xlsx file's bytes.
+pub fn render(plan: &Plan) -> Result<Vec<u8>> {
+    build(plan).map_err(|e| Error::Other(format!("cannot write the workbook: {e}")))
+}
+
+fn build(plan: &Plan) -> X<Vec<u8>> {
+    let mut wb = Workbook::new();
+    stakeholders(&mut wb, plan)?;
+    communication_sheet(&mut wb, plan)?;
+    resistance_sheet(&mut wb, plan)?;
+    metrics_sheet(&mut wb, plan)?;
+    milestones(&mut wb, plan)?;
+    about(wb.add_worksheet(), plan)?;
+    wb.save_to_buffer()
+}
+
+/// One cell of a tracker; rows shorter than the header end in empty cells.
+enum Cell {
+    Text(String),
+    Number(f64),
+    Date(ExcelDateTime),
+    Empty,
+}
+
+fn t(s: &str) -> Cell {
+    Cell::Text(clean(s))
+}
+
+/// Each text in its cell.
+fn texts(items: &[&str]) -> Vec<Cell> {
+    items.iter().map(|s| t(s)).collect()
+}
+
+/// Writes a tracker: a frozen header, an Excel table over the rows (one empty row when there
+/// are none), columns autofit up to ~60 characters with wrapped text, and its drop-downs.
+/// Returns the sheet and the table's last row.
+fn tracker<'w>(
+    wb: &'w mut Workbook,
+    spec: &Spec,
+    columns: &[&str],
+    rows: Vec<Vec<Cell>>,
+) -> X<(&'w mut Worksheet, RowNum)> {
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    let date = wrap.clone().set_num_format("yyyy-mm-dd");
+    let head = Format::new().set_bold().set_font_color(Color::White);
+    let head = head.set_background_color(Color::RGB(0x4472C4));
+    let ws = wb.add_worksheet().set_name(spec.sheet)?;
+    let rows = if rows.is_empty() { vec![vec![]] } else { rows };
+    let last = RowNum::try_from(rows.len()).map_err(|_| XlsxError::RowColumnLimitError)?;
+    let width = ColNum::try_from(columns.len()).map_err(|_| XlsxError::RowColumnLimitError)?;
+    for (r, row) in (1..).zip(&rows) {
+        let mut tallest = 1;
+        for c in 0..width {
+            match row.get(usize::from(c)) {
+                Some(Cell::Text(s)) if !s.is_empty() => {
+                    tallest = tallest.max(lines(s, LINE_CHARS));
+                    ws.write_string(r, c, s)?
+                }
+                Some(Cell::Number(n)) => ws.write_number(r, c, *n)?,
+                Some(Cell::Date(d)) => ws.write_datetime(r, c, d)?,
+                _ => ws.write_blank(r, c, &wrap)?,
+            };
+        }
+        if tallest > 1 {
+            ws.set_row_height(r, (15 * tallest).min(409) as f64)?;
+        }
+    }
+    // Each column's format goes to its cells, and to the rows people add to the table.
+    let column = |(c, h): (ColNum, &&str)| {
+        let format = [&wrap, &date][usize::from(spec.dates.contains(&c))];
+        let column = TableColumn::new().set_header(*h).set_format(format);
+        column.set_header_format(&head)
+    };
+    let columns: Vec<TableColumn> = (0..).zip(columns).map(column).collect();
+    let table = Table::new().set_name(spec.table).set_columns(&columns);
+    let table = table.set_style(TableStyle::Medium2);
+    ws.add_table(0, 0, last, width.saturating_sub(1), &table)?;
+    ws.set_freeze_panes(1, 0)?.set_repeat_rows(0, 0)?;
+    ws.set_landscape().set_print_fit_to_pages(1, 0);
+    ws.set_autofit_max_width(MAX_WIDTH_PX).autofit();
+    for &(col, width) in spec.widths {
+        ws.set_column_width(col, width)?;
+    }
+    for &(col, items) in spec.lists {
+        let list = DataValidation::new().allow_list_strings(items)?;
+        ws.add_data_validation(1, col, last + SPARE_ROWS, col, &list)?;
+    }
+    Ok((ws, last))
+}
+
+/// How many lines `s` takes in a column `width` characters wide (wide characters count twice).
+fn lines(s: &str, width: usize) -> usize {
+    let wide = |c: char| 1 + usize::from(c >= '\u{2E80}');
+    let line = |l: &str| l.chars().map(wide).sum::<usize>().div_ceil(width).max(1);
+    s.split('\n').map(line).sum()
+}
+
+fn fill((background, font): (u32, u32)) -> Format {
+    let format = Format::new().set_background_color(Color::RGB(background));
+    format.set_font_color(Color::RGB(font))
+}
+
+fn note(text: &str) -> Note {
+    let note = Note::new(text).add_author_prefix(false);
+    note.set_width(320).set_height(110)
+}
+
+/// A level or stance as the project file writes it (`high`, `resistant`).
+fn word<T: serde::Serialize>(x: T) -> String {
+    let word = serde_json::to_value(x).map(|v| v.as_str().map(str::to_string));
+    word.ok().flatten().unwrap_or_default()
+}
+
+/// Names as a list, or "none".
+fn list(names: &[String]) -> String {
+    match names {
+        [] => "none".into(),
+        names => crate::text::list_en(names),
+    }
+}
+
+/// The structured answer of a section, when it has one.
+fn structured<'a>(plan: &'a Plan, id: &str) -> Option<&'a Structured> {
+    plan.section(id)?.answer.as_ref()?.structured.as_ref()
+}
+
+fn stakeholders(wb: &mut Workbook, plan: &Plan) -> X {
+    let rows = (plan.project.stakeholders.iter())
+        .map(|s| {
+            let mut row = texts(&[&s.name, &s.title, &s.group]);
+            row.extend([word(s.influence), word(s.interest), word(s.stance)].map(Cell::Text));
+            row.push(t(s.notes.as_deref().unwrap_or_default()));
+            row
+        })
+        .collect();
+    let columns =
+        "Name|Title|Group|Influence|Interest|Stance|Notes|Desired stance|Owner|Next action";
+    let (ws, last) = tracker(wb, &PEOPLE, &columns.split('|').collect::<Vec<_>>(), rows)?;
+    let stances = [Stance::Resistant, Stance::Unaware, Stance::Unknown];
+    for (stance, colours) in stances.into_iter().zip([RED, AMBER, GREY]) {
+        let word = word(stance);
+        let rule = ConditionalFormatCell::new();
+        let rule = rule.set_rule(ConditionalFormatCellRule::EqualTo(word.as_str()));
+        ws.add_conditional_format(1, 5, last + SPARE_ROWS, 5, &rule.set_format(fill(colours)))?;
+    }
+    let text = "Where they stand today. Red: resistant, amber: unaware, grey: unknown; each needs work before go-live.";
+    ws.insert_note(0, 5, &note(text))?;
+    Ok(())
+}
+
+fn communication_sheet(wb: &mut Workbook, plan: &Plan) -> X {
+    let matrix = match structured(plan, "communication") {
+        Some(Structured::Communication(c)) => c.rows.as_slice(),
+        _ => &[],
+    };
+    // Every group, in the project's order: a row to fill in even without an answer.
+    let rows = (communication::audiences(&plan.project).iter())
+        .map(|group| {
+            let mut row = vec![t(group)];
+            if let Some((_, r)) = matrix.iter().find(|(g, _)| g.eq_ignore_ascii_case(group)) {
+                row.extend(texts(&r.cells()));
+            }
+            row
+        })
+        .collect();
+    let mut columns = vec!["Audience"];
+    columns.extend(communication::COLUMNS.iter().map(|(_, header)| *header));
+    columns.extend(["Status", "Date sent"]);
+    tracker(wb, &MESSAGES, &columns, rows)?;
+    Ok(())
+}
+
+fn resistance_sheet(wb: &mut Workbook, plan: &Plan) -> X {
+    let points = match structured(plan, "resistance") {
+        Some(Structured::Resistance(r)) => r.points.as_slice(),
+        _ => &[],
+    };
+    let rows = (points.iter())
+        .map(|p| {
+            let [roles, tactics] = [&p.affected_roles, &p.tactics].map(|l| l.join("\n"));
+            let [reason, who, sign] = [&p.underlying_reason, &p.who_acts, &p.early_warning_sign];
+            texts(&[&p.point, &roles, reason, &tactics, who, &p.when, sign])
+        })
+        .collect();
+    let mut columns = resistance::COLUMNS.to_vec();
+    columns.extend(["Owner", "Status"]);
+    tracker(wb, &POINTS, &columns, rows)?;
+    Ok(())
+}
+
+fn metrics_sheet(wb: &mut Workbook, plan: &Plan) -> X {
+    let metrics = match structured(plan, "metrics") {
+        Some(Structured::Metrics(m)) => m.metrics.as_slice(),
+        _ => &[],
+    };
+    let rows = (metrics.iter())
+        .map(|x| {
+            let mut row = texts(&[&x.metric, x.dimension.as_str(), &x.what_it_measures]);
+            row.extend(texts(&[&x.baseline, &x.target]));
+            let target = target_number(&x.target).map_or(Cell::Empty, Cell::Number);
+            row.extend([target, Cell::Empty]);
+            let [owner, how, low] = [&x.owner, &x.how_to_collect, &x.low_scores_indicate];
+            row.extend(texts(&[owner, &x.cadence, how, low]));
+            row
+        })
+        .collect();
+    let columns = "Metric|Dimension|What it measures|Baseline|Target|Target value|Current value|Owner|Cadence|How to collect|Low scores indicate";
+    let (ws, last) = tracker(wb, &METRICS, &columns.split('|').collect::<Vec<_>>(), rows)?;
+    let number =
+        DataValidation::new().allow_decimal_number(DataValidationRule::Between(-1e15, 1e15));
+    let number = number.set_input_message("A number in the Target value's unit: 85 for 85%.")?;
+    ws.add_data_validation(1, 6, last + SPARE_ROWS, 6, &number)?;
+    // Green at or above target, amber from 80% of it, red below; only when both are numbers.
+    let rules = [">=$F2", "<$F2,$G2>=0.8*$F2", "<0.8*$F2"];
+    for (rule, colours) in rules.into_iter().zip([GREEN, AMBER, RED]) {
+        let rule = format!("=AND(ISNUMBER($F2),ISNUMBER($G2),$G2{rule})");
+        let rule = ConditionalFormatFormula::new().set_rule(rule.as_str());
+        ws.add_conditional_format(1, 6, last + SPARE_ROWS, 6, &rule.set_format(fill(colours)))?;
+    }
+    let text = "Read from the Target text (90% → 90, ≤ 5 tickets/day → 5): check it, and correct it when the text meant something else.";
+    ws.insert_note(0, 5, &note(text))?;
+    ws.insert_note(0, 6, &note(HIGHER_IS_BETTER))?;
+    Ok(())
+}
+
+fn milestones(wb: &mut Workbook, plan: &Plan) -> X {
+    let rows = (plan.project.milestones.iter())
+        .map(|m| {
+            let date = match m.date.as_ref().and_then(|d| d.date) {
+                Some(d) => ExcelDateTime::from_ymd(d.year, d.month, d.day)
+                    .map_or_else(|_| t(&d.to_string()), Cell::Date),
+                None => Cell::Empty,
+            };
+            vec![t(&m.name), date]
+        })
+        .collect();
+    tracker(wb, &MILESTONES, &["Milestone", "Date", "Status"], rows)?;
+    Ok(())
+}
+
+fn about(ws: &mut Worksheet, plan: &Plan) -> X {
+    let bold = Format::new().set_bold().set_align(FormatAlign::Top);
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    let name = plan.project.project.name.as_deref();
+    let title = clean(&format!("Trackers for {}", name.unwrap_or("the project")));
+    ws.set_name("About")?
+        .write_string_with_format(0, 0, title, &bold.clone().set_font_size(14))?;
+    for (r, (label, value)) in (2..).zip(about_lines(plan)) {
+        let value = clean(&value);
+        ws.write_string_with_format(r, 0, label, &bold)?;
+        ws.write_string_with_format(r, 1, &value, &wrap)?;
+        ws.set_row_height(r, (15 * lines(&value, 100)).min(409) as f64)?;
+    }
+    ws.set_column_width(0, 24)?.set_column_width(1, 100)?;
+    ws.set_landscape().set_print_fit_to_pages(1, 0);
+    Ok(())
+}
+
+/// The About sheet's lines: what, when, by which models, what is missing, and a caution.
+fn about_lines(plan: &Plan) -> Vec<(&'static str, String)> {
+    let info = &plan.project.project;
+    let given = |v: &Option<String>| v.clone().unwrap_or_else(|| "not given".into());
+    let (p, version) = (&plan.provenance, env!("CARGO_PKG_VERSION"));
+    let mut lines = vec![
+        ("Project", given(&info.name)),
+        ("System", given(&info.system)),
+        ("Department", given(&info.department)),
+        ("Generated", format!("{} by plan-ai {version}", plan.today)),
+        ("Models", list(&p.models)),
+        ("Endpoints", list(&p.endpoints)),
+        ("Pasted answers", p.pasted.to_string()),
+        ("Tokens used", p.total_usage.total_tokens.to_string()),
+        ("Missing sections", list(&p.missing)),
+    ];
+    let sheets = [
+        ("communication", "Communication"),
+        ("resistance", "Resistance"),
+        ("metrics", "Metrics"),
+    ];
+    for (id, sheet) in sheets {
+        let Some(s) = plan.section(id) else { continue };
+        let empty = match id {
+            "communication" => "the sheet lists every group with empty cells to fill in",
+            _ => "the sheet is an empty tracker to fill in",
+        };
+        let status = match &s.answer {
+            None => format!("the {id} section is missing: {empty}. Run `plan-ai draft`, or paste an answer with `plan-ai paste {id}`."),
+            // Prose, or a custom schema on a built-in section: not in the tracker's shape.
+            Some(a) if a.structured.as_ref().is_none_or(|x| matches!(x, Structured::Custom(_))) => {
+                let what = match a.structured {
+                    Some(_) => "follows a custom schema",
+                    None => "is prose, not structured",
+                };
+                let why = a.unstructured.as_deref().map(|w| format!(" ({w})")).unwrap_or_default();
+                format!("the {id} answer {what}{why}: {empty}; the answer is in the plan document.")
+            }
+            Some(_) if s.stale => "filled from the structured answer, made from an earlier prompt: run `plan-ai draft` to refresh it.".into(),
+            Some(_) => "filled from the structured answer.".into(),
+        };
+        lines.push((sheet, status));
+    }
+    lines.extend([
+        ("Metric colours", HIGHER_IS_BETTER.to_string()),
+        ("Confidential", "The Stakeholders sheet is a register of named people, with their stance and notes: keep this workbook to the people running the change, out of shared folders and chat tools.".into()),
+        ("plan-ai version", version.to_string()),
+    ]);
+    lines
+}
+
+/// Text fit for one cell: control characters and escape sequences dropped (line breaks and tabs
+/// kept), and cut to Excel's limit, saying so in the cell.
+fn clean(s: &str) -> String {
+    let s = crate::sanitize::strip_controls(s);
+    let s = s.trim();
+    let total = s.encode_utf16().count();
+    if total <= CELL_MAX {
+        return s.to_string();
+    }
+    let cut = format!(" … [cut: the text was {total} characters; an Excel cell holds {CELL_MAX}]");
+    let mut room = CELL_MAX - cut.encode_utf16().count();
+    let fits = |c: &char| room.checked_sub(c.len_utf16()).map(|r| room = r).is_some();
+    s.chars().take_while(fits).chain(cut.chars()).collect()
+}
+
+/// The number in a target's text: the first percentage if there is one, else the first number
+/// ("90%" → 90, "≤ 5 tickets/day" → 5, "1,200 quotes" → 1200).
+fn target_number(s: &str) -> Option<f64> {
+    let chars: Vec<char> = s.chars().collect();
+    let digits = |from: usize, n: usize| {
+        (chars.get(from..from + n)).is_some_and(|d| d.iter().all(char::is_ascii_digit))
+    };
+    let (mut numbers, mut i) = (Vec::new(), 0);
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let mut n = String::new();
+        while let Some(&c) = chars.get(i) {
+            let point = n.contains('.');
+            match c {
+                '0'..='9' => n.push(c),
+                '.' if !point && digits(i + 1, 1) => n.push('.'),
+                // A thousands separator.
+                ',' if !point && digits(i + 1, 3) && !digits(i + 4, 1) => {}
+                _ => break,
+            }
+            i += 1;
+        }
+        let percent = chars[i..].iter().find(|c| !c.is_whitespace()) == Some(&'%');
+        numbers.push((n, percent));
+    }
+    let (n, _) = numbers.iter().find(|(_, p)| *p).or(numbers.first())?;
+    n.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::Project;
+    use crate::prompts::FilledPrompt;
+    use crate::run::{Store, StoredSection, section::Planned};
+    use crate::sections::{Kind, Structure};
+    use serde_json::json;
+    use std::io::Read;
+
+    type Text<'a> = &'a dyn Fn(&str) -> String;
+
+    fn crm() -> Project {
+        let text = include_str!("../../../examples/crm-manufacturer.toml");
+        let loaded = crate::project::parse(std::path::Path::new("crm.toml"), text);
+        loaded.unwrap().project
+    }
+
+    /// A structured answer as JSON, every text made by `text`.
+    fn json(p: &Project, kind: Kind, text: Text) -> String {
+        let roles: Vec<&str> = p.roles.iter().map(|r| r.name.as_str()).collect();
+        let row = |g: &str| json!({"need_to_know": text(&format!("need for {g}")), "when": text("when"), "frequency": text("frequency"), "channel": text("channel"), "delivered_by": text("sender"), "action_wanted": text("action"), "feedback": text("feedback")});
+        let point = |i: usize| json!({"point": text(&format!("point {i}")), "affected_roles": [roles[i % roles.len()], roles[(i + 1) % roles.len()]], "underlying_reason": text("reason"), "tactics": [text("tactic 1"), text("tactic 2")], "who_acts": text("who"), "when": text("when"), "early_warning_sign": text("sign")});
+        let metric = |target: &str| json!({"metric": text("metric"), "what_it_measures": text("what"), "dimension": "utilisation", "target": target, "baseline": text("baseline"), "how_to_collect": text("how"), "cadence": "weekly", "owner": text("owner"), "low_scores_indicate": text("low")});
+        let groups = communication::audiences(p).into_iter();
+        let targets = "90% of reps|≤ 5 tickets/day|to be agreed|4.5 / 5|1,200 quotes".split('|');
+        let answer = match kind {
+            Kind::Communication => {
+                json!({"matrix": groups.map(|g| (g.clone(), row(&g))).collect::<serde_json::Map<_, _>>()})
+            }
+            Kind::Resistance => json!({"points": (0..5).map(point).collect::<Vec<_>>()}),
+            Kind::Metrics => json!({"metrics": targets.map(metric).collect::<Vec<_>>()}),
+        };
+        let mut answer = answer.as_object().unwrap().clone();
+        answer.insert("summary".into(), text("summary").into());
+        serde_json::Value::Object(answer).to_string()
+    }
+
+    /// The plan assembled from a store holding what `paste` gives for each section (pasted).
+    fn plan(p: &Project, paste: &dyn Fn(Kind) -> Option<String>) -> Plan {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let kinds = [Kind::Communication, Kind::Resistance, Kind::Metrics];
+        let planned: Vec<Planned> = (kinds.into_iter())
+            .map(|kind| {
+                let structure = Structure::built_in(kind, p);
+                let messages = vec![crate::chat::Message::user("the prompt")];
+                let section = structure.section.clone();
+                let title = section.clone();
+                let filled = FilledPrompt {
+                    section,
+                    title,
+                    messages,
+                };
+                if let Some(text) = paste(kind) {
+                    let record = StoredSection::from_paste(&filled, &text, Some(&structure), p);
+                    store.save(&record.unwrap()).unwrap();
+                }
+                let structure = Some(structure);
+                Planned { filled, structure }
+            })
+            .collect();
+        Plan::assemble(p, &planned, &store)
+    }
+
+    fn answered(p: &Project, text: Text) -> Plan {
+        plan(p, &|kind| Some(json(p, kind, text)))
+    }
+
+    /// The workbook's parts, read back with the zip crate (not rust_xlsxwriter).
+    fn parts(plan: &Plan) -> impl Fn(&str) -> String + use<> {
+        let bytes = render(plan).unwrap();
+        move |name: &str| {
+            let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.clone())).unwrap();
+            let mut s = String::new();
+            zip.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+            s
+        }
+    }
+
+    fn table_ref(xml: &str) -> &str {
+        let start = xml.find(" ref=\"").unwrap() + 6;
+        &xml[start..start + xml[start..].find('"').unwrap()]
+    }
+
+    /// A cell's element in a sheet's XML.
+    fn cell(xml: &str, at: &str) -> String {
+        let rest = &xml[xml.find(&format!("<c r=\"{at}\"")).unwrap()..];
+        let open = rest.find('>').unwrap();
+        let end = rest.find("</c>").map_or(open + 1, |e| e + 4);
+        let end = if rest[..open].ends_with('/') {
+            open + 1
+        } else {
+            end
+        };
+        rest[..end].to_string()
+    }
+
+    /// Asserts that `xml` holds each of `wanted`, separated by `¦`.
+    fn has(xml: &str, wanted: &str) {
+        for want in wanted.split('¦') {
+            assert!(xml.contains(want), "{want}");
+        }
+    }
+
+    #[test]
+    fn the_crm_workbook_has_a_sheet_and_table_per_tracker() {
+        let part = parts(&answered(&crm(), &|k| format!("{k} text")));
+        let sheets = "Stakeholders|Communication|Resistance|Metrics|Milestones|About";
+        let sheets = format!("name=\"{}\"", sheets.replace('|', "\"¦name=\""));
+        has(&part("xl/workbook.xml"), &sheets);
+        for (i, want) in (1..).zip(["A1:J8", "A1:J6", "A1:I6", "A1:K6", "A1:C4"]) {
+            assert_eq!(table_ref(&part(&format!("xl/tables/table{i}.xml"))), want);
+            let sheet = part(&format!("xl/worksheets/sheet{i}.xml"));
+            has(&sheet, "state=\"frozen\"¦<tablePart ¦<dataValidation ");
+        }
+        let people = part("xl/worksheets/sheet1.xml");
+        let stances = "\"unknown,unaware,resistant,neutral,supportive,leading\"</formula1>";
+        assert_eq!(people.matches(stances).count(), 2);
+        assert_eq!(people.matches("\"high,medium,low\"</formula1>").count(), 2);
+        let rules = "<conditionalFormatting sqref=\"F2:F208\">¦<formula>\"resistant\"</";
+        has(&people, rules);
+        let metrics = part("xl/worksheets/sheet4.xml");
+        assert_eq!(metrics.matches("<cfRule type=\"expression\"").count(), 3);
+        for (at, want) in [("F2", "90"), ("F3", "5"), ("F5", "4.5"), ("F6", "1200")] {
+            has(&cell(&metrics, at), &format!("<v>{want}</v>"));
+        }
+        assert!(!cell(&metrics, "F4").contains("<v>"), "\"to be agreed\"");
+        let wanted = "executives¦IT support¦Derek Holloway¦need for customer service text¦reason text¦field sales representatives\ninside sales coordinators¦Sales CRM rollout 2027¦Confidential¦filled from the structured answer.";
+        has(&part("xl/sharedStrings.xml"), wanted);
+        has(
+            &part("xl/worksheets/sheet2.xml"),
+            "\"Planned,Sent,Cancelled\"",
+        );
+        // Milestone dates are numbers with a date format, not text.
+        let date = cell(&part("xl/worksheets/sheet5.xml"), "B2");
+        assert!(date.contains("<v>46398</v>") && !date.contains("t=\"s\""));
+        has(&part("xl/styles.xml"), "formatCode=\"yyyy-mm-dd\"");
+    }
+
+    #[test]
+    fn missing_sections_leave_trackers_to_fill_in_and_say_why() {
+        let part = parts(&plan(&crm(), &|_| None));
+        let table = |i: usize| table_ref(&part(&format!("xl/tables/table{i}.xml"))).to_string();
+        assert_eq!([2, 3, 4].map(table), ["A1:J6", "A1:I2", "A1:K2"]);
+        let why = "customer service¦the communication section is missing: the sheet lists";
+        has(&part("xl/sharedStrings.xml"), why);
+        // An empty project: every tracker keeps its header and one empty row.
+        let part = parts(&plan(&Project::default(), &|_| None));
+        for i in 1..=5 {
+            assert!(table_ref(&part(&format!("xl/tables/table{i}.xml"))).ends_with('2'));
+        }
+        // Prose answers: the sheets are empty and About says why.
+        let prose = parts(&plan(&crm(), &|_| Some("Just prose.".into())));
+        let why = "the metrics answer is prose, not structured";
+        has(&prose("xl/sharedStrings.xml"), why);
+        assert_eq!(table_ref(&prose("xl/tables/table3.xml")), "A1:I2");
+    }
+
+    #[test]
+    fn hostile_text_stays_inside_its_cell() {
+        let hostile = |k: &str| match k {
+            "summary" | "reason" => "x".repeat(40_000),
+            "when" => "😀 🚀 שלום עולם مرحبا".to_string(),
+            "sender" => "y".repeat(2_000),
+            k if k.starts_with("need") => "<script>alert(1)</script> | a | b".to_string(),
+            k => format!("{k}\u{7}\u{1b}[31m _x0041_ =SUM(A1)"),
+        };
+        let mut project = crm();
+        project.groups[0].name = "<b>&\"'</b>".into();
+        project.project.name = Some("a\u{0}b".into());
+        let part = parts(&answered(&project, &hostile));
+        let strings = part("xl/sharedStrings.xml");
+        let wanted = "&lt;script&gt;alert(1)&lt;/script&gt; | a | b¦😀 🚀 שלום עולם مرحبا¦&lt;b&gt;&amp;\"'&lt;/b&gt;¦Trackers for ab¦_x005F_x0041_ =SUM(A1)¦[cut: the text was 40000 characters; an Excel cell holds 32767]";
+        has(&strings, wanted);
+        has(&strings, &"y".repeat(2_000));
+        for unwanted in ["<script>", "\u{0}", "[31m", "_x0000_", "_x0007_"] {
+            assert!(!strings.contains(unwanted), "{unwanted}");
+        }
+        assert!(!part("xl/worksheets/sheet3.xml").contains("<f>"));
+        let long = ["é".repeat(40_000), "😀".repeat(20_000), "a".repeat(40_000)];
+        let fits =
+            |s: &String| (CELL_MAX - 1..=CELL_MAX).contains(&clean(s).encode_utf16().count());
+        assert!(long.iter().all(fits));
+        assert_eq!(clean(&"a".repeat(CELL_MAX)), "a".repeat(CELL_MAX));
+        assert_eq!(clean(" a\r\nb\u{1b}[31m\t"), "a\nb");
+    }
+
+    #[test]
+    fn target_values_are_read_from_the_target_text() {
+        let cases = "90%:90|≤ 5 tickets/day:5|within 4 weeks, 80 % of reps:80|1,200 quotes:1200|4.5 out of 5:4.5|3,5 on average:3|to be agreed:|:";
+        for case in cases.split('|') {
+            let (text, want) = case.rsplit_once(':').unwrap();
+            assert_eq!(target_number(text), want.parse().ok(), "{text}");
+        }
+        assert_eq!(target_number(&"9".repeat(400)), None);
+    }
 }

@@ -1,0 +1,238 @@
+//! The portfolio summary: one row per project (name, system, launch, owner, where its sections
+//! stand, who resists, tokens and cost, a link to its plan), as a terminal table, Markdown,
+//! JSON, CSV and an Excel sheet.
+
+use crate::error::{Error, Result};
+use crate::run::portfolio::{State, Status};
+use crate::sections::table::{Table, markdown_cell};
+use serde_json::json;
+use std::fmt::Write as _;
+use std::path::Path;
+
+const COLUMNS: [&str; 10] = [
+    "Project",
+    "File",
+    "System",
+    "Launch",
+    "Owner",
+    "Sections",
+    "Resistant or unaware",
+    "Tokens",
+    "Cost",
+    "Plan",
+];
+
+/// "3 done", "2 done, 1 stale", "broken: ...".
+fn sections(s: &Status) -> String {
+    if let Some(why) = &s.broken {
+        return format!("broken: {}", why.lines().next().unwrap_or_default());
+    }
+    let parts: Vec<String> = [
+        (State::Done, "done"),
+        (State::Stale, "stale"),
+        (State::Missing, "missing"),
+        (State::Failed, "failed"),
+    ]
+    .iter()
+    .filter_map(|(state, word)| {
+        let n = s.count(*state);
+        (n > 0).then(|| format!("{n} {word}"))
+    })
+    .collect();
+    parts.join(", ")
+}
+
+fn relative(path: &Path, base: &Path) -> String {
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// The summary as a table; paths relative to `base` (where the summary is written).
+pub fn table(statuses: &[Status], base: &Path) -> Table {
+    Table {
+        caption: None,
+        columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
+        rows: statuses
+            .iter()
+            .map(|s| {
+                vec![
+                    s.name.clone(),
+                    relative(&s.path, base),
+                    s.system.clone(),
+                    s.launch.clone(),
+                    s.owner.clone(),
+                    sections(s),
+                    s.attention.join("\n"),
+                    if s.usage.total_tokens > 0 {
+                        s.usage.total_tokens.to_string()
+                    } else {
+                        String::new()
+                    },
+                    s.cost.map(|c| format!("{c:.4}")).unwrap_or_default(),
+                    s.plan
+                        .as_deref()
+                        .map(|p| relative(p, base))
+                        .unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// `portfolio.md`: totals, then the table, each plan linked.
+pub fn markdown(statuses: &[Status], base: &Path, today: &str) -> String {
+    let mut out = format!(
+        "# Portfolio of implementation plans\n\n{} projects, {} with every section done, {} broken; as of {}.\n\n",
+        statuses.len(),
+        statuses
+            .iter()
+            .filter(|s| s.broken.is_none() && s.count(State::Done) == s.sections.len())
+            .count(),
+        statuses.iter().filter(|s| s.broken.is_some()).count(),
+        crate::text::long_date(today).unwrap_or_else(|| today.to_string())
+    );
+    let t = table(statuses, base);
+    let _ = writeln!(out, "| {} |", t.columns.join(" | "));
+    let _ = writeln!(out, "|{}", "---|".repeat(t.columns.len()));
+    for row in &t.rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i == 9 && !c.is_empty() {
+                    // A link to the plan (the path as the target, angle-bracketed for spaces).
+                    format!("[{}](<{}>)", markdown_cell(c), c.replace('>', "%3E"))
+                } else {
+                    markdown_cell(c)
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    out
+}
+
+pub fn json(statuses: &[Status], base: &Path) -> String {
+    let items: Vec<serde_json::Value> = statuses
+        .iter()
+        .map(|s| {
+            let count = |st| s.count(st);
+            json!({
+                "file": relative(&s.path, base),
+                "name": s.name,
+                "system": s.system,
+                "launch": s.launch,
+                "owner": s.owner,
+                "sections": {
+                    "done": count(State::Done), "stale": count(State::Stale),
+                    "missing": count(State::Missing), "failed": count(State::Failed),
+                },
+                "resistant_or_unaware": s.attention,
+                "tokens": s.usage.total_tokens,
+                "cost": s.cost,
+                "plan": s.plan.as_deref().map(|p| relative(p, base)),
+                "broken": s.broken,
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&items).unwrap_or_default() + "\n"
+}
+
+pub fn csv(statuses: &[Status], base: &Path) -> Result<Vec<u8>> {
+    super::csv::write(&table(statuses, base))
+}
+
+/// The summary as a workbook of one sheet, an Excel table with a frozen header.
+pub fn xlsx(statuses: &[Status], base: &Path) -> Result<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Table as XTable, TableColumn, Workbook};
+    let t = table(statuses, base);
+    let err =
+        |e: rust_xlsxwriter::XlsxError| Error::Other(format!("cannot write the workbook: {e}"));
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Portfolio").map_err(err)?;
+    let wrap = Format::new()
+        .set_text_wrap()
+        .set_align(rust_xlsxwriter::FormatAlign::Top);
+    for (r, row) in t.rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let text: String = cell.chars().take(32_000).collect();
+            sheet
+                .write_string_with_format(r as u32 + 1, c as u16, &text, &wrap)
+                .map_err(err)?;
+        }
+    }
+    let columns: Vec<TableColumn> = t
+        .columns
+        .iter()
+        .map(|c| TableColumn::new().set_header(c))
+        .collect();
+    let last_row = t.rows.len().max(1) as u32;
+    let table = XTable::new().set_columns(&columns);
+    sheet
+        .add_table(0, 0, last_row, t.columns.len() as u16 - 1, &table)
+        .map_err(err)?;
+    sheet.set_freeze_panes(1, 0).map_err(err)?;
+    sheet.set_autofit_max_width(360);
+    sheet.autofit();
+    book.save_to_buffer().map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::Usage;
+    use std::path::PathBuf;
+
+    fn status(name: &str, states: &[State]) -> Status {
+        Status {
+            path: PathBuf::from(format!("/p/{name}.toml")),
+            name: name.to_uppercase(),
+            system: "Sys".into(),
+            launch: "2027-03-01".into(),
+            owner: "Ann".into(),
+            sections: states.iter().map(|s| ("x".to_string(), *s)).collect(),
+            usage: Usage {
+                prompt_tokens: 10,
+                completion_tokens: 5,
+                total_tokens: 15,
+            },
+            cost: Some(0.5),
+            attention: vec!["Bo (resistant)".into()],
+            plan: Some(PathBuf::from(format!("/p/{name}.plan.md"))),
+            broken: None,
+        }
+    }
+
+    #[test]
+    fn rows_say_where_each_project_stands() {
+        let mut broken = status("bad", &[]);
+        broken.broken = Some("bad.toml has 1 problem:\n  ...".into());
+        let all = [
+            status("crm", &[State::Done, State::Done, State::Done]),
+            status(
+                "erp",
+                &[State::Done, State::Stale, State::Missing, State::Failed],
+            ),
+            broken,
+        ];
+        let t = table(&all, Path::new("/p"));
+        assert_eq!(t.rows[0][5], "3 done");
+        assert_eq!(t.rows[1][5], "1 done, 1 stale, 1 missing, 1 failed");
+        assert_eq!(t.rows[2][5], "broken: bad.toml has 1 problem:");
+        assert_eq!(t.rows[0][1], "crm.toml");
+        assert_eq!(t.rows[0][9], "crm.plan.md");
+        let md = markdown(&all, Path::new("/p"), "2026-11-25");
+        assert!(
+            md.contains("3 projects, 1 with every section done, 1 broken; as of 25 November 2026."),
+            "{md}"
+        );
+        assert!(md.contains("[crm.plan.md](<crm.plan.md>)"), "{md}");
+        let v: serde_json::Value = serde_json::from_str(&json(&all, Path::new("/p"))).unwrap();
+        assert_eq!(v[1]["sections"]["failed"], 1);
+        assert_eq!(v[0]["cost"], 0.5);
+        assert!(xlsx(&all, Path::new("/p")).unwrap().starts_with(b"PK"));
+    }
+}

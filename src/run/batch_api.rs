@@ -1,0 +1,298 @@
+//! Drafting through a provider's Batch API: the sections that need an answer go out as one
+//! JSONL batch per endpoint (structured ones with their schema), the batch id is saved in each
+//! project's store, and a later collect stores each result as if it had come back in real time,
+//! matching lines by `custom_id` (the output's order is not guaranteed). Failed lines wait to
+//! be sent again with the next batch.
+
+use super::batch::Member;
+use super::section::{Generated, Planned, structured_messages};
+use super::store::{BatchState, PendingSection, StoredSection};
+use crate::chat::{ChatRequest, FinishReason};
+use crate::error::Result;
+use crate::llm::{Client, Notify};
+use crate::sections::Rung;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// What a submission sent.
+#[derive(Debug)]
+pub struct Submitted {
+    pub batch_id: String,
+    pub requests: usize,
+    pub projects: usize,
+}
+
+/// What a collection found, batch by batch.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub stored: usize,
+    pub failed: Vec<(String, String)>,
+    /// Batches still running: id, status, done, total.
+    pub running: Vec<(String, &'static str, u64, u64)>,
+}
+
+/// The line id of a section: the project's file name and a hash of its path, then the section.
+fn custom_id(m: &Member<'_>, section: &str) -> String {
+    let path = m.store.dir().display().to_string();
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in path.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!(
+        "{}-{:08x}::{section}",
+        m.prefix.as_deref().unwrap_or("plan"),
+        h as u32
+    )
+}
+
+/// Sections in a batch that is still out: not to be sent (or bought) twice.
+pub fn in_flight(state: Option<&BatchState>) -> Vec<String> {
+    match state {
+        Some(s) if s.batch_id.is_some() => s
+            .sections
+            .iter()
+            .filter(|(_, p)| p.failed.is_none())
+            .map(|(id, _)| id.clone())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Sends every section that needs an answer (and is not already out) in one batch per
+/// endpoint. `clients` holds a connected client for each member (`None`: no endpoint).
+pub async fn submit(
+    members: &[Member<'_>],
+    clients: &[Option<Arc<Client>>],
+) -> Result<Vec<Submitted>> {
+    let mut groups: HashMap<usize, Vec<(usize, Planned)>> = HashMap::new();
+    let mut order: Vec<usize> = Vec::new();
+    for (i, m) in members.iter().enumerate() {
+        let Some(client) = &clients[i] else { continue };
+        let state = m.store.batch_state();
+        let out = in_flight(state.as_ref());
+        let key = Arc::as_ptr(client) as usize;
+        for p in m.sections {
+            let current = m.store.load(p.id()).ok().flatten().is_some_and(|s| {
+                !m.fresh && s.is_current(&p.filled, Some((&m.endpoint, p.structure.as_ref())))
+            });
+            if current || out.iter().any(|id| id == p.id()) {
+                continue;
+            }
+            if !groups.contains_key(&key) {
+                order.push(key);
+            }
+            groups.entry(key).or_default().push((i, p.clone()));
+        }
+    }
+    let mut submitted = Vec::new();
+    for key in order {
+        let items = &groups[&key];
+        let client = clients[items[0].0].as_ref().expect("grouped by client");
+        let mut jsonl = Vec::new();
+        let mut pending: BTreeMap<usize, Vec<(String, PendingSection)>> = BTreeMap::new();
+        for (i, p) in items {
+            let m = &members[*i];
+            let id = custom_id(m, p.id());
+            let messages = match &p.structure {
+                Some(s) => structured_messages(&p.filled, s, Rung::JsonSchema),
+                None => p.filled.messages.clone(),
+            };
+            let format = p
+                .structure
+                .as_ref()
+                .and_then(|s| s.response_format(Rung::JsonSchema));
+            let budget = p.structure.as_ref().and_then(|s| s.budget);
+            let req = ChatRequest {
+                messages: &messages,
+                stream: false,
+                response_format: format.as_ref(),
+                max_tokens: (!m.endpoint.max_tokens_explicit)
+                    .then_some(budget)
+                    .flatten(),
+            };
+            let line = serde_json::json!({
+                "custom_id": id,
+                "method": "POST",
+                "url": crate::llm::batch::line_url(client),
+                "body": client.batch_body(&req),
+            });
+            jsonl.extend_from_slice(line.to_string().as_bytes());
+            jsonl.push(b'\n');
+            pending.entry(*i).or_default().push((
+                p.id().to_string(),
+                PendingSection {
+                    custom_id: id,
+                    messages: p.filled.messages.clone(),
+                    structure: p.structure.as_ref().map(|s| s.fingerprint()),
+                    failed: None,
+                },
+            ));
+        }
+        let file_id = client.upload_batch_file(&jsonl).await?;
+        let batch = client
+            .create_batch(&file_id, &format!("plan-ai: {} sections", items.len()))
+            .await?;
+        for (i, sections) in &pending {
+            let m = &members[*i];
+            let mut state = m.store.batch_state().unwrap_or_default();
+            state.batch_id = Some(batch.id.clone());
+            state.base_url = m.endpoint.transport.base_url.clone();
+            state.model = client.model().to_string();
+            state.submitted_at = crate::text::now_rfc3339();
+            // What was sent again replaces its failed entry; what is still out stays.
+            state
+                .sections
+                .retain(|id, p| p.failed.is_none() && !sections.iter().any(|(s, _)| s == id));
+            for (id, p) in sections {
+                state.sections.insert(id.clone(), p.clone());
+            }
+            m.store.save_batch_state(&state)?;
+        }
+        submitted.push(Submitted {
+            batch_id: batch.id,
+            requests: items.len(),
+            projects: pending.len(),
+        });
+    }
+    Ok(submitted)
+}
+
+/// Polls every batch the members wait for; stores what completed.
+pub async fn collect(
+    members: &[Member<'_>],
+    clients: &[Option<Arc<Client>>],
+    notify: Notify<'_>,
+) -> Result<Collected> {
+    let mut report = Collected::default();
+    // Each batch is asked about once, whatever number of projects it carries.
+    let mut seen: HashMap<String, crate::llm::batch::BatchInfo> = HashMap::new();
+    let mut outputs: HashMap<String, HashMap<String, crate::llm::batch::ResultLine>> =
+        HashMap::new();
+    for (i, m) in members.iter().enumerate() {
+        let (Some(mut state), Some(client)) = (m.store.batch_state(), clients[i].as_ref()) else {
+            continue;
+        };
+        let Some(batch_id) = state.batch_id.clone() else {
+            continue;
+        };
+        let info = match seen.get(&batch_id) {
+            Some(info) => info.clone(),
+            None => {
+                let info = client.get_batch(&batch_id).await?;
+                if info.status.is_running() {
+                    report.running.push((
+                        info.id.clone(),
+                        info.status.as_str(),
+                        info.completed,
+                        info.total,
+                    ));
+                }
+                seen.insert(batch_id.clone(), info.clone());
+                info
+            }
+        };
+        if info.status.is_running() {
+            continue;
+        }
+        if !outputs.contains_key(&batch_id) {
+            let mut lines = HashMap::new();
+            for file in [&info.output_file_id, &info.error_file_id]
+                .into_iter()
+                .flatten()
+            {
+                let (parsed, _) =
+                    crate::llm::batch::parse_results(&client.file_content(file).await?);
+                for l in parsed {
+                    lines.insert(l.custom_id.clone(), l);
+                }
+            }
+            outputs.insert(batch_id.clone(), lines);
+        }
+        let lines = &outputs[&batch_id];
+        let ended = format!("the batch {}", info.status.as_str());
+        let mut stored = Vec::new();
+        for (section, pending) in state
+            .sections
+            .iter_mut()
+            .filter(|(_, p)| p.failed.is_none())
+        {
+            let result = match lines.get(&pending.custom_id) {
+                Some(l) => match (&l.body, &l.error) {
+                    (Some(body), _) => client.batch_answer(body),
+                    (None, e) => Err(e.clone().unwrap_or_default()),
+                },
+                None => Err(format!("no result in the batch's output ({ended})")),
+            };
+            match result.and_then(|answer| store_result(m, section, pending, answer)) {
+                Ok(()) => {
+                    report.stored += 1;
+                    stored.push(section.clone());
+                }
+                Err(why) => {
+                    let _ = m.store.note_outcome(section, Some(&why));
+                    notify(crate::llm::Notice::Info(format!(
+                        "{}: {section}: {why}; it is sent again with the next --batch run",
+                        m.prefix.as_deref().unwrap_or("plan")
+                    )));
+                    report.failed.push((section.clone(), why.clone()));
+                    pending.failed = Some(why);
+                }
+            }
+        }
+        // Stored sections leave the state; failed ones wait to be sent again.
+        state.sections.retain(|id, _| !stored.contains(id));
+        state.batch_id = None;
+        m.store.save_batch_state(&state)?;
+    }
+    Ok(report)
+}
+
+/// Stores one batch result as a real-time answer would be stored.
+fn store_result(
+    m: &Member<'_>,
+    section: &str,
+    pending: &PendingSection,
+    answer: crate::chat::Answer,
+) -> std::result::Result<(), String> {
+    let planned = m.sections.iter().find(|p| p.id() == section);
+    let filled = crate::prompts::FilledPrompt {
+        section: section.to_string(),
+        title: planned
+            .map(|p| p.filled.title.clone())
+            .unwrap_or_else(|| section.to_string()),
+        messages: pending.messages.clone(),
+    };
+    // The structure asked for, when the project still asks for the same one.
+    let structure = planned
+        .and_then(|p| p.structure.as_ref())
+        .filter(|s| Some(s.fingerprint()) == pending.structure);
+    let mut generated = Generated {
+        structured: None,
+        rung: structure.map(|_| Rung::JsonSchema),
+        unstructured: None,
+        requests: 1,
+        answer,
+    };
+    if let Some(s) = structure {
+        if generated.answer.finish_reason == FinishReason::Length {
+            return Err("the JSON answer was cut off at the token limit".into());
+        }
+        let text = if generated.answer.text.trim().is_empty() {
+            generated.answer.reasoning.clone().unwrap_or_default()
+        } else {
+            generated.answer.text.clone()
+        };
+        match s.check_text(&text, &m.project) {
+            Ok(checked) => generated.structured = Some(checked),
+            Err(problems) => {
+                generated.rung = None;
+                generated.unstructured = Some(problems.join("; "));
+            }
+        }
+    }
+    let stored = StoredSection::from_generated(&filled, &m.endpoint, structure, &generated);
+    m.store.save(&stored).map_err(|e| e.to_string())?;
+    let _ = m.store.note_outcome(section, None);
+    Ok(())
+}
