@@ -6,7 +6,8 @@
 //! 3. time to first streamed token, next to curl's time to the server's first byte;
 //! 4. `draft` wall time for 3 structured sections against a server with 1 s latency, and its
 //!    peak memory;
-//! 5. checking a structured answer against its schema and rendering it, per section.
+//! 5. checking a structured answer against its schema and rendering it, per section;
+//! 6. rendering the drafted plan to each format (Markdown, Word, Excel, HTML, CSV).
 //!
 //! Run: `cargo bench --bench bench` (see README, "Performance"). Prints a table; exits non-zero
 //! only if a measurement could not be made, never on a missed target (machines differ).
@@ -47,6 +48,50 @@ fn main() {
     first_token(work.path(), 300);
     draft(work.path());
     structured();
+    render(work.path());
+}
+
+/// In process, on the library: the plan `draft` left in `dir`, rendered to every format.
+fn render(dir: &Path) {
+    use plan_ai::plan::{Plan, render};
+    use plan_ai::run::{store::Store, workspace::Workspace};
+    let project = dir.join("plan-ai.toml");
+    let ws = Workspace::open(&project, None, false).expect("the project");
+    let filled = ws.fill_all().expect("filled prompts");
+    let planned = ws.planned(&filled, false);
+    let store = Store::for_project(&project).expect("its store");
+    let plan = Plan::assemble(&ws.loaded.project, &planned, &store);
+    assert!(
+        plan.missing().is_empty(),
+        "draft (4.) leaves every section answered"
+    );
+    let opts = render::Options {
+        draft_template: &ws.catalog.draft,
+        reference_docx: None,
+    };
+    println!(
+        "\n6. the drafted plan rendered to each format (in process)          target < 50 ms all"
+    );
+    let runs = 20;
+    let mut all = Duration::ZERO;
+    for format in render::Format::ALL {
+        let t = Instant::now();
+        let mut bytes = 0;
+        for _ in 0..runs {
+            bytes = match render::render(&plan, format, &opts).expect("renders") {
+                render::Output::File(b) => b.len(),
+                render::Output::Folder(files) => files.iter().map(|(_, b)| b.len()).sum(),
+            };
+        }
+        let per = t.elapsed() / runs;
+        all += per;
+        println!("   {:<5} {} ({bytes} bytes)", format.name(), ms(per));
+    }
+    println!(
+        "   all five {} => {}",
+        ms(all),
+        verdict(all < Duration::from_millis(50))
+    );
 }
 
 /// In process, on the library: the cost a structured section adds after its answer arrives.

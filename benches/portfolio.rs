@@ -10,12 +10,12 @@
 //! Run: `cargo bench --bench portfolio`. Prints a table; exits non-zero only if a measurement
 //! could not be made, never on a missed target.
 
-#[path = "../tests/support/fake_server.rs"]
-#[allow(dead_code)]
-mod fake_server;
 #[path = "../tests/support/dialects.rs"]
 #[allow(dead_code)]
 mod dialects;
+#[path = "../tests/support/fake_server.rs"]
+#[allow(dead_code)]
+mod fake_server;
 
 use fake_server::{FakeServer, Reply};
 use std::collections::VecDeque;
@@ -76,7 +76,8 @@ fn plan_ai(dir: &Path, args: &[&str]) -> Command {
         .env("PLAN_AI_KEYRING", "none")
         .env("NO_PROXY", "*");
     for (k, _) in std::env::vars() {
-        if k.starts_with("PLAN_AI_") && k != "PLAN_AI_KEYRING" || k.to_lowercase().ends_with("_proxy")
+        if k.starts_with("PLAN_AI_") && k != "PLAN_AI_KEYRING"
+            || k.to_lowercase().ends_with("_proxy")
         {
             c.env_remove(&k);
         }
@@ -97,7 +98,9 @@ fn timed(dir: &Path, args: &[&str]) -> (Duration, i32, Option<u64>) {
             None => c.env_remove(k),
         };
     }
-    c.current_dir(dir).stdout(Stdio::null()).stderr(Stdio::null());
+    c.current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     let t = Instant::now();
     let status = c.status().expect("/usr/bin/time (Debian package `time`)");
     let wall = t.elapsed();
@@ -119,7 +122,10 @@ fn limited_server(per_minute: usize, latency_ms: u64) -> (FakeServer, Arc<Mutex<
     let server = FakeServer::start(move |req, _| {
         let now = Instant::now();
         let mut q = recent.lock().unwrap();
-        while q.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60)) {
+        while q
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
+        {
             q.pop_front();
         }
         if q.len() >= per_minute {
@@ -143,7 +149,18 @@ fn rate_limited(n: usize) {
     let dir = projects(n);
     let (server, rejected) = limited_server(600, 20);
     configure(dir.path(), &server);
-    let (wall, code, kib) = timed(dir.path(), &["portfolio", "draft", "projects", "--rpm", "600", "--jobs", "8"]);
+    let (wall, code, kib) = timed(
+        dir.path(),
+        &[
+            "portfolio",
+            "draft",
+            "projects",
+            "--rpm",
+            "600",
+            "--jobs",
+            "8",
+        ],
+    );
     let requests = server.count();
     let rejected = *rejected.lock().unwrap();
     let sections = n * 3;
@@ -180,9 +197,14 @@ fn memory_growth(small: usize, large: usize) {
     let mut peaks = Vec::new();
     for n in [small, large] {
         let dir = projects(n);
-        let server = FakeServer::start(|req, _| dialects::answer(dialects::Dialect::JsonSchema, req, "a cell"));
+        let server = FakeServer::start(|req, _| {
+            dialects::answer(dialects::Dialect::JsonSchema, req, "a cell")
+        });
         configure(dir.path(), &server);
-        let (wall, code, kib) = timed(dir.path(), &["portfolio", "draft", "projects", "--jobs", "8"]);
+        let (wall, code, kib) = timed(
+            dir.path(),
+            &["portfolio", "draft", "projects", "--jobs", "8"],
+        );
         println!(
             "2. {n} projects, no limit: wall {:.1} s, exit {code}, peak memory {}",
             wall.as_secs_f64(),
@@ -201,7 +223,8 @@ fn memory_growth(small: usize, large: usize) {
 
 fn status(n: usize) {
     let dir = projects(n);
-    let server = FakeServer::start(|req, _| dialects::answer(dialects::Dialect::JsonSchema, req, "x"));
+    let server =
+        FakeServer::start(|req, _| dialects::answer(dialects::Dialect::JsonSchema, req, "x"));
     configure(dir.path(), &server);
     // Half of them drafted, so the status reads stores as well as empty ones.
     let half: Vec<PathBuf> = (0..n / 2)
@@ -221,6 +244,10 @@ fn status(n: usize) {
         "3. `portfolio status` over {n} projects ({} drafted): median {:.0} ms of {runs} => {} (target under 1 s)",
         n / 2,
         median.as_secs_f64() * 1000.0,
-        if median < Duration::from_secs(1) { "MET" } else { "MISSED" }
+        if median < Duration::from_secs(1) {
+            "MET"
+        } else {
+            "MISSED"
+        }
     );
 }

@@ -12,25 +12,26 @@ use crate::run::portfolio::Status;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-fn members(opened: &[Opened]) -> Vec<Member<'_>> {
+fn members(opened: &[Opened]) -> Vec<Member> {
     opened
         .iter()
         .map(|o| Member {
             prefix: Some(o.label()),
-            sections: &o.planned,
+            sections: o.planned.clone(),
             project: Arc::new(o.ws.loaded.project.clone()),
-            store: &o.store,
+            store: o.store.clone(),
             endpoint: o.endpoint.clone(),
             fresh: false,
-            regenerate: &[],
+            regenerate: Vec::new(),
+            context: (),
         })
         .collect()
 }
 
 /// One client per distinct endpoint, for the members `wanted` says need one.
 async fn connect(
-    members: &[Member<'_>],
-    wanted: impl Fn(&Member<'_>) -> bool,
+    members: &[Member],
+    wanted: impl Fn(&Member) -> bool,
     g: &Global,
 ) -> Result<Vec<Option<Arc<Client>>>> {
     let notify = print_notice(g.verbose);

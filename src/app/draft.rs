@@ -10,7 +10,7 @@ use crate::plan::Plan;
 use crate::plan::render::{Format, Options};
 use crate::prompts::FilledPrompt;
 use crate::run::StoredSection;
-use crate::run::batch::{self, Batch};
+use crate::run::batch::{self, Member};
 use crate::run::section::Planned;
 use crate::run::workspace::Workspace;
 use crate::term::progress::Progress;
@@ -70,19 +70,17 @@ pub fn draft(g: &Global, args: DraftArgs) -> Result<i32> {
     let order: Vec<String> = todo.iter().map(|p| p.id().to_string()).collect();
     let prices = endpoint.prices;
     let progress = Arc::new(Progress::new(&order, g.verbose));
-    let outcome = runtime()?.block_on(batch::generate(
-        Batch {
-            sections: &todo,
-            project: Arc::new(ws.loaded.project.clone()),
-            store: &store,
-            endpoint,
-            jobs,
-            fresh: args.fresh,
-            regenerate: &regenerate,
-        },
-        progress,
-        ctrl_c(),
-    ))?;
+    let member = Member {
+        prefix: None,
+        sections: todo.clone(),
+        project: Arc::new(ws.loaded.project.clone()),
+        store: store.clone(),
+        endpoint,
+        fresh: args.fresh,
+        regenerate,
+        context: (),
+    };
+    let outcome = runtime()?.block_on(batch::generate(member, jobs, progress, ctrl_c()))?;
     for w in &outcome.warnings {
         eprintln!("warning: {w}");
     }

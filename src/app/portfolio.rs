@@ -8,7 +8,7 @@ use crate::endpoint::{self, Config, Endpoint, Overrides};
 use crate::error::{Error, Result, exit};
 use crate::plan::render::portfolio as summary;
 use crate::prompts::FilledPrompt;
-use crate::run::batch::{self, Member};
+use crate::run::batch::{self, Member, Outcome};
 use crate::run::portfolio::{self, State, Status};
 use crate::run::section::Planned;
 use crate::run::store::Store;
@@ -62,13 +62,8 @@ pub(super) fn open_one(
     })
 }
 
-/// Every project under the paths, opened; the ones that cannot be are reported, not fatal.
-pub(super) fn open_all(
-    paths: &PortfolioPaths,
-    g: &Global,
-    config: &Config,
-    overrides: &Overrides,
-) -> Result<(Vec<Opened>, Vec<Status>)> {
+/// The project files under the paths; none at all is a usage error.
+fn discover(paths: &PortfolioPaths) -> Result<Vec<PathBuf>> {
     let files = portfolio::discover(&paths.paths, paths.recursive)?;
     if files.is_empty() {
         return Err(Error::Usage(format!(
@@ -86,15 +81,34 @@ pub(super) fn open_all(
             }
         )));
     }
+    Ok(files)
+}
+
+/// Every project under the paths, opened; the ones that cannot be are reported, not fatal.
+pub(super) fn open_all(
+    paths: &PortfolioPaths,
+    g: &Global,
+    config: &Config,
+    overrides: &Overrides,
+) -> Result<(Vec<Opened>, Vec<Status>)> {
+    Ok(open_files(&discover(paths)?, g, config, overrides))
+}
+
+fn open_files(
+    files: &[PathBuf],
+    g: &Global,
+    config: &Config,
+    overrides: &Overrides,
+) -> (Vec<Opened>, Vec<Status>) {
     let mut opened = Vec::new();
     let mut broken = Vec::new();
     for file in files {
-        match open_one(&file, g, config, overrides) {
+        match open_one(file, g, config, overrides) {
             Ok(o) => opened.push(o),
-            Err(e) => broken.push(Status::broken(&file, &e)),
+            Err(e) => broken.push(Status::broken(file, &e)),
         }
     }
-    Ok((opened, broken))
+    (opened, broken)
 }
 
 /// Where the summary goes: the first folder named, else the first file's folder.
@@ -110,84 +124,95 @@ fn summary_dir(paths: &PortfolioPaths) -> PathBuf {
 pub fn draft(g: &Global, args: &PortfolioDraftArgs) -> Result<i32> {
     let config = Config::load()?;
     let overrides = overrides(g, &args.tuning);
-    let (opened, broken) = open_all(&args.paths, g, &config, &overrides)?;
     if args.batch {
+        let (opened, broken) = open_all(&args.paths, g, &config, &overrides)?;
         return super::batch::submit(&opened, broken, &args.paths, g);
     }
-    // Answers a Batch API job brought back are stored before anything is requested again,
-    // and sections still out in a batch are not bought twice.
-    super::batch::collect_quietly(&opened, g)?;
-    let sections: Vec<Vec<Planned>> = opened
+    let files = discover(&args.paths)?;
+    // Answers a Batch API job brought back are stored before anything is requested again.
+    let batched: Vec<PathBuf> = files
         .iter()
-        .map(|o| {
-            let out = crate::run::batch_api::in_flight(o.store.batch_state().as_ref());
-            if !out.is_empty() {
-                eprintln!(
-                    "{}: {} still in a batch: not requested now",
-                    o.ws.loaded.path.display(),
-                    out.join(", ")
-                );
-            }
-            o.planned
-                .iter()
-                .filter(|p| !out.iter().any(|id| id == p.id()))
-                .cloned()
-                .collect()
+        .filter(|f| {
+            Store::peek(f)
+                .batch_state()
+                .is_some_and(|s| s.batch_id.is_some())
         })
+        .cloned()
         .collect();
-    let members: Vec<Member> = opened
-        .iter()
-        .zip(&sections)
-        .map(|(o, sections)| Member {
-            prefix: Some(o.label()),
-            sections,
-            project: Arc::new(o.ws.loaded.project.clone()),
-            store: &o.store,
-            endpoint: o.endpoint.clone(),
-            fresh: args.fresh,
-            regenerate: &[],
-        })
-        .collect();
-    let total: usize = opened.iter().map(|o| o.planned.len()).sum();
-    let local = opened
-        .iter()
-        .all(|o| endpoint::url::is_loopback(&o.endpoint.transport.base_url));
+    if !batched.is_empty() {
+        let (opened, _) = open_files(&batched, g, &config, &overrides);
+        super::batch::collect_quietly(&opened, g)?;
+    }
+    // Where each project stands, read up front: the size of the run, the projects that cannot
+    // be read, and whether every endpoint is on this machine. The projects themselves are
+    // opened one by one as the run gets to them, so memory stays flat however many there are.
+    let survey = in_parallel(&files, |f| status_of(f, g, &config, &overrides, true));
+    let total: usize = survey.iter().map(|(s, _)| s.sections.len()).sum();
+    let local = survey.iter().all(|(s, local)| *local || s.broken.is_some());
     let jobs = args.jobs.unwrap_or(if local { 2 } else { 8 }).clamp(1, 64);
     let tally = Arc::new(Tally::new(total, g.verbose));
-    let outcomes = runtime()?.block_on(batch::generate_many(
-        &members,
+    let mut broken: Vec<Status> = survey
+        .iter()
+        .filter(|(s, _)| s.broken.is_some())
+        .map(|(s, _)| s.clone())
+        .collect();
+    let changed = std::cell::RefCell::new(Vec::new());
+    let members = survey
+        .iter()
+        .filter(|(s, _)| s.broken.is_none())
+        .filter_map(|(s, _)| match open_one(&s.path, g, &config, &overrides) {
+            Ok(o) => Some(member(o, args.fresh)),
+            // Changed since the survey: the summary at the end says what is wrong with it.
+            Err(e) => {
+                changed.borrow_mut().push(Status::broken(&s.path, &e));
+                None
+            }
+        });
+    let render = RenderArgs {
+        output: None,
+        format: args.format.clone(),
+        reference_doc: None,
+        allow_partial: args.allow_partial,
+        force: args.force,
+    };
+    let (mut failed, mut plan_errors) = (0, 0);
+    // Each plan is written the moment its project is done; then the project is let go.
+    let written = |m: Member<(Workspace, Vec<FilledPrompt>)>, outcome: Outcome| {
+        failed += outcome.failed.len();
+        if outcome.interrupted {
+            return;
+        }
+        let (ws, filled) = &m.context;
+        tally.suspend(|| match write_plan(ws, filled, &render, false) {
+            Ok(_) => {}
+            Err(Error::Incomplete(_)) => eprintln!(
+                "{}: plan not written: some sections have no answer yet (--allow-partial writes it anyway)",
+                ws.loaded.path.display()
+            ),
+            Err(e) => {
+                plan_errors += 1;
+                eprintln!("{}: {e}", ws.loaded.path.display());
+            }
+        });
+    };
+    let interrupted = runtime()?.block_on(batch::generate_many(
+        members,
         jobs,
         tally.clone(),
         ctrl_c(),
         false,
+        written,
     ))?;
     tally.finish();
-    let interrupted = outcomes.iter().any(|o| o.interrupted);
-    let failed: usize = outcomes.iter().map(|o| o.failed.len()).sum();
-    let mut plan_errors = 0;
-    if !interrupted {
-        let render = RenderArgs {
-            output: None,
-            format: args.format.clone(),
-            reference_doc: None,
-            allow_partial: args.allow_partial,
-            force: args.force,
-        };
-        for o in &opened {
-            match write_plan(&o.ws, &o.filled, &render, false) {
-                Ok(_) => {}
-                Err(Error::Incomplete(_)) => eprintln!(
-                    "{}: plan not written: some sections have no answer yet (--allow-partial writes it anyway)",
-                    o.ws.loaded.path.display()
-                ),
-                Err(e) => {
-                    plan_errors += 1;
-                    eprintln!("{}: {e}", o.ws.loaded.path.display());
-                }
-            }
-        }
-    }
-    let statuses = statuses_of(&opened, broken);
+    broken.extend(changed.into_inner());
+    // Read again, as the run left them; a project that could not be run says why.
+    let statuses: Vec<Status> = statuses_of_files(&files, g, &config, &overrides)
+        .into_iter()
+        .map(|s| match broken.iter().position(|b| b.path == s.path) {
+            Some(i) => broken.swap_remove(i),
+            None => s,
+        })
+        .collect();
     report(&statuses, &summary_dir(&args.paths))?;
     Ok(if interrupted {
         eprintln!(
@@ -212,6 +237,35 @@ pub fn draft(g: &Global, args: &PortfolioDraftArgs) -> Result<i32> {
     } else {
         exit::OK
     })
+}
+
+/// A project as a member of the run: the sections not still out in a batch (those are not
+/// bought twice), and its workspace and prompts back at the end, to write its plan.
+fn member(o: Opened, fresh: bool) -> Member<(Workspace, Vec<FilledPrompt>)> {
+    let prefix = Some(o.label());
+    let out = crate::run::batch_api::in_flight(o.store.batch_state().as_ref());
+    if !out.is_empty() {
+        eprintln!(
+            "{}: {} still in a batch: not requested now",
+            o.ws.loaded.path.display(),
+            out.join(", ")
+        );
+    }
+    let sections = o
+        .planned
+        .into_iter()
+        .filter(|p| !out.iter().any(|id| id == p.id()))
+        .collect();
+    Member {
+        prefix,
+        sections,
+        project: Arc::new(o.ws.loaded.project.clone()),
+        store: o.store,
+        endpoint: o.endpoint,
+        fresh,
+        regenerate: Vec::new(),
+        context: (o.ws, o.filled),
+    }
 }
 
 fn statuses_of(opened: &[Opened], broken: Vec<Status>) -> Vec<Status> {
@@ -283,39 +337,66 @@ pub fn status(g: &Global, args: &PortfolioStatusArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
-/// Where each file stands, read in parallel (a portfolio can be a thousand projects).
+/// Where a project stands, and whether the endpoint it asks is on this machine. With
+/// `endpoint_needed` (a run is about to ask it), an endpoint that cannot be resolved makes the
+/// project broken; otherwise the status is read without one.
+fn status_of(
+    file: &Path,
+    g: &Global,
+    config: &Config,
+    overrides: &Overrides,
+    endpoint_needed: bool,
+) -> (Status, bool) {
+    let read = || -> Result<(Status, bool)> {
+        let ws = Workspace::open(file, g.prompts.as_deref(), g.share_people)?;
+        let filled = ws.fill_all()?;
+        let endpoint = endpoint::resolve(config, overrides, &ws.loaded.project.endpoint);
+        let endpoint = match endpoint {
+            Err(e) if endpoint_needed => return Err(e),
+            e => e.ok(),
+        };
+        let prose = endpoint.as_ref().is_some_and(|e| e.prose);
+        let planned = ws.planned(&filled, prose);
+        let store = Store::peek(&ws.loaded.path);
+        let local = endpoint
+            .as_ref()
+            .is_some_and(|e| endpoint::url::is_loopback(&e.transport.base_url));
+        Ok((
+            portfolio::status(&ws, &planned, &store, endpoint.as_ref()),
+            local,
+        ))
+    };
+    read().unwrap_or_else(|e| (Status::broken(file, &e), false))
+}
+
+/// `one` of every file, in the files' order, on a few threads (a portfolio can be a thousand
+/// projects).
+fn in_parallel<T: Send>(files: &[PathBuf], one: impl Fn(&Path) -> T + Sync) -> Vec<T> {
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
+    let chunk = files.len().div_ceil(threads).max(1);
+    let one = &one;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|f| one(f)).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// Where each file stands.
 fn statuses_of_files(
     files: &[PathBuf],
     g: &Global,
     config: &Config,
     overrides: &Overrides,
 ) -> Vec<Status> {
-    let one = |file: &PathBuf| -> Status {
-        let read = || -> Result<Status> {
-            let ws = Workspace::open(file, g.prompts.as_deref(), g.share_people)?;
-            let filled = ws.fill_all()?;
-            let endpoint = endpoint::resolve(config, overrides, &ws.loaded.project.endpoint).ok();
-            let prose = endpoint.as_ref().is_some_and(|e| e.prose);
-            let planned = ws.planned(&filled, prose);
-            let store = Store::peek(&ws.loaded.path);
-            Ok(portfolio::status(&ws, &planned, &store, endpoint.as_ref()))
-        };
-        read().unwrap_or_else(|e| Status::broken(file, &e))
-    };
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 8);
-    let chunk = files.len().div_ceil(threads).max(1);
-    let mut statuses: Vec<Status> = std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
+    let mut statuses = in_parallel(files, |f| status_of(f, g, config, overrides, false).0);
     statuses.sort_by(|a, b| a.path.cmp(&b.path));
     statuses
 }

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::llm::{Client, Notice, Sink};
 use crate::project::Project;
 use crate::sections::Rung;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use tokio::task::JoinSet;
@@ -36,21 +36,24 @@ pub trait Events: Send + Sync {
     fn interrupted(&self);
 }
 
-/// One project in a run: its sections, where their answers go, and the endpoint it asks.
-pub struct Member<'a> {
+/// One project in a run: its sections, where their answers go, the endpoint it asks, and
+/// whatever the caller wants back with the outcome (`context`). Owned, so a run can take
+/// projects one after another and let each go when it is done.
+pub struct Member<C = ()> {
     /// Event ids are `prefix/section` (a portfolio) or just `section` (no prefix).
     pub prefix: Option<String>,
-    pub sections: &'a [Planned],
+    pub sections: Vec<Planned>,
     pub project: Arc<Project>,
-    pub store: &'a Store,
+    pub store: Store,
     /// As resolved from settings (the stored records keep the model as configured).
     pub endpoint: Endpoint,
     /// Ask again even when a stored answer is current: every section, or these.
     pub fresh: bool,
-    pub regenerate: &'a [String],
+    pub regenerate: Vec<String>,
+    pub context: C,
 }
 
-impl Member<'_> {
+impl<C> Member<C> {
     fn id(&self, section: &str) -> String {
         match &self.prefix {
             Some(p) => format!("{p}/{section}"),
@@ -68,19 +71,6 @@ impl Member<'_> {
     }
 }
 
-pub struct Batch<'a> {
-    pub sections: &'a [Planned],
-    pub project: Arc<Project>,
-    pub store: &'a Store,
-    /// As resolved from settings (the stored records keep the model as configured).
-    pub endpoint: Endpoint,
-    pub jobs: usize,
-    /// Ask again even when a stored answer is current: every section, or these.
-    pub fresh: bool,
-    pub regenerate: &'a [String],
-}
-
-/// How the run ended, section by section.
 #[derive(Default)]
 pub struct Outcome {
     pub generated: Vec<StoredSection>,
@@ -129,154 +119,205 @@ impl Sink for EventSink<'_> {
     }
 }
 
-/// Runs one project's batch until every section is done or failed, or `interrupt` resolves
+/// Runs one project's sections until every one is done or failed, or `interrupt` resolves
 /// (Ctrl-C). Connecting fails the whole run (`Err`); a section that fails is reported in the
 /// outcome.
 pub async fn generate(
-    batch: Batch<'_>,
+    member: Member,
+    jobs: usize,
     events: Arc<dyn Events>,
     interrupt: impl Future<Output = ()>,
 ) -> Result<Outcome> {
-    let member = Member {
-        prefix: None,
-        sections: batch.sections,
-        project: batch.project,
-        store: batch.store,
-        endpoint: batch.endpoint,
-        fresh: batch.fresh,
-        regenerate: batch.regenerate,
-    };
-    let mut outcomes = generate_many(&[member], batch.jobs, events, interrupt, true).await?;
-    Ok(outcomes.remove(0))
+    let mut outcome = None;
+    let done = |_: Member, o: Outcome| outcome = Some(o);
+    generate_many([member], jobs, events, interrupt, true, done).await?;
+    Ok(outcome.unwrap_or_default())
 }
 
-/// Runs the sections of every member at once, `jobs` requests in flight in all, one client
-/// per distinct endpoint. With `strict`, failing to connect fails the run (`Err`); otherwise
-/// the sections of that endpoint fail and the others go on.
-pub async fn generate_many(
-    members: &[Member<'_>],
+/// A member whose sections are out, and what is known of it so far.
+struct Active<C> {
+    member: Member<C>,
+    outcome: Outcome,
+    /// Sections not yet recorded.
+    pending: usize,
+    client: Arc<Client>,
+}
+
+/// Runs the sections of every member, `jobs` requests in flight in all, one client per
+/// distinct endpoint, and hands each member back with its outcome (`finished`) as soon as its
+/// last section is recorded. Members are taken from the iterator only as places free up, so a
+/// portfolio of a thousand projects holds a few at a time, not all of them.
+///
+/// With `strict`, failing to connect fails the run (`Err`); otherwise that member's sections
+/// fail and the others go on. On `interrupt` (Ctrl-C) the members under way are handed back
+/// marked interrupted, members not yet taken are left alone, and `Ok(true)` is returned.
+pub async fn generate_many<C>(
+    members: impl IntoIterator<Item = Member<C>>,
     jobs: usize,
     events: Arc<dyn Events>,
     interrupt: impl Future<Output = ()>,
     strict: bool,
-) -> Result<Vec<Outcome>> {
-    let mut outcomes: Vec<Outcome> = members.iter().map(|_| Outcome::default()).collect();
-    let todo: Vec<Vec<Planned>> = members
-        .iter()
-        .zip(&mut outcomes)
-        .map(|(m, o)| reuse_what_is_current(m, events.as_ref(), o))
-        .collect();
-    if todo.iter().all(Vec::is_empty) {
-        return Ok(outcomes);
-    }
+    mut finished: impl FnMut(Member<C>, Outcome),
+) -> Result<bool> {
     // One listener for the whole run, so connecting is interruptible too and no signal falls
     // between two listeners.
     tokio::pin!(interrupt);
-    let interrupted = |outcomes: &mut Vec<Outcome>| {
-        outcomes.iter_mut().for_each(|o| o.interrupted = true);
-        events.interrupted();
-    };
-    let mut clients: HashMap<String, Arc<Client>> = HashMap::new();
-    let mut assigned: Vec<Option<Arc<Client>>> = Vec::new();
-    for (i, m) in members.iter().enumerate() {
-        if todo[i].is_empty() {
-            assigned.push(None);
-            continue;
-        }
-        let key = m.endpoint_key();
-        if let Some(c) = clients.get(&key) {
-            assigned.push(Some(c.clone()));
-            continue;
-        }
-        let notify = |n: Notice| events.notice("", &n);
-        let connected = tokio::select! {
-            c = Client::connect(m.endpoint.clone(), &notify) => c,
-            _ = &mut interrupt => {
-                interrupted(&mut outcomes);
-                return Ok(outcomes);
-            }
-        };
-        match connected {
-            Ok(c) => {
-                let c = Arc::new(c);
-                clients.insert(key, c.clone());
-                assigned.push(Some(c));
-            }
-            Err(e) => {
-                let ids: Vec<String> = todo[i].iter().map(|p| m.id(p.id())).collect();
-                events.not_started(&ids);
-                if strict {
-                    return Err(e);
-                }
-                for p in &todo[i] {
-                    outcomes[i]
-                        .failed
-                        .push((p.id().to_string(), Error::Other(e.to_string())));
-                }
-                assigned.push(None);
-            }
-        }
-    }
-    let limit = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let jobs = jobs.max(1);
+    let mut members = members.into_iter().enumerate();
+    let mut clients: HashMap<String, std::result::Result<Arc<Client>, String>> = HashMap::new();
+    let mut active: HashMap<usize, Active<C>> = HashMap::new();
+    let mut queue: VecDeque<(usize, Planned, Rung)> = VecDeque::new();
     let mut tasks = JoinSet::new();
     let mut running = HashMap::new();
-    for (i, m) in members.iter().enumerate() {
-        let Some(client) = &assigned[i] else { continue };
-        // Start the structure ladder where a previous run found this endpoint and model answer.
-        let start = m
-            .store
-            .remembered_rung(&formats_key(m, client))
-            .unwrap_or(Rung::JsonSchema);
-        for p in todo[i].iter().cloned() {
-            let task = spawn_request(client.clone(), p, i, m, start, &limit, &events);
-            let handle = tasks.spawn(task.0);
-            running.insert(handle.id(), (i, task.1));
-        }
-    }
-    let collect = async {
-        while let Some(joined) = tasks.join_next_with_id().await {
-            match joined {
-                Ok((_, (i, p, result))) => {
-                    let m = &members[i];
-                    let key = assigned[i]
-                        .as_ref()
-                        .map(|c| formats_key(m, c))
-                        .unwrap_or_default();
-                    record(&p, result, m, &key, events.as_ref(), &mut outcomes[i]);
+    let mut exhausted = false;
+    loop {
+        // Keep `jobs` requests going, taking the next member when the queue runs dry.
+        while tasks.len() < jobs {
+            if let Some((i, p, start)) = queue.pop_front() {
+                let a = &active[&i];
+                let task = spawn_request(a.client.clone(), p, i, &a.member, start, &events);
+                let handle = tasks.spawn(task.0);
+                running.insert(handle.id(), (i, task.1));
+                continue;
+            }
+            if exhausted {
+                break;
+            }
+            let Some((i, m)) = members.next() else {
+                exhausted = true;
+                break;
+            };
+            let mut outcome = Outcome::default();
+            let todo = reuse_what_is_current(&m, events.as_ref(), &mut outcome);
+            if todo.is_empty() {
+                finished(m, outcome);
+                continue;
+            }
+            let key = m.endpoint_key();
+            if !clients.contains_key(&key) {
+                let notify = |n: Notice| events.notice("", &n);
+                let connected = tokio::select! {
+                    c = Client::connect(m.endpoint.clone(), &notify) => c,
+                    _ = &mut interrupt => {
+                        hand_back_interrupted(&mut active, events.as_ref(), &mut finished);
+                        outcome.interrupted = true;
+                        finished(m, outcome);
+                        return Ok(true);
+                    }
+                };
+                if strict && let Err(e) = connected {
+                    events.not_started(&todo.iter().map(|p| m.id(p.id())).collect::<Vec<_>>());
+                    return Err(e);
                 }
-                Err(e) => {
-                    // A task that panicked is a failed section like any other.
-                    let (i, section) = running.get(&e.id()).cloned().unwrap_or_default();
-                    let error = Error::Other(format!(
-                        "internal error while requesting `{section}` (a bug in plan-ai; please report it)"
-                    ));
-                    events.failed(&members[i].id(&section), &error);
-                    outcomes[i].failed.push((section, error));
+                clients.insert(
+                    key.clone(),
+                    connected.map(Arc::new).map_err(|e| e.to_string()),
+                );
+            }
+            match &clients[&key] {
+                Ok(client) => {
+                    // Start the structure ladder where a previous run found this endpoint
+                    // and model answer.
+                    let start = m
+                        .store
+                        .remembered_rung(&formats_key(&m, client))
+                        .unwrap_or(Rung::JsonSchema);
+                    queue.extend(todo.iter().map(|p| (i, p.clone(), start)));
+                    let pending = todo.len();
+                    let client = client.clone();
+                    active.insert(
+                        i,
+                        Active {
+                            member: m,
+                            outcome,
+                            pending,
+                            client,
+                        },
+                    );
+                }
+                Err(why) => {
+                    events.not_started(&todo.iter().map(|p| m.id(p.id())).collect::<Vec<_>>());
+                    for p in &todo {
+                        outcome
+                            .failed
+                            .push((p.id().to_string(), Error::Other(why.clone())));
+                    }
+                    finished(m, outcome);
                 }
             }
         }
-    };
-    tokio::select! {
-        _ = collect => {}
-        _ = &mut interrupt => interrupted(&mut outcomes),
+        if tasks.is_empty() {
+            return Ok(false);
+        }
+        let joined = tokio::select! {
+            joined = tasks.join_next_with_id() => joined,
+            _ = &mut interrupt => {
+                tasks.abort_all();
+                hand_back_interrupted(&mut active, events.as_ref(), &mut finished);
+                return Ok(true);
+            }
+        };
+        let Some(joined) = joined else { continue };
+        let i = match joined {
+            Ok((_, (i, p, result))) => {
+                let a = active
+                    .get_mut(&i)
+                    .expect("a running section's member is active");
+                let key = formats_key(&a.member, &a.client);
+                record(&p, result, &a.member, &key, events.as_ref(), &mut a.outcome);
+                i
+            }
+            Err(e) => {
+                // A task that panicked is a failed section like any other.
+                let (i, section) = running.get(&e.id()).cloned().unwrap_or_default();
+                let error = Error::Other(format!(
+                    "internal error while requesting `{section}` (a bug in plan-ai; please report it)"
+                ));
+                if let Some(a) = active.get_mut(&i) {
+                    events.failed(&a.member.id(&section), &error);
+                    a.outcome.failed.push((section, error));
+                }
+                i
+            }
+        };
+        if let Some(a) = active.get_mut(&i) {
+            a.pending -= 1;
+            if a.pending == 0 {
+                let a = active.remove(&i).expect("just seen");
+                finished(a.member, a.outcome);
+            }
+        }
     }
-    tasks.abort_all();
-    Ok(outcomes)
+}
+
+/// Ctrl-C: the members under way go back marked interrupted, in the order they were taken.
+fn hand_back_interrupted<C>(
+    active: &mut HashMap<usize, Active<C>>,
+    events: &dyn Events,
+    finished: &mut impl FnMut(Member<C>, Outcome),
+) {
+    events.interrupted();
+    let mut under_way: Vec<_> = active.drain().collect();
+    under_way.sort_by_key(|(i, _)| *i);
+    for (_, mut a) in under_way {
+        a.outcome.interrupted = true;
+        finished(a.member, a.outcome);
+    }
 }
 
 /// The key under which the way of asking for structure is remembered.
-fn formats_key(m: &Member<'_>, client: &Client) -> String {
+fn formats_key<C>(m: &Member<C>, client: &Client) -> String {
     format!("{} {}", m.endpoint.transport.base_url, client.model())
 }
 
 /// Sections whose stored answer is current are reused; the rest are returned, to request.
-fn reuse_what_is_current(
-    m: &Member<'_>,
+fn reuse_what_is_current<C>(
+    m: &Member<C>,
     events: &dyn Events,
     outcome: &mut Outcome,
 ) -> Vec<Planned> {
     let mut todo = Vec::new();
-    for p in m.sections {
+    for p in &m.sections {
         let forced = m.fresh || m.regenerate.iter().any(|id| id == p.id());
         let asked = Some((&m.endpoint, p.structure.as_ref()));
         match m.store.load_or_note(p.id(), &mut outcome.warnings) {
@@ -292,24 +333,22 @@ fn reuse_what_is_current(
 
 type Done = (usize, Planned, Result<Generated>);
 
-/// The task that requests one section once it gets one of the run's places, and its section.
-fn spawn_request(
+/// The task that requests one section, and its section.
+fn spawn_request<C>(
     client: Arc<Client>,
     p: Planned,
     member: usize,
-    m: &Member<'_>,
+    m: &Member<C>,
     start: Rung,
-    limit: &Arc<tokio::sync::Semaphore>,
     events: &Arc<dyn Events>,
 ) -> (impl Future<Output = Done> + Send + 'static, String) {
-    let (limit, events) = (limit.clone(), events.clone());
+    let events = events.clone();
     let project = m.project.clone();
     let id = m.id(p.id());
     let stream = m.endpoint.stream;
     let explicit = m.endpoint.max_tokens_explicit;
     let section = p.id().to_string();
     let task = async move {
-        let _permit = limit.acquire_owned().await;
         events.started(&id);
         // Fault injection for the tests (debug builds only): a task that panics must be
         // reported as a failed section, not silently dropped.
@@ -337,10 +376,10 @@ fn spawn_request(
 }
 
 /// Stores a finished request's answer (first: whatever happens next, it is kept) and reports it.
-fn record(
+fn record<C>(
     p: &Planned,
     result: Result<Generated>,
-    m: &Member<'_>,
+    m: &Member<C>,
     formats_key: &str,
     events: &dyn Events,
     outcome: &mut Outcome,

@@ -32,7 +32,7 @@ pub struct Collected {
 }
 
 /// The line id of a section: the project's file name and a hash of its path, then the section.
-fn custom_id(m: &Member<'_>, section: &str) -> String {
+fn custom_id(m: &Member, section: &str) -> String {
     let path = m.store.dir().display().to_string();
     let mut h: u64 = 0xcbf29ce484222325;
     for b in path.bytes() {
@@ -61,10 +61,7 @@ pub fn in_flight(state: Option<&BatchState>) -> Vec<String> {
 
 /// Sends every section that needs an answer (and is not already out) in one batch per
 /// endpoint. `clients` holds a connected client for each member (`None`: no endpoint).
-pub async fn submit(
-    members: &[Member<'_>],
-    clients: &[Option<Arc<Client>>],
-) -> Result<Vec<Submitted>> {
+pub async fn submit(members: &[Member], clients: &[Option<Arc<Client>>]) -> Result<Vec<Submitted>> {
     let mut groups: HashMap<usize, Vec<(usize, Planned)>> = HashMap::new();
     let mut order: Vec<usize> = Vec::new();
     for (i, m) in members.iter().enumerate() {
@@ -72,7 +69,7 @@ pub async fn submit(
         let state = m.store.batch_state();
         let out = in_flight(state.as_ref());
         let key = Arc::as_ptr(client) as usize;
-        for p in m.sections {
+        for p in &m.sections {
             let current = m.store.load(p.id()).ok().flatten().is_some_and(|s| {
                 !m.fresh && s.is_current(&p.filled, Some((&m.endpoint, p.structure.as_ref())))
             });
@@ -160,7 +157,7 @@ pub async fn submit(
 
 /// Polls every batch the members wait for; stores what completed.
 pub async fn collect(
-    members: &[Member<'_>],
+    members: &[Member],
     clients: &[Option<Arc<Client>>],
     notify: Notify<'_>,
 ) -> Result<Collected> {
@@ -250,7 +247,7 @@ pub async fn collect(
 
 /// Stores one batch result as a real-time answer would be stored.
 fn store_result(
-    m: &Member<'_>,
+    m: &Member,
     section: &str,
     pending: &PendingSection,
     answer: crate::chat::Answer,

@@ -59,6 +59,7 @@ impl std::fmt::Display for Unreadable {
     }
 }
 
+#[derive(Clone)]
 pub struct Store {
     dir: PathBuf,
 }

@@ -309,6 +309,14 @@ impl Tally {
         }
     }
 
+    /// Runs `f` (which prints) with the line out of the way.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.bar {
+            Some(bar) => bar.suspend(f),
+            None => f(),
+        }
+    }
+
     /// Ends the line, leaving it on screen.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {

@@ -1,0 +1,125 @@
+use super::*;
+use crate::plan::render::blocks::parse;
+
+const PLAN: &str = "# Implementation plan: X\n\n## 1. Document control\n\n| Field | Value |\n|---|---|\n| Notes | LONG |\n| Emoji | 🚀 שלום עולם |\n| Script | <script>alert(1)</script> |\n| Pipes | \\| pipes \\| |\n| Lines | one<br>two |\n\n### Scope\n\nSome **bold**, *italic*, `code` and [a link](https://example.com/a?b=1&c=2) {notice}.\n\n- one\n- two\n  - nested\n\n1. first\n2. second\n\nThen:\n\n1. again\n\n- [ ] todo\n- [x] done\n\n> **Missing:** no answer yet\n\n```\ncode line\n```\n";
+
+/// What the parts of PLAN's document hold: a part's name, then texts, ` ¦ ` between.
+const WANTED: &str = r#"word/document.xml ¦ <w:pStyle w:val="Title"/> ¦ <w:pStyle w:val="Heading1"/> ¦ <w:pStyle w:val="Heading2"/> ¦ <w:pStyle w:val="Quote"/> ¦ <w:pStyle w:val="Code"/>
+word/document.xml ¦ <w:tblW w:w="5000" w:type="pct"/> ¦ <w:trPr><w:cantSplit/><w:tblHeader/></w:trPr> ¦ <w:rPr><w:b/><w:bCs/></w:rPr><w:t xml:space="preserve">Field</w:t>
+word/document.xml ¦ >🚀 שלום עולם< ¦ >&lt;script&gt;alert(1)&lt;/script&gt;< ¦ >| pipes |< ¦ >one</w:t></w:r><w:r><w:br/></w:r><w:r><w:t xml:space="preserve">two<
+word/document.xml ¦ <w:b/><w:bCs/></w:rPr><w:t xml:space="preserve">bold< ¦ <w:i/><w:iCs/></w:rPr> ¦ <w:rStyle w:val="CodeChar"/> ¦ <w:hyperlink r:id="link1" ¦ <w:rStyle w:val="Hyperlink"/> ¦ > {notice}.<
+word/document.xml ¦ <w:ilvl w:val="0"/><w:numId w:val="1"/> ¦ <w:ilvl w:val="1"/><w:numId w:val="1"/> ¦ <w:numId w:val="2"/> ¦ <w:numId w:val="3"/> ¦ >☐< ¦ >☒<
+word/document.xml ¦ <w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="1134" ¦ <w:headerReference w:type="default" r:id="rId4"/><w:footerReference w:type="default" r:id="rId5"/>
+word/numbering.xml ¦ <w:numFmt w:val="bullet"/> ¦ <w:num w:numId="3"><w:abstractNumId w:val="1"/><w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/>
+word/_rels/document.xml.rels ¦ Id="link1" ¦ Target="https://example.com/a?b=1&amp;c=2" TargetMode="External" ¦ Target="header1.xml" ¦ Target="footer1.xml"
+word/styles.xml ¦ w:styleId="Heading2"><w:name w:val="heading 2"/><w:basedOn w:val="Normal"/> ¦ <w:outlineLvl w:val="1"/> ¦ w:styleId="TableGrid"><w:name w:val="Table Grid"/> ¦ w:styleId="ListParagraph"
+docProps/core.xml ¦ <dc:title>Implementation plan: X &amp; Y</dc:title> ¦ <dc:subject>Salesforce</dc:subject> ¦ <dc:creator>Jo Bloggs</dc:creator> ¦ >2027-01-02T00:00:00Z</dcterms:created>
+word/footer1.xml ¦ w:instr=" PAGE " ¦ w:instr=" NUMPAGES "
+word/header1.xml ¦ >DRAFT for review<
+[Content_Types].xml ¦ PartName="/word/document.xml" ¦ PartName="/word/numbering.xml" ¦ PartName="/word/footer1.xml"
+_rels/.rels ¦ Target="word/document.xml" ¦ Target="docProps/core.xml"
+docProps/app.xml ¦ plan-ai
+word/settings.xml ¦ compatibilityMode"#;
+
+fn meta() -> DocMeta {
+    DocMeta {
+        title: "Implementation plan: X & Y".into(),
+        subject: "Salesforce".into(),
+        author: Some("Jo Bloggs".into()),
+        created: "2027-01-02".into(),
+        notice: "DRAFT for review".into(),
+    }
+}
+
+/// Reads every part back with the zip crate's reader, checks that it is deflated and its
+/// tags pair up, and that the parts hold what `wanted` lists.
+fn check(docx: &[u8], wanted: &str) -> HashMap<String, String> {
+    let (mut zip, mut parts) = (ZipArchive::new(Cursor::new(docx)).unwrap(), HashMap::new());
+    for i in 0..zip.len() {
+        let (mut file, mut text, mut open) = (zip.by_index(i).unwrap(), String::new(), vec![]);
+        assert_eq!(file.compression(), CompressionMethod::Deflated);
+        file.read_to_string(&mut text).unwrap();
+        for tag in text.split('<').skip(1).map(|t| &t[..t.find('>').unwrap()]) {
+            let name = |t: &str| t.split([' ', '\t', '\n', '/']).next().unwrap().to_string();
+            match tag.strip_prefix('/') {
+                Some(end) => assert_eq!(open.pop(), Some(name(end)), "{text}"),
+                None if !tag.ends_with('/') && !tag.starts_with('?') => open.push(name(tag)),
+                None => {}
+            }
+        }
+        assert!(open.is_empty(), "{open:?} left open in {text}");
+        parts.insert(file.name().unwrap().to_string(), text);
+    }
+    for line in wanted.lines() {
+        let mut texts = line.split(" ¦ ");
+        let part = &parts[texts.next().unwrap()];
+        texts.for_each(|t| assert!(part.contains(t), "no {t} in {part}"));
+    }
+    parts
+}
+
+#[test]
+fn a_plan_becomes_a_word_package_with_word_structure() {
+    let long = "x".repeat(2000);
+    let docx = render(&parse(&PLAN.replace("LONG", &long)), &meta(), None).unwrap();
+    let parts = check(&docx, WANTED);
+    let doc = &parts["word/document.xml"];
+    assert!(doc.contains(&long) && !doc.contains("<script>") && !doc.contains("DRAFT"));
+    assert!(!parts.contains_key("word/theme/theme1.xml"));
+}
+
+#[test]
+fn hostile_and_odd_input_is_escaped_or_left_out_never_a_panic() {
+    let md = "Bell \u{7}here\u{1b}[31m [x](javascript:alert(1)) [](<https://e.x/ä b?%x%41[>)\n\n| | |\n|---|---|\n| key | value |\n\n-\n";
+    let mut meta = meta();
+    (meta.created, meta.author) = ("soon".into(), None);
+    let wanted = "word/document.xml ¦ Bell here[31m ¦ >x< ¦ https://e.x/ä b ¦ >key<\nword/_rels/document.xml.rels ¦ Target=\"https://e.x/%C3%A4%20b?%25x%41%5B\"";
+    let parts = check(&render(&parse(md), &meta, None).unwrap(), wanted);
+    let (doc, core) = (&parts["word/document.xml"], &parts["docProps/core.xml"]);
+    assert!(!doc.contains('\u{7}') && !doc.contains("tblHeader") && !core.contains("dcterms:"));
+    assert!(doc.matches("<w:hyperlink").count() == 1 && !core.contains("creator"));
+}
+
+/// A zip of files: each one's name, a space and its text on a line.
+fn docx(files: &str) -> Vec<u8> {
+    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, text) in files.lines().filter_map(|l| l.split_once(' ')) {
+        zip.start_file(name, SimpleFileOptions::default()).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+const REFERENCE: &str = r#"word/styles.xml <?xml version="1.0"?><w:styles xmlns:w="x"><w:style w:type="paragraph" w:default="1" w:styleId="Standard"><w:name w:val="Normal"/></w:style><w:style w:type="paragraph" w:styleId="berschrift1"><w:name w:val="heading 1"/></w:style><w:style w:styleId='Titel' w:type='paragraph'><w:name w:val='Title'/></w:style><w:style w:type="character" w:styleId="Code"><w:name w:val="Other"/></w:style><w:style w:type="table" w:styleId="X"/></w:styles>
+word/document.xml <w:document><w:body><w:p/><w:sectPr><w:pgSz w:w="12240" w:h="15840"/><w:pgMar w:top="1440" w:right="1440" w:bottom="1440" w:left="1440" w:header="720" w:footer="720" w:gutter="0"/></w:sectPr></w:body></w:document>
+word/theme/theme1.xml <a:theme/>"#;
+
+#[test]
+fn a_reference_lends_its_styles_by_name_its_theme_and_its_page() {
+    let wanted = r#"word/document.xml ¦ <w:pStyle w:val="berschrift1"/> ¦ <w:pStyle w:val="Titel"/> ¦ <w:pStyle w:val="CodePlanAi"/> ¦ <w:pgSz w:w="12240" w:h="15840"/><w:pgMar w:top="1440" w:right="1440"
+word/styles.xml ¦ w:styleId="Heading2"><w:name w:val="heading 2"/><w:basedOn w:val="Standard"/> ¦ w:styleId="CodePlanAi"><w:name w:val="Code"/>
+word/_rels/document.xml.rels ¦ Target="theme/theme1.xml"
+[Content_Types].xml ¦ PartName="/word/theme/theme1.xml""#;
+    let docx = render(&parse(PLAN), &meta(), Some(&docx(REFERENCE))).unwrap();
+    let parts = check(&docx, wanted);
+    let (doc, styles) = (&parts["word/document.xml"], &parts["word/styles.xml"]);
+    assert!(!doc.contains(r#""Heading1""#) && !doc.contains(r#""Title""#));
+    assert!(styles.starts_with(r#"<?xml version="1.0"?><w:styles xmlns:w="x"><w:style"#));
+    assert_eq!(styles.matches(r#"w:default="1""#).count(), 1);
+    assert_eq!(parts["word/theme/theme1.xml"], "<a:theme/>");
+}
+
+#[test]
+fn a_reference_that_is_no_docx_is_a_data_error_that_says_why() {
+    let fails = |bytes: &[u8], why: &str| match render(&[], &meta(), Some(bytes)) {
+        Err(Error::Data(m)) => assert!(m.contains(why), "{m}"),
+        other => panic!("{:?}", other.map(|_| ())),
+    };
+    fails(b"not a zip", "it is not a zip archive");
+    fails(
+        &docx("word/document.xml <w:document/>"),
+        "it has no word/styles.xml",
+    );
+    let files = "word/document.xml <w:document/>\nword/styles.xml <html/>";
+    fails(&docx(files), "holds no Word styles");
+}
