@@ -201,7 +201,7 @@ pub struct RenderArgs {
     /// Write these formats, next to each other (md, docx, xlsx, html, csv: a folder of one CSV per table) [default: [output] formats, else md]
     #[arg(long, value_delimiter = ',', value_name = "F,G")]
     pub format: Vec<String>,
-    /// A Word file whose styles, theme and page setup the .docx takes (as pandoc's --reference-doc)
+    /// A Word file whose styles, theme, page setup, header and footer the .docx takes (as pandoc's --reference-doc)
     #[arg(long, value_name = "FILE.docx")]
     pub reference_doc: Option<PathBuf>,
     /// Write the draft even if some sections have no answer (they are marked as missing)

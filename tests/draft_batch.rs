@@ -53,17 +53,12 @@ fn draft_requests_sections_concurrently_and_assembles_the_plan() {
     assert_contains(&md, "Derek Holloway", "plan.md");
     assert_contains(
         &md,
-        "- **Manage closely** (high influence, high interest): Margaret Ellison (Chief Commercial Officer); Derek Holloway (Regional Sales Manager, North)",
+        "| **High influence** | **Manage closely:** Margaret Ellison (Chief Commercial Officer); Derek Holloway (Regional Sales Manager, North) | **Keep satisfied:** Tomasz Nowak",
         "plan.md",
     );
     assert_contains(
         &md,
-        "- **Keep satisfied** (high influence, lower interest): Tomasz Nowak",
-        "plan.md",
-    );
-    assert_contains(
-        &md,
-        "- **Monitor** (lower influence, lower interest): Sam Okafor",
+        "| **Monitor:** Sam Okafor (IT Service Desk Manager) |",
         "plan.md",
     );
     assert_contains(

@@ -86,8 +86,8 @@ fn html_is_one_safe_page_with_every_table() {
         }
         assert_eq!(count("h1"), 1);
         assert!(count("h2") >= 8, "{probe}");
-        // Document control, roles, the register, and the three structured sections.
-        assert!(count("table") >= 6, "{probe}");
+        // Document control, roles, the register, the grid, and the three structured sections.
+        assert!(count("table") >= 7, "{probe}");
         assert_contains(
             &probe,
             "<script>alert(1)</script> | pipes | emoji 👍🏽 and שלום עולם",
@@ -210,4 +210,228 @@ fn the_project_can_choose_the_default_formats() {
     sb.write("plan-ai.toml", &bad);
     let err = sb.run(&["render"]).expect(3).stderr();
     assert_contains(&err, "unknown format `pdf`", "stderr");
+}
+
+/// Python's zipfile and ElementTree on a .docx: the styles paragraphs use (by their style's
+/// name), tables and repeating header rows, list numbering, the footer's page field, the
+/// document properties and all the text, paragraph by paragraph.
+const DOCX_PROBE: &str = r#"
+import sys, zipfile, json, collections, xml.etree.ElementTree as ET
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+names = {s.get(W + "styleId"): s.find(W + "name").get(W + "val")
+         for s in ET.fromstring(z.read("word/styles.xml")).iter(W + "style")}
+doc = ET.fromstring(z.read("word/document.xml"))
+styles = collections.Counter(names[p.get(W + "val")] for p in doc.iter(W + "pStyle"))
+paras = ["".join(t.text or "" for t in p.iter(W + "t")) for p in doc.iter(W + "p")]
+tables = [[["".join(t.text or "" for t in c.iter(W + "t")) for c in r.iter(W + "tc")]
+           for r in tbl.iter(W + "tr")] for tbl in doc.iter(W + "tbl")]
+core = ET.fromstring(z.read("docProps/core.xml"))
+props = {e.tag.split("}")[1]: e.text for e in core}
+footer = z.read("word/footer1.xml").decode()
+header = "".join(t.text or "" for t in ET.fromstring(z.read("word/header1.xml")).iter(W + "t"))
+print(json.dumps({
+    "styles": styles, "paras": paras, "tables": tables, "props": props, "header": header,
+    "repeat": sum(1 for _ in doc.iter(W + "tblHeader")),
+    "numbered": sum(1 for _ in doc.iter(W + "numPr")),
+    "page_field": "PAGE" in footer,
+}))
+"#;
+
+#[test]
+fn word_has_real_headings_tables_lists_and_properties() {
+    for example in [CRM_EXAMPLE, "erp-finance.toml"] {
+        let sb = pasted(example, &["resistance", "communication", "metrics"]);
+        sb.run(&["render", "-o", "plan.docx"]).expect(0);
+        let d: Value = serde_json::from_str(&python(DOCX_PROBE, &sb.file("plan.docx"))).unwrap();
+        let styles = &d["styles"];
+        assert_eq!(styles["Title"], 1, "{example}: {styles}");
+        assert!(styles["heading 1"].as_u64().unwrap() >= 8, "{styles}");
+        assert!(styles["heading 2"].as_u64().unwrap() >= 3, "{styles}");
+        let tables = d["tables"].as_array().unwrap();
+        // Document control, roles, the register, the grid and the three structured sections.
+        assert!(tables.len() >= 7, "{example}: {} tables", tables.len());
+        assert!(d["repeat"].as_u64().unwrap() >= 6, "header rows repeat");
+        let comms = tables
+            .iter()
+            .find(|t| t[0][0] == "Audience")
+            .expect("the communication matrix");
+        let groups = if example == CRM_EXAMPLE { 5 } else { 4 };
+        assert!(
+            comms.as_array().unwrap().len() > groups,
+            "a row per group: {comms}"
+        );
+        assert_eq!(comms[1][1], HOSTILE, "hostile text kept as text");
+        let text = d["paras"].as_array().unwrap();
+        assert!(
+            text.iter()
+                .any(|p| p.as_str().unwrap().contains(long_cell().trim())),
+            "the 2,000-character summary, whole"
+        );
+        assert!(d["numbered"].as_u64().unwrap() > 0, "lists are Word lists");
+        assert_eq!(d["page_field"], true, "page numbers in the footer");
+        assert_contains(d["header"].as_str().unwrap(), "DRAFT", "the notice");
+        assert_contains(
+            d["props"]["title"].as_str().unwrap(),
+            "Implementation plan",
+            "title",
+        );
+        assert!(d["props"]["creator"].as_str().is_some(), "author: {d}");
+    }
+}
+
+#[test]
+fn word_takes_a_reference_documents_styles_by_name() {
+    let sb = pasted(CRM_EXAMPLE, &["resistance", "communication", "metrics"]);
+    sb.run(&["render", "-o", "first.docx"]).expect(0);
+    // A German template: the heading styles' ids are not English, their names are standard.
+    let rewrite = r#"
+import sys, zipfile
+src = zipfile.ZipFile(sys.argv[1]); out = zipfile.ZipFile(sys.argv[1] + ".ref.docx", "w")
+for i in src.infolist():
+    data = src.read(i.filename)
+    if i.filename == "word/styles.xml":
+        data = data.replace(b'w:styleId="Heading1"', b'w:styleId="berschrift1"')
+        data = data.replace(b'<w:name w:val="heading 1"/>', b'<w:name w:val="heading 1"/><w:rPr><w:color w:val="FF0000"/></w:rPr>', 1)
+    if i.filename == "word/document.xml":
+        data = data.replace(b'w:w="11906"', b'w:w="12240"').replace(b'w:h="16838"', b'w:h="15840"')
+    out.writestr(i, data)
+out.close()
+"#;
+    python(rewrite, &sb.file("first.docx"));
+    sb.run(&[
+        "render",
+        "-o",
+        "plan.docx",
+        "--reference-doc",
+        "first.docx.ref.docx",
+    ])
+    .expect(0);
+    let d: Value = serde_json::from_str(&python(DOCX_PROBE, &sb.file("plan.docx"))).unwrap();
+    assert!(d["styles"]["heading 1"].as_u64().unwrap() >= 8, "{d}");
+    let docx = std::fs::read(sb.file("plan.docx")).unwrap();
+    let xml = python(
+        "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read('word/document.xml').decode()); print(z.read('word/styles.xml').decode())",
+        &sb.file("plan.docx"),
+    );
+    assert!(!docx.is_empty());
+    assert_contains(
+        &xml,
+        r#"<w:pStyle w:val="berschrift1"/>"#,
+        "the template's id",
+    );
+    assert_contains(&xml, r#"w:w="12240""#, "the template's page size");
+    assert_contains(&xml, r#"<w:color w:val="FF0000"/>"#, "the template's style");
+    sb.write("bad.docx", "not a zip");
+    let err = sb
+        .run(&["render", "-o", "x.docx", "--reference-doc", "bad.docx"])
+        .expect(3)
+        .stderr();
+    assert_contains(&err, "bad.docx is not a .docx file", "stderr");
+}
+
+/// Python's zipfile and ElementTree on a .xlsx: per sheet, its name, frozen pane, drop-down
+/// lists, conditional formats, tables and its cells as text.
+const XLSX_PROBE: &str = r#"
+import sys, zipfile, json, re, xml.etree.ElementTree as ET
+S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+shared = []
+if "xl/sharedStrings.xml" in z.namelist():
+    shared = ["".join(t.text or "" for t in si.iter(S + "t")) for si in ET.fromstring(z.read("xl/sharedStrings.xml")).iter(S + "si")]
+rels = {r.get("Id"): r.get("Target") for r in ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))}
+out = []
+for sheet in ET.fromstring(z.read("xl/workbook.xml")).iter(S + "sheet"):
+    path = "xl/" + rels[sheet.get(R + "id")].lstrip("/").removeprefix("xl/")
+    ws = ET.fromstring(z.read(path))
+    rows = []
+    for row in ws.iter(S + "row"):
+        cells = {}
+        for c in row.iter(S + "c"):
+            col = re.match(r"[A-Z]+", c.get("r")).group(0)
+            v = c.find(S + "v"); inline = c.find(S + "is")
+            text = shared[int(v.text)] if c.get("t") == "s" else ("".join(t.text or "" for t in inline.iter(S + "t")) if inline is not None else (v.text if v is not None else ""))
+            cells[col] = text
+        rows.append([cells.get(chr(65 + i), "") for i in range(max([ord(k[-1]) - 64 for k in cells] or [0]))])
+    pane = ws.find(f"{S}sheetViews/{S}sheetView/{S}pane")
+    out.append({
+        "name": sheet.get("name"), "rows": rows,
+        "frozen": pane is not None and pane.get("state") == "frozen",
+        "lists": [dv.find(S + "formula1").text for dv in ws.iter(S + "dataValidation") if dv.get("type") == "list"],
+        "rules": sum(1 for _ in ws.iter(S + "cfRule")),
+        "tables": sum(1 for _ in ws.iter(S + "tablePart")),
+    })
+print(json.dumps(out))
+"#;
+
+#[test]
+fn excel_has_a_sheet_per_tracker_with_lists_frozen_headers_and_tables() {
+    for example in [CRM_EXAMPLE, "erp-finance.toml"] {
+        let sb = pasted(example, &["resistance", "communication", "metrics"]);
+        sb.run(&["render", "-o", "plan.xlsx"]).expect(0);
+        let sheets: Value =
+            serde_json::from_str(&python(XLSX_PROBE, &sb.file("plan.xlsx"))).unwrap();
+        let sheets = sheets.as_array().unwrap();
+        let names: Vec<&str> = sheets.iter().map(|s| s["name"].as_str().unwrap()).collect();
+        assert_eq!(
+            names,
+            [
+                "Stakeholders",
+                "Communication",
+                "Resistance",
+                "Metrics",
+                "Milestones",
+                "About"
+            ],
+            "{example}"
+        );
+        let sheet = |name: &str| sheets.iter().find(|s| s["name"] == name).unwrap();
+        for name in &names[..5] {
+            let s = sheet(name);
+            assert_eq!(s["frozen"], true, "{name}: header row frozen");
+            assert_eq!(s["tables"], 1, "{name}: an Excel table");
+        }
+        let people = sheet("Stakeholders");
+        let header: Vec<&str> = people["rows"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            header,
+            [
+                "Name",
+                "Title",
+                "Group",
+                "Influence",
+                "Interest",
+                "Stance",
+                "Notes",
+                "Desired stance",
+                "Owner",
+                "Next action"
+            ]
+        );
+        let lists = people["lists"].to_string();
+        assert_contains(&lists, "resistant", "stance drop-down");
+        assert_contains(&lists, "high", "influence drop-down");
+        assert!(
+            people["rules"].as_u64().unwrap() >= 2,
+            "resistant/unaware colours"
+        );
+        assert!(
+            sheet("Metrics")["rules"].as_u64().unwrap() >= 1,
+            "red/amber/green"
+        );
+        let comms = sheet("Communication")["rows"].as_array().unwrap().clone();
+        let groups = if example == CRM_EXAMPLE { 5 } else { 4 };
+        assert!(comms.len() > groups, "a row per group");
+        assert_eq!(comms[1][1], HOSTILE, "hostile text kept as text");
+        let about = sheet("About")["rows"].to_string();
+        assert_contains(&about, "Generated", "what and when");
+    }
 }

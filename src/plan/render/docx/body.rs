@@ -110,7 +110,10 @@ impl Body {
         for (r, row) in all[skip..].iter().enumerate() {
             let head = r + skip == 0;
             let repeat = when(head, "<w:tblHeader/>");
-            self.out += &format!("<w:tr><w:trPr><w:cantSplit/>{repeat}</w:trPr>");
+            // A row is kept on one page unless it is so tall that keeping it whole would
+            // leave most of a page empty.
+            let whole = when(head || short_row(row, &widths), "<w:cantSplit/>");
+            self.out += &format!("<w:tr><w:trPr>{whole}{repeat}</w:trPr>");
             for (c, w) in widths.iter().enumerate() {
                 let shade = when(head, HEAD_CELL);
                 self.out += &fill(CELL, &[("w", &w.to_string()), ("shade", shade)]);
@@ -130,7 +133,9 @@ impl Body {
         let twips = |chars: Option<usize>, most| chars.unwrap_or(0).min(most) as i64 * 120 + 200;
         let measure = |c: &Vec<Inline>| {
             let text = plain(c);
-            let word = twips(text.split_whitespace().map(|w| w.chars().count()).max(), 10);
+            // Word breaks a line after a hyphen or a slash too: those make the longest word.
+            let words = text.split(|c: char| c.is_whitespace() || c == '-' || c == '/');
+            let word = twips(words.map(|w| w.chars().count() + 1).max(), 16);
             let line = twips(text.lines().map(|l| l.chars().count()).max(), 60);
             (word, line.max(word))
         };
@@ -202,6 +207,24 @@ impl Body {
         push_text(&mut self.out, text);
         self.out += "</w:r>";
     }
+}
+
+/// Whether a table row is at most about a third of a page tall, estimated from its text and
+/// its columns' widths (twentieths of a point).
+fn short_row(row: &[Vec<Inline>], widths: &[i64]) -> bool {
+    const LINE: i64 = 270; // a table line of 10-11 pt text
+    const CHAR: i64 = 105; // an average character's width
+    const MOST: i64 = 4500; // about a third of an A4 or Letter page between the margins
+    let lines = |(cell, width): (&Vec<Inline>, &i64)| -> i64 {
+        let per_line = ((width - 170) / CHAR).max(1) as usize;
+        let text = plain(cell);
+        let lines = text
+            .lines()
+            .map(|l| l.chars().count().div_ceil(per_line).max(1));
+        lines.sum::<usize>() as i64
+    };
+    let tallest = row.iter().zip(widths).map(lines).max().unwrap_or(0);
+    tallest * LINE <= MOST
 }
 
 /// Text inside a run: line breaks and tabs as Word's elements, the rest escaped.

@@ -1,7 +1,8 @@
 //! The plan as a Word document, written natively: WordprocessingML by hand, packaged with the
 //! zip crate. Styles carry Word's standard ids and names, so the navigation pane and a table of
-//! contents work. With a reference document its styles, theme and page setup are used, each
-//! style found by its name (a German template's "heading 1" has the id "berschrift1").
+//! contents work. With a reference document its styles, theme, page setup, header and footer
+//! are used, each style found by its name (a German template's "heading 1" has the id
+//! "berschrift1").
 
 mod body;
 mod reference;
@@ -11,7 +12,7 @@ mod tests;
 use super::blocks::Block;
 use crate::error::{Error, Result};
 use body::{Body, escape};
-use reference::{page, read_reference, styles};
+use reference::{Furniture, Reference, page, read_reference, styles};
 use std::collections::HashMap;
 use std::io::{Cursor, Read, Write};
 use zip::{CompressionMethod, ZipArchive, ZipWriter, result::ZipError, write::SimpleFileOptions};
@@ -26,7 +27,7 @@ pub struct DocMeta {
 }
 
 /// The package: each part's name, a space and its XML on a line, `{name}`s filled in.
-const PARTS: &str = r#"[Content_Types].xml <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/><Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/><Override PartName="/word/numbering.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.numbering+xml"/><Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/><Override PartName="/word/header1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"/><Override PartName="/word/footer1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/>{theme_type}</Types>
+const PARTS: &str = r#"[Content_Types].xml <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/><Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/><Override PartName="/word/numbering.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.numbering+xml"/><Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/><Override PartName="/word/header1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"/><Override PartName="/word/footer1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/>{theme_type}{media_types}</Types>
 _rels/.rels <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties" Target="docProps/app.xml"/></Relationships>
 docProps/core.xml <cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>{title}</dc:title><dc:subject>{subject}</dc:subject>{creator}{dates}</cp:coreProperties>
 docProps/app.xml <Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>plan-ai</Application></Properties>
@@ -35,9 +36,14 @@ word/document.xml <w:document {ns}><w:body>{body}<w:sectPr><w:headerReference w:
 word/styles.xml {styles}
 word/numbering.xml <w:numbering {ns}>{abstracts}<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>{nums}</w:numbering>
 word/settings.xml <w:settings {ns}><w:zoom w:percent="100"/><w:defaultTabStop w:val="720"/><w:characterSpacingControl w:val="doNotCompress"/><w:compat><w:compatSetting w:name="compatibilityMode" w:uri="http://schemas.microsoft.com/office/word" w:val="15"/></w:compat></w:settings>
-word/header1.xml <w:hdr {ns}><w:p><w:pPr><w:spacing w:after="0"/><w:jc w:val="right"/></w:pPr><w:r><w:rPr><w:color w:val="808080"/><w:sz w:val="16"/><w:szCs w:val="16"/></w:rPr><w:t xml:space="preserve">{notice}</w:t></w:r></w:p></w:hdr>
-word/footer1.xml <w:ftr {ns}><w:p><w:pPr><w:spacing w:after="0"/><w:jc w:val="center"/></w:pPr><w:r><w:t xml:space="preserve">Page </w:t></w:r><w:fldSimple w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple><w:r><w:t xml:space="preserve"> of </w:t></w:r><w:fldSimple w:instr=" NUMPAGES "><w:r><w:t>1</w:t></w:r></w:fldSimple></w:p></w:ftr>"#;
+word/header1.xml {header}
+word/footer1.xml {footer}"#;
 
+/// plan-ai's own header (the draft notice) and footer (page numbers); the notice paragraph is
+/// also added to a reference document's header.
+const HEADER: &str = r#"<w:hdr {ns}>{notice_paragraph}</w:hdr>"#;
+const NOTICE: &str = r#"<w:p><w:pPr><w:spacing w:after="0"/><w:jc w:val="right"/></w:pPr><w:r><w:rPr><w:color w:val="808080"/><w:sz w:val="16"/><w:szCs w:val="16"/></w:rPr><w:t xml:space="preserve">{notice}</w:t></w:r></w:p>"#;
+const FOOTER: &str = r#"<w:ftr {ns}><w:p><w:pPr><w:spacing w:after="0"/><w:jc w:val="center"/></w:pPr><w:r><w:t xml:space="preserve">Page </w:t></w:r><w:fldSimple w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple><w:r><w:t xml:space="preserve"> of </w:t></w:r><w:fldSimple w:instr=" NUMPAGES "><w:r><w:t>1</w:t></w:r></w:fldSimple></w:p></w:ftr>"#;
 const NS: &str = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships""#;
 const DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
 const THEME_TYPE: &str = r#"<Override PartName="/word/theme/theme1.xml" ContentType="application/vnd.openxmlformats-officedocument.theme+xml"/>"#;
@@ -77,15 +83,19 @@ const STYLES: &str = r#"<w:style w:type="paragraph" w:default="1" w:styleId="{No
 <w:style w:type="table" w:styleId="{TableGrid}"><w:name w:val="Table Grid"/><w:basedOn w:val="{TableNormal}"/><w:uiPriority w:val="39"/><w:pPr><w:spacing w:before="20" w:after="20" w:line="240" w:lineRule="auto"/></w:pPr><w:tblPr><w:tblBorders><w:top w:val="single" w:sz="4" w:space="0" w:color="A6A6A6"/><w:left w:val="single" w:sz="4" w:space="0" w:color="A6A6A6"/><w:bottom w:val="single" w:sz="4" w:space="0" w:color="A6A6A6"/><w:right w:val="single" w:sz="4" w:space="0" w:color="A6A6A6"/><w:insideH w:val="single" w:sz="4" w:space="0" w:color="A6A6A6"/><w:insideV w:val="single" w:sz="4" w:space="0" w:color="A6A6A6"/></w:tblBorders><w:tblCellMar><w:top w:w="29" w:type="dxa"/><w:left w:w="85" w:type="dxa"/><w:bottom w:w="29" w:type="dxa"/><w:right w:w="85" w:type="dxa"/></w:tblCellMar></w:tblPr></w:style>"#;
 
 /// The plan (already parsed from its Markdown into blocks) as a .docx file's bytes.
-/// `reference`: the bytes of a user's own .docx whose styles, theme and page setup are used
-/// (as pandoc's --reference-doc does).
+/// `reference`: the bytes of a user's own .docx whose styles, theme, page setup, header and
+/// footer are used (as pandoc's --reference-doc does); the draft notice joins its header.
 pub fn render(blocks: &[Block], meta: &DocMeta, reference: Option<&[u8]>) -> Result<Vec<u8>> {
-    let (reference, theme, document) = match reference {
-        Some(bytes) => read_reference(bytes).map(|(s, t, d)| (Some(s), t, Some(d)))?,
-        None => (None, None, None),
+    let reference = match reference {
+        Some(bytes) => read_reference(bytes)?,
+        None => Reference::default(),
     };
-    let page = page(document.as_deref());
-    let (styles, ids) = styles(reference.as_deref());
+    let page = page(reference.document.as_deref());
+    let (styles, ids) = styles(reference.styles.as_deref());
+    let theme = reference.theme;
+    let notice = fill(NOTICE, &[("notice", &escape(&meta.notice))]);
+    let (header, footer, extra) = furniture(reference.header, reference.footer, &notice);
+    let media_types = media_types(&extra);
     let mut body = Body::default();
     (body.ids, body.width) = (ids, page.1);
     blocks.iter().for_each(|b| body.block(b, (None, None)));
@@ -113,7 +123,9 @@ pub fn render(blocks: &[Block], meta: &DocMeta, reference: Option<&[u8]>) -> Res
         ("styles", &styles),
         ("abstracts", ABSTRACTS),
         ("nums", &nums.collect::<String>()),
-        ("notice", &escape(&meta.notice)),
+        ("header", &header),
+        ("footer", &footer),
+        ("media_types", &media_types),
     ];
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     let options = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
@@ -121,15 +133,81 @@ pub fn render(blocks: &[Block], meta: &DocMeta, reference: Option<&[u8]>) -> Res
     for (name, xml) in PARTS.lines().filter_map(|l| l.split_once(' ')) {
         let xml = fill(xml, &vars);
         let decl = when(!xml.starts_with("<?xml"), DECL);
-        parts.push((name, format!("{decl}{xml}").into_bytes()));
+        parts.push((name.to_string(), format!("{decl}{xml}").into_bytes()));
     }
-    parts.extend(theme.map(|t| ("word/theme/theme1.xml", t)));
+    parts.extend(theme.map(|t| ("word/theme/theme1.xml".to_string(), t)));
+    parts.extend(extra);
     let written = parts.into_iter().try_for_each(|(name, bytes)| {
         zip.start_file(name, options)?;
         zip.write_all(&bytes).map_err(ZipError::from)
     });
     let zip = written.and_then(|()| zip.finish()).map(Cursor::into_inner);
     zip.map_err(|e| Error::Other(format!("cannot write the Word document: {e}")))
+}
+
+/// The header and footer: a reference document's own (its header with the draft notice
+/// added), else plan-ai's; and the parts they bring along (relationships, pictures).
+fn furniture(
+    header: Option<Furniture>,
+    footer: Option<Furniture>,
+    notice: &str,
+) -> (String, String, Vec<(String, Vec<u8>)>) {
+    let header = header.and_then(|f| {
+        let xml = with_notice(&f.xml, notice)?;
+        Some(Furniture { xml, ..f })
+    });
+    let mut extra: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut bring = |f: Option<Furniture>, name: &str| -> Option<String> {
+        let f = f?;
+        extra.extend(f.rels.map(|r| (format!("word/_rels/{name}.rels"), r)));
+        for (path, bytes) in f.media {
+            // The same logo in the header and the footer is one part.
+            if !extra.iter().any(|(p, _)| *p == path) {
+                extra.push((path, bytes));
+            }
+        }
+        Some(f.xml)
+    };
+    let header = bring(header, "header1.xml")
+        .unwrap_or_else(|| fill(HEADER, &[("ns", NS), ("notice_paragraph", notice)]));
+    let footer = bring(footer, "footer1.xml").unwrap_or_else(|| fill(FOOTER, &[("ns", NS)]));
+    (header, footer, extra)
+}
+
+/// A header part with the draft notice as its last paragraph; none if it is not the usual
+/// WordprocessingML (the notice could not be added safely).
+fn with_notice(xml: &str, notice: &str) -> Option<String> {
+    let w = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main""#;
+    let end = xml.rfind("</w:hdr>").filter(|_| xml.contains(w))?;
+    Some(format!("{}{notice}{}", &xml[..end], &xml[end..]))
+}
+
+/// Content types for the files a reference's header or footer brought, by extension.
+fn media_types(extra: &[(String, Vec<u8>)]) -> String {
+    let mut seen: Vec<String> = vec!["xml".into(), "rels".into()];
+    let mut out = String::new();
+    for (path, _) in extra {
+        let Some(ext) = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()) else {
+            continue;
+        };
+        if seen.contains(&ext) || !ext.chars().all(|c| c.is_ascii_alphanumeric()) {
+            continue;
+        }
+        let kind = match ext.as_str() {
+            "png" => "image/png",
+            "jpg" | "jpeg" => "image/jpeg",
+            "gif" => "image/gif",
+            "bmp" => "image/bmp",
+            "tif" | "tiff" => "image/tiff",
+            "emf" => "image/x-emf",
+            "wmf" => "image/x-wmf",
+            "svg" => "image/svg+xml",
+            _ => "application/octet-stream",
+        };
+        out += &format!(r#"<Default Extension="{ext}" ContentType="{kind}"/>"#);
+        seen.push(ext);
+    }
+    out
 }
 
 fn when(on: bool, s: &str) -> &str {

@@ -88,11 +88,7 @@ fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 /// The page's XML as [`PAGE`] lists it, with the defaults or a document's last section's
 /// values where sensible, and the width between its margins.
 pub(super) fn page(document: Option<&str>) -> (String, i64) {
-    let (mut sect, mut rest) = ("", document.unwrap_or_default());
-    while let Some((tag, after)) = element(rest, "w:sectPr") {
-        (sect, rest) = (when(!tag.ends_with("/>"), after), after);
-    }
-    let sect = &sect[..sect.find("</w:sectPr>").unwrap_or(sect.len())];
+    let sect = last_section(document.unwrap_or_default());
     let tags = ["w:pgSz", "w:pgMar"].map(|e| element(sect, e).map_or("", |t| t.0));
     let mut xml = ["<w:pgSz".to_string(), "/><w:pgMar".into(), "/>".into()];
     let mut page = [0; 9];
@@ -111,9 +107,27 @@ pub(super) fn page(document: Option<&str>) -> (String, i64) {
     (xml.concat(), width.max(1440))
 }
 
-/// A user's own .docx: its styles, theme and document (its parts where Word, LibreOffice,
-/// Google Docs and pandoc put them).
-pub(super) fn read_reference(bytes: &[u8]) -> Result<(String, Option<Vec<u8>>, String)> {
+/// What a user's own .docx lends the plan.
+#[derive(Default)]
+pub(super) struct Reference {
+    pub styles: Option<String>,
+    pub theme: Option<Vec<u8>>,
+    pub document: Option<String>,
+    /// Its default header and footer, with what they show (a logo, say).
+    pub header: Option<Furniture>,
+    pub footer: Option<Furniture>,
+}
+
+/// A header or footer part, its relationships and the files they point to inside the package.
+pub(super) struct Furniture {
+    pub xml: String,
+    pub rels: Option<Vec<u8>>,
+    pub media: Vec<(String, Vec<u8>)>,
+}
+
+/// A user's own .docx: its styles, theme, document, header and footer (its parts where Word,
+/// LibreOffice, Google Docs and pandoc put them).
+pub(super) fn read_reference(bytes: &[u8]) -> Result<Reference> {
     let bad = |why| Error::Data(format!("not a usable Word document: {why}"));
     let zip = ZipArchive::new(Cursor::new(bytes));
     let mut zip = zip.map_err(|e| bad(format!("it is not a zip archive ({e})")))?;
@@ -140,5 +154,98 @@ pub(super) fn read_reference(bytes: &[u8]) -> Result<(String, Option<Vec<u8>>, S
         return Err(bad("its word/styles.xml holds no Word styles".into()));
     }
     let theme = part("word/theme/theme1.xml")?;
-    Ok((styles, theme, document))
+    // The header and footer the last section shows on most pages, found through the
+    // document's relationships; one whose parts cannot be found is left out, not an error.
+    let rels = part("word/_rels/document.xml.rels")?.unwrap_or_default();
+    let rels = String::from_utf8_lossy(&rels).into_owned();
+    let mut furniture = |kind: &str| -> Result<Option<Furniture>> {
+        let sect = last_section(&document);
+        let Some(target) = default_reference(sect, kind).and_then(|id| target_of(&rels, id)) else {
+            return Ok(None);
+        };
+        let Some(xml) = part(&target)?.and_then(|b| String::from_utf8(b).ok()) else {
+            return Ok(None);
+        };
+        let (folder, file) = target.rsplit_once('/').unwrap_or(("", &target));
+        let rels = part(&format!("{folder}/_rels/{file}.rels"))?;
+        let mut media = Vec::new();
+        let Some(targets) = internal_targets(rels.as_deref().unwrap_or_default()) else {
+            return Ok(None);
+        };
+        for target in targets {
+            match part(&target)? {
+                Some(bytes) => media.push((target, bytes)),
+                None => return Ok(None),
+            }
+        }
+        let xml = xml.trim_start_matches('\u{feff}').to_string();
+        Ok(Some(Furniture { xml, rels, media }))
+    };
+    let (header, footer) = (furniture("header")?, furniture("footer")?);
+    Ok(Reference {
+        styles: Some(styles),
+        theme,
+        document: Some(document),
+        header,
+        footer,
+    })
+}
+
+/// The last section's properties in a document (the ones of its final pages).
+pub(super) fn last_section(document: &str) -> &str {
+    let (mut sect, mut rest) = ("", document);
+    while let Some((tag, after)) = element(rest, "w:sectPr") {
+        (sect, rest) = (when(!tag.ends_with("/>"), after), after);
+    }
+    &sect[..sect.find("</w:sectPr>").unwrap_or(sect.len())]
+}
+
+/// The relationship id of a section's default header or footer (`kind`).
+fn default_reference<'a>(sect: &'a str, kind: &str) -> Option<&'a str> {
+    let mut rest = sect;
+    while let Some((tag, after)) = element(rest, &format!("w:{kind}Reference")) {
+        if attr(tag, "w:type").is_none_or(|t| t == "default") {
+            return attr(tag, "r:id");
+        }
+        rest = after;
+    }
+    None
+}
+
+/// The package path a document relationship points to; none for one outside the package or
+/// one that climbs out of it.
+fn target_of(rels: &str, id: &str) -> Option<String> {
+    let mut rest = rels;
+    while let Some((tag, after)) = element(rest, "Relationship") {
+        if attr(tag, "Id") == Some(id) && attr(tag, "TargetMode").is_none_or(|m| m != "External") {
+            return package_path(attr(tag, "Target")?);
+        }
+        rest = after;
+    }
+    None
+}
+
+/// The package paths a part's relationships point to (its pictures, say); none if one of
+/// them is not a plain path under `word/`.
+fn internal_targets(rels: &[u8]) -> Option<Vec<String>> {
+    let rels = String::from_utf8_lossy(rels);
+    let mut rest = rels.as_ref();
+    let mut out = Vec::new();
+    while let Some((tag, after)) = element(rest, "Relationship") {
+        if attr(tag, "TargetMode").is_none_or(|m| m != "External") {
+            out.push(attr(tag, "Target").and_then(package_path)?);
+        }
+        rest = after;
+    }
+    Some(out)
+}
+
+/// A relationship target under `word/` as a path in the package.
+fn package_path(target: &str) -> Option<String> {
+    let path = match target.strip_prefix('/') {
+        Some(absolute) => absolute.to_string(),
+        None => format!("word/{target}"),
+    };
+    let safe = !path.contains("..") && !path.contains('\\') && path.starts_with("word/");
+    safe.then_some(path)
 }

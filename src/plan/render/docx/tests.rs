@@ -123,3 +123,39 @@ fn a_reference_that_is_no_docx_is_a_data_error_that_says_why() {
     let files = "word/document.xml <w:document/>\nword/styles.xml <html/>";
     fails(&docx(files), "holds no Word styles");
 }
+
+const WITH_FURNITURE: &str = r#"word/styles.xml <w:styles xmlns:w="x"><w:style w:type="paragraph" w:styleId="Normal"><w:name w:val="Normal"/></w:style></w:styles>
+word/document.xml <w:document><w:body><w:p/><w:sectPr><w:headerReference w:type="first" r:id="rIdF"/><w:headerReference w:type="default" r:id="rIdH"/><w:footerReference r:id="rIdB"/></w:sectPr></w:body></w:document>
+word/_rels/document.xml.rels <Relationships><Relationship Id="rIdH" Target="header2.xml"/><Relationship Id="rIdF" Target="header9.xml"/><Relationship Id="rIdB" Target="/word/footer3.xml"/></Relationships>
+word/header2.xml <w:hdr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:p><w:r><w:t>ACME Corp</w:t></w:r></w:p></w:hdr>
+word/_rels/header2.xml.rels <Relationships><Relationship Id="rId1" Target="media/logo.png"/><Relationship Id="rId2" Target="https://acme.example" TargetMode="External"/></Relationships>
+word/media/logo.png PNGDATA
+word/footer3.xml <w:ftr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:p><w:r><w:t>Confidential</w:t></w:r></w:p></w:ftr>"#;
+
+#[test]
+fn a_reference_lends_its_default_header_and_footer_with_their_pictures() {
+    let wanted = r#"word/header1.xml ¦ >ACME Corp< ¦ >DRAFT for review<
+word/footer1.xml ¦ >Confidential<
+word/_rels/header1.xml.rels ¦ Target="media/logo.png"
+word/media/logo.png ¦ PNGDATA
+[Content_Types].xml ¦ <Default Extension="png" ContentType="image/png"/>"#;
+    let out = render(&parse(PLAN), &meta(), Some(&docx(WITH_FURNITURE))).unwrap();
+    let parts = check(&out, wanted);
+    assert!(
+        !parts["word/footer1.xml"].contains("PAGE"),
+        "theirs, not ours"
+    );
+    // A picture that is not in the package, or a target that climbs out of it: plan-ai's own.
+    for broken in [
+        WITH_FURNITURE.replace("word/media/logo.png PNGDATA\n", ""),
+        WITH_FURNITURE.replace("media/logo.png", "../../etc/passwd"),
+    ] {
+        let parts = check(
+            &render(&parse(PLAN), &meta(), Some(&docx(&broken))).unwrap(),
+            "",
+        );
+        assert!(!parts["word/header1.xml"].contains("ACME"), "{broken}");
+        assert!(!parts.contains_key("word/_rels/header1.xml.rels"));
+        assert!(parts["word/footer1.xml"].contains("Confidential"));
+    }
+}
