@@ -36,6 +36,13 @@ fn pasted(example: &str, sections: &[&str]) -> Sandbox {
     sb
 }
 
+/// `example` with every section pasted, rendered to `file` (its format by its extension).
+fn rendered(example: &str, file: &str) -> Sandbox {
+    let sb = pasted(example, &["resistance", "communication", "metrics"]);
+    sb.run(&["render", "-o", file]).expect(0);
+    sb
+}
+
 fn python(script: &str, arg: &Path) -> String {
     let out = Command::new("python3")
         .args(["-c", script])
@@ -70,8 +77,7 @@ print("TEXT=" + "".join(p.text).replace("\n", " "))
 #[test]
 fn html_is_one_safe_page_with_every_table() {
     for example in [CRM_EXAMPLE, "erp-finance.toml"] {
-        let sb = pasted(example, &["resistance", "communication", "metrics"]);
-        sb.run(&["render", "-o", "plan.html"]).expect(0);
+        let sb = rendered(example, "plan.html");
         let probe = python(HTML_PROBE, &sb.file("plan.html"));
         let count = |tag: &str| -> usize {
             probe
@@ -242,8 +248,7 @@ print(json.dumps({
 #[test]
 fn word_has_real_headings_tables_lists_and_properties() {
     for example in [CRM_EXAMPLE, "erp-finance.toml"] {
-        let sb = pasted(example, &["resistance", "communication", "metrics"]);
-        sb.run(&["render", "-o", "plan.docx"]).expect(0);
+        let sb = rendered(example, "plan.docx");
         let d: Value = serde_json::from_str(&python(DOCX_PROBE, &sb.file("plan.docx"))).unwrap();
         let styles = &d["styles"];
         assert_eq!(styles["Title"], 1, "{example}: {styles}");
@@ -370,8 +375,7 @@ print(json.dumps(out))
 #[test]
 fn excel_has_a_sheet_per_tracker_with_lists_frozen_headers_and_tables() {
     for example in [CRM_EXAMPLE, "erp-finance.toml"] {
-        let sb = pasted(example, &["resistance", "communication", "metrics"]);
-        sb.run(&["render", "-o", "plan.xlsx"]).expect(0);
+        let sb = rendered(example, "plan.xlsx");
         let sheets: Value =
             serde_json::from_str(&python(XLSX_PROBE, &sb.file("plan.xlsx"))).unwrap();
         let sheets = sheets.as_array().unwrap();
