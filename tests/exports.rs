@@ -30,6 +30,16 @@ fn pasted(example: &str, sections: &[&str]) -> Sandbox {
         let schema = &req["response_format"]["json_schema"]["schema"];
         let mut answer = fill_schema(schema, HOSTILE);
         answer["summary"] = json!(format!("Summary of {id}. {}", long_cell()));
+        // The first row's last text column holds a 2,000-character cell. Rows are a list
+        // (resistance points, metrics) or keyed by group (the communication matrix).
+        let mut rows = answer.as_object_mut().unwrap().values_mut();
+        let first_row = match rows.find(|v| !v.is_string()).unwrap() {
+            Value::Array(rows) => &mut rows[0],
+            Value::Object(rows) => rows.values_mut().next().unwrap(),
+            other => panic!("no rows in {other}"),
+        };
+        let cells = first_row.as_object_mut().unwrap().values_mut();
+        *cells.filter(|c| c.is_string()).last().unwrap() = json!(long_cell());
         sb.run_stdin(&["paste", id, "-"], &answer.to_string())
             .expect(0);
     }
@@ -99,6 +109,11 @@ fn html_is_one_safe_page_with_every_table() {
             "<script>alert(1)</script> | pipes | emoji 👍🏽 and שלום עולם",
             "the text shown as text",
         );
+        assert_contains(
+            &probe,
+            long_cell().trim(),
+            "the 2,000-character cell, whole",
+        );
         let html = sb.read("plan.html");
         assert_contains(&html, "@media print", "print CSS");
         assert_contains(&html, "name=\"viewport\"", "phone layout");
@@ -142,6 +157,8 @@ fn csv_writes_one_file_per_table_with_a_bom() {
     assert_eq!(comms[0][0], "Audience");
     assert_eq!(comms.len(), 1 + 5, "a row per group");
     assert_eq!(comms[1][1], HOSTILE);
+    let long = |rows: &[Vec<String>]| rows[1].iter().any(|c| c.trim() == long_cell().trim());
+    assert!(long(&comms), "the 2,000-character cell, whole");
     assert_eq!(rows("metrics.csv").len(), 1 + 5);
     assert_eq!(rows("resistance.csv").len(), 1 + 5);
     let people = rows("stakeholders.csv");
@@ -268,6 +285,12 @@ fn word_has_real_headings_tables_lists_and_properties() {
             "a row per group: {comms}"
         );
         assert_eq!(comms[1][1], HOSTILE, "hostile text kept as text");
+        let long = comms[1].as_array().unwrap().iter();
+        assert!(
+            long.filter_map(Value::as_str)
+                .any(|c| c.trim() == long_cell().trim()),
+            "the 2,000-character cell, whole"
+        );
         let text = d["paras"].as_array().unwrap();
         assert!(
             text.iter()
@@ -435,6 +458,12 @@ fn excel_has_a_sheet_per_tracker_with_lists_frozen_headers_and_tables() {
         let groups = if example == CRM_EXAMPLE { 5 } else { 4 };
         assert!(comms.len() > groups, "a row per group");
         assert_eq!(comms[1][1], HOSTILE, "hostile text kept as text");
+        let long = comms[1].as_array().unwrap().iter();
+        assert!(
+            long.filter_map(Value::as_str)
+                .any(|c| c.trim() == long_cell().trim()),
+            "the 2,000-character cell, whole"
+        );
         let about = sheet("About")["rows"].to_string();
         assert_contains(&about, "Generated", "what and when");
     }
