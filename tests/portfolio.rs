@@ -122,6 +122,50 @@ fn status_reads_the_stores_and_makes_no_request() {
 }
 
 #[test]
+fn each_plan_is_written_when_its_project_is_done_and_ctrl_c_keeps_it() {
+    // The ERP project's requests hang; the CRM project's answer at once.
+    let server = FakeServer::start(|req, _| {
+        let reply = answer(Dialect::JsonSchema, req, "x");
+        match req.raw_body.contains("Dynamics 365") {
+            true => reply.delayed(30_000),
+            false => reply,
+        }
+    });
+    let sb = portfolio(&server, "stream = false\n");
+    let mut child = sb
+        .command(&["portfolio", "draft", "projects", "--jobs", "3"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let crm_plan = sb.file("projects/crm.plan.md");
+    let written = wait_until(Duration::from_secs(20), || crm_plan.exists());
+    let running = child.try_wait().unwrap().is_none();
+    interrupt(&child);
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert!(
+        written && running,
+        "crm.plan.md written while erp still runs"
+    );
+    assert_eq!(status.code(), Some(130));
+    assert_contains(
+        &sb.read("projects/crm.plan.md"),
+        "# Implementation plan",
+        "crm plan",
+    );
+    assert!(
+        !sb.file("projects/erp.plan.md").exists(),
+        "erp has no answers"
+    );
+    let summary = sb.read("projects/portfolio.md");
+    assert_contains(
+        &summary,
+        "1 with every section done",
+        "the summary, after Ctrl-C",
+    );
+}
+
+#[test]
 fn one_limit_on_requests_in_flight_across_projects() {
     let in_flight = Arc::new(AtomicUsize::new(0));
     let peak = Arc::new(AtomicUsize::new(0));
