@@ -4,15 +4,15 @@
 use super::output;
 use super::{ctrl_c, open, overrides, print_warnings, project_flag, runtime, store};
 use crate::cli::{DraftArgs, Global, RenderArgs};
-use crate::endpoint::{self, Config};
+use crate::endpoint::{self, Config, Prices};
 use crate::error::{Error, Result, exit};
 use crate::plan::Plan;
 use crate::plan::render::{Format, Options};
 use crate::prompts::FilledPrompt;
-use crate::run::StoredSection;
-use crate::run::batch::{self, Member};
+use crate::run::batch::{self, Member, Outcome};
 use crate::run::section::Planned;
 use crate::run::workspace::Workspace;
+use crate::run::{Store, StoredSection};
 use crate::term::progress::Progress;
 use crate::term::report;
 use crate::text::{plural, shell_word};
@@ -34,32 +34,22 @@ pub fn draft(g: &Global, args: DraftArgs) -> Result<i32> {
     if args.offline {
         return write_plan(&ws, &filled, &args.render, true);
     }
+    let cfg = Config::load()?;
     if args.batch {
-        let config = Config::load()?;
-        let one = super::portfolio::open_one(&g.project, g, &config, &overrides(g, &args.tuning))?;
+        let one = super::portfolio::open_one(&g.project, g, &cfg, &overrides(g, &args.tuning))?;
         let paths = crate::cli::PortfolioPaths {
             paths: vec![g.project.clone()],
             recursive: false,
         };
         return super::batch::submit(&[one], Vec::new(), &paths, g);
     }
-    let cfg = Config::load()?;
     let endpoint = endpoint::resolve(
         &cfg,
         &overrides(g, &args.tuning),
         &ws.loaded.project.endpoint,
     )?;
     let store = store(&ws)?;
-    // Results of an earlier --batch come in first; sections still out are not bought twice.
-    if store.batch_state().is_some() {
-        let config = Config::load()?;
-        let one = super::portfolio::open_one(&g.project, g, &config, &overrides(g, &args.tuning))?;
-        super::batch::collect_quietly(std::slice::from_ref(&one), g)?;
-    }
-    let out = crate::run::batch_api::in_flight(store.batch_state().as_ref());
-    if !out.is_empty() {
-        eprintln!("{} still in a batch: not requested now", out.join(", "));
-    }
+    let out = collect_earlier_batch(g, &args, &cfg, &store)?;
     let todo: Vec<Planned> = ws
         .planned(&filled, endpoint.prose)
         .into_iter()
@@ -81,18 +71,7 @@ pub fn draft(g: &Global, args: DraftArgs) -> Result<i32> {
         context: (),
     };
     let outcome = runtime()?.block_on(batch::generate(member, jobs, progress, ctrl_c()))?;
-    for w in &outcome.warnings {
-        eprintln!("warning: {w}");
-    }
-    for (id, e) in &outcome.failed {
-        eprintln!("{id} failed: {e}");
-    }
-    for s in &outcome.generated {
-        if let Some(why) = &s.unstructured {
-            eprintln!("{}", report::unstructured_warning(&s.section, why));
-        }
-    }
-    eprint!("{}", report::usage_table(&outcome, &order, prices));
+    say_outcome(&outcome, &order, prices);
     if outcome.interrupted {
         eprintln!(
             "interrupted: {} finished section(s) are stored in {}; `{}` requests only the rest",
@@ -123,6 +102,41 @@ pub fn draft(g: &Global, args: DraftArgs) -> Result<i32> {
         return Ok(exit::ENDPOINT);
     }
     write_plan(&ws, &filled, &args.render, false)
+}
+
+/// Results of an earlier `--batch` come in first; the sections still out in a batch are
+/// returned, not to be bought twice.
+fn collect_earlier_batch(
+    g: &Global,
+    args: &DraftArgs,
+    config: &Config,
+    store: &Store,
+) -> Result<Vec<String>> {
+    if store.batch_state().is_some() {
+        let one = super::portfolio::open_one(&g.project, g, config, &overrides(g, &args.tuning))?;
+        super::batch::collect_quietly(std::slice::from_ref(&one), g)?;
+    }
+    let out = crate::run::batch_api::in_flight(store.batch_state().as_ref());
+    if !out.is_empty() {
+        eprintln!("{} still in a batch: not requested now", out.join(", "));
+    }
+    Ok(out)
+}
+
+/// Warnings, failures, sections that stayed prose, and tokens per section.
+fn say_outcome(outcome: &Outcome, order: &[String], prices: Option<Prices>) {
+    for w in &outcome.warnings {
+        eprintln!("warning: {w}");
+    }
+    for (id, e) in &outcome.failed {
+        eprintln!("{id} failed: {e}");
+    }
+    for s in &outcome.generated {
+        if let Some(why) = &s.unstructured {
+            eprintln!("{}", report::unstructured_warning(&s.section, why));
+        }
+    }
+    eprint!("{}", report::usage_table(outcome, order, prices));
 }
 
 /// The command that resumes a batch: the same endpoint settings (they are part of what makes

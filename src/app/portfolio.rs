@@ -129,20 +129,7 @@ pub fn draft(g: &Global, args: &PortfolioDraftArgs) -> Result<i32> {
         return super::batch::submit(&opened, broken, &args.paths, g);
     }
     let files = discover(&args.paths)?;
-    // Answers a Batch API job brought back are stored before anything is requested again.
-    let batched: Vec<PathBuf> = files
-        .iter()
-        .filter(|f| {
-            Store::peek(f)
-                .batch_state()
-                .is_some_and(|s| s.batch_id.is_some())
-        })
-        .cloned()
-        .collect();
-    if !batched.is_empty() {
-        let (opened, _) = open_files(&batched, g, &config, &overrides);
-        super::batch::collect_quietly(&opened, g)?;
-    }
+    collect_batches(&files, g, &config, &overrides)?;
     // Where each project stands, read up front: the size of the run, the projects that cannot
     // be read, and whether every endpoint is on this machine. The projects themselves are
     // opened one by one as the run gets to them, so memory stays flat however many there are.
@@ -214,7 +201,35 @@ pub fn draft(g: &Global, args: &PortfolioDraftArgs) -> Result<i32> {
         })
         .collect();
     report(&statuses, &summary_dir(&args.paths))?;
-    Ok(if interrupted {
+    Ok(exit_code(interrupted, failed, plan_errors, &statuses))
+}
+
+/// Answers Batch API jobs brought back are stored before anything is requested again.
+fn collect_batches(
+    files: &[PathBuf],
+    g: &Global,
+    config: &Config,
+    overrides: &Overrides,
+) -> Result<()> {
+    let batched: Vec<PathBuf> = files
+        .iter()
+        .filter(|f| {
+            Store::peek(f)
+                .batch_state()
+                .is_some_and(|s| s.batch_id.is_some())
+        })
+        .cloned()
+        .collect();
+    if !batched.is_empty() {
+        let (opened, _) = open_files(&batched, g, config, overrides);
+        super::batch::collect_quietly(&opened, g)?;
+    }
+    Ok(())
+}
+
+/// How a portfolio run ended, most serious first, and what to do about it.
+fn exit_code(interrupted: bool, failed: usize, plan_errors: usize, statuses: &[Status]) -> i32 {
+    if interrupted {
         eprintln!(
             "interrupted: finished sections are stored; `plan-ai portfolio draft` again requests only the rest"
         );
@@ -236,7 +251,7 @@ pub fn draft(g: &Global, args: &PortfolioDraftArgs) -> Result<i32> {
         exit::INCOMPLETE
     } else {
         exit::OK
-    })
+    }
 }
 
 /// A project as a member of the run: the sections not still out in a batch (those are not

@@ -143,6 +143,8 @@ struct Active<C> {
     client: Arc<Client>,
 }
 
+type Finished<'f, C> = &'f mut dyn FnMut(Member<C>, Outcome);
+
 /// Runs the sections of every member, `jobs` requests in flight in all, one client per
 /// distinct endpoint, and hands each member back with its outcome (`finished`) as soon as its
 /// last section is recorded. Members are taken from the iterator only as places free up, so a
@@ -162,46 +164,26 @@ pub async fn generate_many<C>(
     // One listener for the whole run, so connecting is interruptible too and no signal falls
     // between two listeners.
     tokio::pin!(interrupt);
-    let jobs = jobs.max(1);
+    let finished: Finished<C> = &mut finished;
+    let mut run = Runner::new(events.clone());
     let mut members = members.into_iter().enumerate();
-    let mut clients: HashMap<String, std::result::Result<Arc<Client>, String>> = HashMap::new();
-    let mut active: HashMap<usize, Active<C>> = HashMap::new();
-    let mut queue: VecDeque<(usize, Planned, Rung)> = VecDeque::new();
-    let mut tasks = JoinSet::new();
-    let mut running = HashMap::new();
-    let mut exhausted = false;
     loop {
         // Keep `jobs` requests going, taking the next member when the queue runs dry.
-        while tasks.len() < jobs {
-            if let Some((i, p, start)) = queue.pop_front() {
-                let a = &active[&i];
-                let task = spawn_request(a.client.clone(), p, i, &a.member, start, &events);
-                let handle = tasks.spawn(task.0);
-                running.insert(handle.id(), (i, task.1));
+        while run.tasks.len() < jobs.max(1) {
+            if run.spawn_queued() {
                 continue;
             }
-            if exhausted {
-                break;
-            }
-            let Some((i, m)) = members.next() else {
-                exhausted = true;
-                break;
+            let Some((i, m)) = members.next() else { break };
+            let Some((m, todo, outcome)) = run.reuse(m, finished) else {
+                continue;
             };
-            let mut outcome = Outcome::default();
-            let todo = reuse_what_is_current(&m, events.as_ref(), &mut outcome);
-            if todo.is_empty() {
-                finished(m, outcome);
-                continue;
-            }
             let key = m.endpoint_key();
-            if !clients.contains_key(&key) {
+            if !run.clients.contains_key(&key) {
                 let notify = |n: Notice| events.notice("", &n);
                 let connected = tokio::select! {
                     c = Client::connect(m.endpoint.clone(), &notify) => c,
                     _ = &mut interrupt => {
-                        hand_back_interrupted(&mut active, events.as_ref(), &mut finished);
-                        outcome.interrupted = true;
-                        finished(m, outcome);
+                        run.interrupted(finished, Some((m, outcome)));
                         return Ok(true);
                     }
                 };
@@ -209,99 +191,178 @@ pub async fn generate_many<C>(
                     events.not_started(&todo.iter().map(|p| m.id(p.id())).collect::<Vec<_>>());
                     return Err(e);
                 }
-                clients.insert(
-                    key.clone(),
-                    connected.map(Arc::new).map_err(|e| e.to_string()),
-                );
+                let connected = connected.map(Arc::new).map_err(|e| e.to_string());
+                run.clients.insert(key.clone(), connected);
             }
-            match &clients[&key] {
-                Ok(client) => {
-                    // Start the structure ladder where a previous run found this endpoint
-                    // and model answer.
-                    let start = m
-                        .store
-                        .remembered_rung(&formats_key(&m, client))
-                        .unwrap_or(Rung::JsonSchema);
-                    queue.extend(todo.iter().map(|p| (i, p.clone(), start)));
-                    let pending = todo.len();
-                    let client = client.clone();
-                    active.insert(
-                        i,
-                        Active {
-                            member: m,
-                            outcome,
-                            pending,
-                            client,
-                        },
-                    );
-                }
-                Err(why) => {
-                    events.not_started(&todo.iter().map(|p| m.id(p.id())).collect::<Vec<_>>());
-                    for p in &todo {
-                        outcome
-                            .failed
-                            .push((p.id().to_string(), Error::Other(why.clone())));
-                    }
-                    finished(m, outcome);
-                }
-            }
+            run.enqueue(i, m, todo, outcome, &key, finished);
         }
-        if tasks.is_empty() {
+        if run.tasks.is_empty() {
             return Ok(false);
         }
         let joined = tokio::select! {
-            joined = tasks.join_next_with_id() => joined,
+            joined = run.tasks.join_next_with_id() => joined,
             _ = &mut interrupt => {
-                tasks.abort_all();
-                hand_back_interrupted(&mut active, events.as_ref(), &mut finished);
+                run.interrupted(finished, None);
                 return Ok(true);
             }
         };
-        let Some(joined) = joined else { continue };
+        if let Some(joined) = joined {
+            run.record(joined, finished);
+        }
+    }
+}
+
+/// A run under way: the clients, the members whose sections are out, the sections waiting for
+/// a place, and the requests in flight.
+struct Runner<C> {
+    events: Arc<dyn Events>,
+    clients: HashMap<String, std::result::Result<Arc<Client>, String>>,
+    active: HashMap<usize, Active<C>>,
+    queue: VecDeque<(usize, Planned, Rung)>,
+    tasks: JoinSet<Done>,
+    running: HashMap<tokio::task::Id, (usize, String)>,
+}
+
+impl<C> Runner<C> {
+    fn new(events: Arc<dyn Events>) -> Runner<C> {
+        Runner {
+            events,
+            clients: HashMap::new(),
+            active: HashMap::new(),
+            queue: VecDeque::new(),
+            tasks: JoinSet::new(),
+            running: HashMap::new(),
+        }
+    }
+
+    /// Sends the next waiting section, if there is one.
+    fn spawn_queued(&mut self) -> bool {
+        let Some((i, p, start)) = self.queue.pop_front() else {
+            return false;
+        };
+        let a = &self.active[&i];
+        let task = spawn_request(a.client.clone(), p, i, &a.member, start, &self.events);
+        let handle = self.tasks.spawn(task.0);
+        self.running.insert(handle.id(), (i, task.1));
+        true
+    }
+
+    /// A member's current stored answers are reused; with nothing left to ask it is handed
+    /// back at once, else it comes back with the sections to request.
+    fn reuse(
+        &self,
+        m: Member<C>,
+        finished: Finished<C>,
+    ) -> Option<(Member<C>, Vec<Planned>, Outcome)> {
+        let mut outcome = Outcome::default();
+        let todo = reuse_what_is_current(&m, self.events.as_ref(), &mut outcome);
+        if todo.is_empty() {
+            finished(m, outcome);
+            return None;
+        }
+        Some((m, todo, outcome))
+    }
+
+    /// Queues a member's sections on its endpoint's client; if that endpoint could not be
+    /// reached, they fail and the member is handed back.
+    fn enqueue(
+        &mut self,
+        i: usize,
+        m: Member<C>,
+        todo: Vec<Planned>,
+        mut outcome: Outcome,
+        key: &str,
+        finished: Finished<C>,
+    ) {
+        match &self.clients[key] {
+            Ok(client) => {
+                // Start the structure ladder where a previous run found this endpoint and
+                // model answer.
+                let start = m
+                    .store
+                    .remembered_rung(&formats_key(&m, client))
+                    .unwrap_or(Rung::JsonSchema);
+                self.queue
+                    .extend(todo.iter().map(|p| (i, p.clone(), start)));
+                let (pending, client) = (todo.len(), client.clone());
+                let active = Active {
+                    member: m,
+                    outcome,
+                    pending,
+                    client,
+                };
+                self.active.insert(i, active);
+            }
+            Err(why) => {
+                let ids: Vec<String> = todo.iter().map(|p| m.id(p.id())).collect();
+                self.events.not_started(&ids);
+                for p in &todo {
+                    let error = Error::Other(why.clone());
+                    outcome.failed.push((p.id().to_string(), error));
+                }
+                finished(m, outcome);
+            }
+        }
+    }
+
+    /// Records a finished request (stored first), and hands its member back when it was the
+    /// member's last.
+    fn record(
+        &mut self,
+        joined: std::result::Result<(tokio::task::Id, Done), tokio::task::JoinError>,
+        finished: Finished<C>,
+    ) {
         let i = match joined {
             Ok((_, (i, p, result))) => {
-                let a = active
+                let a = self
+                    .active
                     .get_mut(&i)
                     .expect("a running section's member is active");
                 let key = formats_key(&a.member, &a.client);
-                record(&p, result, &a.member, &key, events.as_ref(), &mut a.outcome);
+                record(
+                    &p,
+                    result,
+                    &a.member,
+                    &key,
+                    self.events.as_ref(),
+                    &mut a.outcome,
+                );
                 i
             }
             Err(e) => {
                 // A task that panicked is a failed section like any other.
-                let (i, section) = running.get(&e.id()).cloned().unwrap_or_default();
+                let (i, section) = self.running.get(&e.id()).cloned().unwrap_or_default();
                 let error = Error::Other(format!(
                     "internal error while requesting `{section}` (a bug in plan-ai; please report it)"
                 ));
-                if let Some(a) = active.get_mut(&i) {
-                    events.failed(&a.member.id(&section), &error);
+                if let Some(a) = self.active.get_mut(&i) {
+                    self.events.failed(&a.member.id(&section), &error);
                     a.outcome.failed.push((section, error));
                 }
                 i
             }
         };
-        if let Some(a) = active.get_mut(&i) {
+        if let Some(a) = self.active.get_mut(&i) {
             a.pending -= 1;
             if a.pending == 0 {
-                let a = active.remove(&i).expect("just seen");
+                let a = self.active.remove(&i).expect("just seen");
                 finished(a.member, a.outcome);
             }
         }
     }
-}
 
-/// Ctrl-C: the members under way go back marked interrupted, in the order they were taken.
-fn hand_back_interrupted<C>(
-    active: &mut HashMap<usize, Active<C>>,
-    events: &dyn Events,
-    finished: &mut impl FnMut(Member<C>, Outcome),
-) {
-    events.interrupted();
-    let mut under_way: Vec<_> = active.drain().collect();
-    under_way.sort_by_key(|(i, _)| *i);
-    for (_, mut a) in under_way {
-        a.outcome.interrupted = true;
-        finished(a.member, a.outcome);
+    /// Ctrl-C: requests in flight are dropped; the members under way (and `connecting`, the
+    /// one whose endpoint was being reached) go back marked interrupted, in the order taken.
+    fn interrupted(&mut self, finished: Finished<C>, connecting: Option<(Member<C>, Outcome)>) {
+        self.tasks.abort_all();
+        self.events.interrupted();
+        let mut under_way: Vec<_> = self.active.drain().collect();
+        under_way.sort_by_key(|(i, _)| *i);
+        let under_way = under_way.into_iter().map(|(_, a)| (a.member, a.outcome));
+        for (member, mut outcome) in under_way.chain(connecting) {
+            outcome.interrupted = true;
+            finished(member, outcome);
+        }
     }
 }
 

@@ -89,42 +89,13 @@ pub async fn submit(members: &[Member], clients: &[Option<Arc<Client>>]) -> Resu
         let mut jsonl = Vec::new();
         let mut pending: BTreeMap<usize, Vec<(String, PendingSection)>> = BTreeMap::new();
         for (i, p) in items {
-            let m = &members[*i];
-            let id = custom_id(m, p.id());
-            let messages = match &p.structure {
-                Some(s) => structured_messages(&p.filled, s, Rung::JsonSchema),
-                None => p.filled.messages.clone(),
-            };
-            let format = p
-                .structure
-                .as_ref()
-                .and_then(|s| s.response_format(Rung::JsonSchema));
-            let budget = p.structure.as_ref().and_then(|s| s.budget);
-            let req = ChatRequest {
-                messages: &messages,
-                stream: false,
-                response_format: format.as_ref(),
-                max_tokens: (!m.endpoint.max_tokens_explicit)
-                    .then_some(budget)
-                    .flatten(),
-            };
-            let line = serde_json::json!({
-                "custom_id": id,
-                "method": "POST",
-                "url": crate::llm::batch::line_url(client),
-                "body": client.batch_body(&req),
-            });
+            let (line, section) = request_line(&members[*i], p, client);
             jsonl.extend_from_slice(line.to_string().as_bytes());
             jsonl.push(b'\n');
-            pending.entry(*i).or_default().push((
-                p.id().to_string(),
-                PendingSection {
-                    custom_id: id,
-                    messages: p.filled.messages.clone(),
-                    structure: p.structure.as_ref().map(|s| s.fingerprint()),
-                    failed: None,
-                },
-            ));
+            pending
+                .entry(*i)
+                .or_default()
+                .push((p.id().to_string(), section));
         }
         let file_id = client.upload_batch_file(&jsonl).await?;
         let batch = client
@@ -153,6 +124,42 @@ pub async fn submit(members: &[Member], clients: &[Option<Arc<Client>>]) -> Resu
         });
     }
     Ok(submitted)
+}
+
+/// One section as a line of the batch's JSONL (structured ones with their schema, at the
+/// ladder's first rung: the Batch API is OpenAI's or Azure's), and what to remember of it.
+fn request_line(m: &Member, p: &Planned, client: &Client) -> (serde_json::Value, PendingSection) {
+    let id = custom_id(m, p.id());
+    let messages = match &p.structure {
+        Some(s) => structured_messages(&p.filled, s, Rung::JsonSchema),
+        None => p.filled.messages.clone(),
+    };
+    let format = p
+        .structure
+        .as_ref()
+        .and_then(|s| s.response_format(Rung::JsonSchema));
+    let budget = p.structure.as_ref().and_then(|s| s.budget);
+    let req = ChatRequest {
+        messages: &messages,
+        stream: false,
+        response_format: format.as_ref(),
+        max_tokens: (!m.endpoint.max_tokens_explicit)
+            .then_some(budget)
+            .flatten(),
+    };
+    let line = serde_json::json!({
+        "custom_id": id,
+        "method": "POST",
+        "url": crate::llm::batch::line_url(client),
+        "body": client.batch_body(&req),
+    });
+    let section = PendingSection {
+        custom_id: id,
+        messages: p.filled.messages.clone(),
+        structure: p.structure.as_ref().map(|s| s.fingerprint()),
+        failed: None,
+    };
+    (line, section)
 }
 
 /// Polls every batch the members wait for; stores what completed.
