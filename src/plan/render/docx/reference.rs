@@ -1,4 +1,5 @@
-//! A user's reference document: its styles (found by type and name), theme and page setup.
+//! A user's reference document: its styles (found by type and name), theme, page setup, and
+//! its default header and footer with the pictures they show.
 
 use super::*;
 
