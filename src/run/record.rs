@@ -191,10 +191,11 @@ impl StoredSection {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn filled(text: &str) -> FilledPrompt {
+    /// The metrics section's prompt as `text` (also for the store's tests).
+    pub(in crate::run) fn filled(text: &str) -> FilledPrompt {
         FilledPrompt {
             section: "metrics".into(),
             title: "Success metrics".into(),

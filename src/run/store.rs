@@ -370,14 +370,7 @@ fn fingerprint(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use crate::project::Project;
-
-    fn filled(text: &str) -> FilledPrompt {
-        FilledPrompt {
-            section: "metrics".into(),
-            title: "Success metrics".into(),
-            messages: vec![Message::user(text)],
-        }
-    }
+    use crate::run::record::tests::filled;
 
     #[test]
     fn fingerprints_are_stable_and_tell_files_apart() {
