@@ -147,14 +147,17 @@ pub fn draft(g: &Global, args: &PortfolioDraftArgs) -> Result<i32> {
     let members = survey
         .iter()
         .filter(|(s, _)| s.broken.is_none())
-        .filter_map(|(s, _)| match open_one(&s.path, g, &config, &overrides) {
-            Ok(o) => Some(member(o, args.fresh)),
-            // Changed since the survey: the summary at the end says what is wrong with it.
-            Err(e) => {
-                changed.borrow_mut().push(Status::broken(&s.path, &e));
-                None
-            }
-        });
+        // Opening may print a note (a store adopted, sections still in a batch): above the line.
+        .filter_map(
+            |(s, _)| match tally.suspend(|| open_one(&s.path, g, &config, &overrides)) {
+                Ok(o) => Some(tally.suspend(|| member(o, args.fresh))),
+                // Changed since the survey: the summary at the end says what is wrong with it.
+                Err(e) => {
+                    changed.borrow_mut().push(Status::broken(&s.path, &e));
+                    None
+                }
+            },
+        );
     let render = RenderArgs {
         output: None,
         format: args.format.clone(),
