@@ -190,8 +190,9 @@ fn one_limit_on_requests_in_flight_across_projects() {
 
 #[test]
 fn a_429_pauses_every_worker_until_the_server_says_and_the_run_finishes() {
-    // The first request in a window of 1 s gets through; the window's second gets a 429 with
-    // retry-after 1, and x-ratelimit headers say what is left.
+    // The first two requests in a window of 1 s get through; the window's third gets a 429
+    // with retry-after 1, and x-ratelimit headers say what is left. Answers take 200 ms, so
+    // the run's first requests are all out before any header could hold them back.
     let window = Arc::new(Mutex::new((Instant::now(), 0u32)));
     let first_429 = Arc::new(Mutex::new(None::<Instant>));
     let (w, limited) = (window.clone(), first_429.clone());
@@ -211,6 +212,7 @@ fn a_429_pauses_every_worker_until_the_server_says_and_the_run_finishes() {
         answer(Dialect::JsonSchema, req, "x")
             .with_header("x-ratelimit-remaining-requests", &left)
             .with_header("x-ratelimit-reset-requests", "1s")
+            .delayed(200)
     });
     let sb = portfolio(&server, "stream = false\n");
     sb.run(&["portfolio", "draft", "projects", "--jobs", "6"])
