@@ -10,10 +10,10 @@
 //! Run: `cargo bench --bench portfolio`. Prints a table; exits non-zero only if a measurement
 //! could not be made, never on a missed target.
 
-#[path = "../tests/support/dialects.rs"]
+#[path = "../tests/it/support/dialects.rs"]
 #[allow(dead_code)]
 mod dialects;
-#[path = "../tests/support/fake_server.rs"]
+#[path = "../tests/it/support/fake_server.rs"]
 #[allow(dead_code)]
 mod fake_server;
 

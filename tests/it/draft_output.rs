@@ -2,9 +2,8 @@
 //! where it is written, how answers are placed in it (cut-off answers, reasoning, custom
 //! sections), and that person-level data stays local.
 
-mod support;
-use support::draft::*;
-use support::*;
+use crate::support::draft::*;
+use crate::support::*;
 
 use std::sync::atomic::Ordering;
 

@@ -2,11 +2,10 @@
 //! sequences on the terminal, or let a server or a shared file use up time and memory.
 //! Each test here failed on the code before the hardening (see the README's fault table).
 
-mod support;
+use crate::support::*;
 use serde_json::json;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-use support::*;
 
 const KEY: &str = "sk-hostile-0123456789abcdefXYZ";
 

@@ -1,10 +1,9 @@
 //! The endpoint client against the in-process OpenAI-compatible server: streaming shapes,
 //! faults, retries, adaptations, key rules and atomic output.
 
-mod support;
+use crate::support::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
-use support::*;
 
 const KEY: &str = "sk-test-SECRET-4f9a2b7c1d";
 

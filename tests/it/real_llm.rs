@@ -6,8 +6,7 @@
 //! server into a failure instead of a skip. The model's prose is poor (135M parameters): these
 //! tests check the protocol and the pipeline, not the writing.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 /// The sandbox configured for the real server, or None (after saying so) to skip. With
 /// `prose`, a small token budget keeps the CPU-bound model quick; without, the built-in

@@ -1,10 +1,9 @@
 //! Structured sections against the in-process server speaking each dialect seen in the wild:
 //! every path ends in the documented outcome after the documented number of requests.
 
-mod support;
+use crate::support::dialects::*;
+use crate::support::*;
 use serde_json::{Value, json};
-use support::dialects::*;
-use support::*;
 
 /// The CRM example's stakeholder groups: one matrix row each.
 const GROUPS: [&str; 5] = [

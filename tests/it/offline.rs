@@ -1,7 +1,6 @@
 //! The offline core: init, check, prompt, sections, templates — no key, no network.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 /// The article's three prompts with their blanks, as printed in the seed article.
 const ARTICLE_RESISTANCE: &str = "You are a change management consultant with 15 years of experience in IT implementations. Your task is to analyse potential resistance points for my implementation. The system being implemented is [system name] in the [department/team name] at [company type]. Current tools being replaced include [existing tools]. Key user groups are [list roles]. Identify the top 5 resistance points I’ll likely face, the underlying reasons for each, and specific tactics to address them before go-live.";

@@ -1,9 +1,8 @@
 //! What `draft` draws on a real terminal (a pseudo-terminal from `script`): live progress lines,
 //! coloured unless NO_COLOR is set.
 
-mod support;
-use support::draft::*;
-use support::*;
+use crate::support::draft::*;
+use crate::support::*;
 
 /// Runs `plan-ai draft` with stderr on a pseudo-terminal and returns what the terminal got.
 fn draft_on_a_terminal(sb: &Sandbox, no_color: bool) -> Option<String> {

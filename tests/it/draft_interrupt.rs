@@ -1,9 +1,8 @@
 //! Interrupting `plan-ai draft` mid-run: Ctrl-C (SIGINT) exits 130 and keeps the finished
 //! sections, SIGKILL leaves them valid, and nothing half-written is left behind.
 
-mod support;
-use support::draft::*;
-use support::*;
+use crate::support::draft::*;
+use crate::support::*;
 
 use std::path::PathBuf;
 use std::process::{Child, Stdio};

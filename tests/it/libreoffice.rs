@@ -6,10 +6,9 @@
 //! `pdfinfo` (`poppler-utils`); scripts/test installs them and sets
 //! PLAN_AI_OFFICE_REQUIRED=1, which turns their absence into a failure instead of a skip.
 
-mod support;
+use crate::support::*;
 use std::path::Path;
 use std::process::Command;
-use support::*;
 
 fn have(tool: &str) -> bool {
     Command::new("sh")

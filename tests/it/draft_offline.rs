@@ -1,9 +1,8 @@
 //! The plan draft without an endpoint: `prompt` and `paste` round trips into
 //! `draft --offline`, pasted answers reused online, and `render` from the store alone.
 
-mod support;
-use support::draft::*;
-use support::*;
+use crate::support::draft::*;
+use crate::support::*;
 
 // ---------------------------------------------------------------------------------------------
 // Offline round trip

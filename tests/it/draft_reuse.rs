@@ -2,9 +2,8 @@
 //! rerun, another model or setting, changed project data, `--regenerate`, `--fresh`,
 //! `--sections`, an unreadable record, and answers stored by the single-section commands.
 
-mod support;
-use support::draft::*;
-use support::*;
+use crate::support::draft::*;
+use crate::support::*;
 
 // ---------------------------------------------------------------------------------------------
 // Reuse, --regenerate, --fresh

@@ -14,8 +14,7 @@
 //! Profiles are named after the test and the process id, so parallel tests (and parallel
 //! runs) do not collide in a shared keyring; every stored key is deleted, even on panic.
 
-mod support;
-use support::*;
+use crate::support::*;
 
 use std::process::{Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -2,9 +2,8 @@
 //! `--jobs 1`), a failed section with the others kept and `--allow-partial`, resuming after a
 //! failure, and the tokens and cost reported per section.
 
-mod support;
-use support::draft::*;
-use support::*;
+use crate::support::draft::*;
+use crate::support::*;
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};

@@ -1,14 +1,12 @@
 //! Tests of the fake OpenAI-compatible server itself, with raw std TCP clients.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use serde_json::{Value, json};
-use support::*;
 
 /// Sends one request with `Connection: close` and returns the open stream.
 fn send(

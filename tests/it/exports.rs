@@ -2,12 +2,11 @@
 //! own HTML parser and csv module, and the zip and XML inside Word and Excel files. Both
 //! example projects, complete and with missing sections, and answers full of hostile text.
 
-mod support;
+use crate::support::dialects::fill_schema;
+use crate::support::*;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
-use support::dialects::fill_schema;
-use support::*;
 
 /// Text a model might write that every format must survive.
 const HOSTILE: &str = "<script>alert(1)</script> | pipes | emoji 👍🏽 and שלום עולם";

@@ -1,14 +1,13 @@
 //! `portfolio draft | status | collect`: many projects in one process, one limit on requests
 //! in flight, one pause for all on a 429, and the Batch API end to end.
 
-mod support;
+use crate::support::batch_api::{Behaviour, FakeBatches};
+use crate::support::dialects::{Dialect, answer};
+use crate::support::*;
 use serde_json::Value;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::batch_api::{Behaviour, FakeBatches};
-use support::dialects::{Dialect, answer};
-use support::*;
 
 /// A folder `projects/` with the two examples as `crm.toml` and `erp.toml`, and a config whose
 /// default profile (structured, no retries beyond `retries`) talks to `server`.

@@ -1,0 +1,22 @@
+//! The integration tests, in one binary (one link instead of one per file, as ripgrep and just
+//! do). Each module drives the built `plan-ai` binary; `support` holds what they share.
+
+mod support;
+
+mod architecture;
+mod draft_batch;
+mod draft_interrupt;
+mod draft_offline;
+mod draft_output;
+mod draft_reuse;
+mod endpoint;
+mod exports;
+mod fake_server_selftest;
+mod hostile;
+mod keyring;
+mod libreoffice;
+mod offline;
+mod portfolio;
+mod real_llm;
+mod structured;
+mod terminal;
