@@ -16,6 +16,7 @@ use crate::endpoint::Overrides;
 use crate::error::{Error, Result};
 use crate::run::Store;
 use crate::run::workspace::Workspace;
+use crate::sections::Kind;
 use crate::text::shell_word;
 use std::future::Future;
 use std::path::Path;
@@ -33,9 +34,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         } => project::prompt(g, &sections, all, json, structured),
         Command::Sections => project::list_sections(g),
         Command::Templates { action } => project::templates(action),
-        Command::Resistance(a) => ask::section(g, "resistance", a),
-        Command::Communication(a) => ask::section(g, "communication", a),
-        Command::Metrics(a) => ask::section(g, "metrics", a),
+        Command::Resistance(a) => ask::section(g, Kind::Resistance.id(), a),
+        Command::Communication(a) => ask::section(g, Kind::Communication.id(), a),
+        Command::Metrics(a) => ask::section(g, Kind::Metrics.id(), a),
         Command::Run { section, ask } => ask::section(g, &section, ask),
         Command::Draft(args) => draft::draft(g, args),
         Command::Paste { section, file } => draft::paste(g, &section, &file),

@@ -11,7 +11,7 @@ use crate::prompts;
 use crate::run::section::Planned;
 use crate::run::{AnswerSource, Store, StoredSection};
 use crate::sanitize::strip_controls;
-use crate::sections::{Structure, Structured, table};
+use crate::sections::{Communication, Kind, Metrics, Resistance, Structure, Structured, table};
 use serde::Serialize;
 
 /// Everything a renderer needs.
@@ -93,6 +93,30 @@ impl Grid {
     }
 }
 
+/// The stakeholder register's columns, as every tabular format (CSV, Excel) shows them.
+pub const REGISTER_COLUMNS: [&str; 7] = [
+    "Name",
+    "Title",
+    "Group",
+    "Influence",
+    "Interest",
+    "Stance",
+    "Notes",
+];
+
+/// One stakeholder as a register row, in [`REGISTER_COLUMNS`]' order.
+pub fn register_row(s: &Stakeholder) -> [String; 7] {
+    [
+        s.name.clone(),
+        s.title.clone(),
+        s.group.clone(),
+        s.influence.as_str().to_string(),
+        s.interest.as_str().to_string(),
+        s.stance.as_str().to_string(),
+        s.notes.clone().unwrap_or_default(),
+    ]
+}
+
 /// Which models and endpoints wrote the plan, and at what cost in tokens.
 #[derive(Debug, Default)]
 pub struct Provenance {
@@ -141,6 +165,39 @@ impl Plan {
 
     pub fn section(&self, id: &str) -> Option<&PlanSection> {
         self.sections.iter().find(|s| s.id == id)
+    }
+
+    /// A built-in section, when the catalog has it.
+    pub fn built_in(&self, kind: Kind) -> Option<&PlanSection> {
+        self.sections
+            .iter()
+            .find(|s| s.built_in && s.id == kind.id())
+    }
+
+    /// A built-in section's structured answer, when it has one that fits its structure.
+    pub fn structured(&self, kind: Kind) -> Option<&Structured> {
+        self.built_in(kind)?.answer.as_ref()?.structured.as_ref()
+    }
+
+    pub fn resistance(&self) -> Option<&Resistance> {
+        match self.structured(Kind::Resistance)? {
+            Structured::Resistance(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn communication(&self) -> Option<&Communication> {
+        match self.structured(Kind::Communication)? {
+            Structured::Communication(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    pub fn metrics(&self) -> Option<&Metrics> {
+        match self.structured(Kind::Metrics)? {
+            Structured::Metrics(m) => Some(m),
+            _ => None,
+        }
     }
 
     pub fn missing(&self) -> &[String] {

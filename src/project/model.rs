@@ -74,8 +74,18 @@ pub enum Level {
 }
 
 impl Level {
+    pub const ALL: [Level; 3] = [Level::High, Level::Medium, Level::Low];
     /// The words a project file may use, in the schema's order.
     pub const NAMES: &'static [&'static str] = &["high", "medium", "low"];
+
+    /// The word a project file uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::High => "high",
+            Level::Medium => "medium",
+            Level::Low => "low",
+        }
+    }
 }
 
 /// Where a stakeholder stands on the change today.
@@ -92,6 +102,14 @@ pub enum Stance {
 }
 
 impl Stance {
+    pub const ALL: [Stance; 6] = [
+        Stance::Unknown,
+        Stance::Unaware,
+        Stance::Resistant,
+        Stance::Neutral,
+        Stance::Supportive,
+        Stance::Leading,
+    ];
     pub const NAMES: &'static [&'static str] = &[
         "unknown",
         "unaware",
@@ -100,6 +118,18 @@ impl Stance {
         "supportive",
         "leading",
     ];
+
+    /// The word a project file uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stance::Unknown => "unknown",
+            Stance::Unaware => "unaware",
+            Stance::Resistant => "resistant",
+            Stance::Neutral => "neutral",
+            Stance::Supportive => "supportive",
+            Stance::Leading => "leading",
+        }
+    }
 
     /// Stances the plan must work on before go-live.
     pub fn needs_work(self) -> bool {
@@ -180,6 +210,20 @@ pub struct Privacy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn as_str_is_the_serde_word_and_the_names_list_in_order() {
+        for (level, name) in Level::ALL.iter().zip(Level::NAMES) {
+            assert_eq!(level.as_str(), *name);
+            assert_eq!(serde_json::to_value(level).unwrap(), *name);
+        }
+        for (stance, name) in Stance::ALL.iter().zip(Stance::NAMES) {
+            assert_eq!(stance.as_str(), *name);
+            assert_eq!(serde_json::to_value(stance).unwrap(), *name);
+        }
+        assert_eq!(Level::ALL.len(), Level::NAMES.len());
+        assert_eq!(Stance::ALL.len(), Stance::NAMES.len());
+    }
 
     #[test]
     fn level_and_stance_names_match_their_serde_words() {

@@ -25,13 +25,20 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn of(section: &str) -> Option<Kind> {
-        match section {
-            "resistance" => Some(Kind::Resistance),
-            "communication" => Some(Kind::Communication),
-            "metrics" => Some(Kind::Metrics),
-            _ => None,
+    /// In the plan's order.
+    pub const ALL: [Kind; 3] = [Kind::Resistance, Kind::Communication, Kind::Metrics];
+
+    /// The section id: the template's file name and the command's name.
+    pub fn id(self) -> &'static str {
+        match self {
+            Kind::Resistance => "resistance",
+            Kind::Communication => "communication",
+            Kind::Metrics => "metrics",
         }
+    }
+
+    pub fn of(section: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.id() == section)
     }
 }
 
@@ -74,17 +81,13 @@ pub struct Structure {
 
 impl Structure {
     pub fn built_in(kind: Kind, p: &Project) -> Structure {
-        let (section, schema, coverage) = match kind {
-            Kind::Resistance => ("resistance", resistance::schema(p), resistance::coverage(p)),
-            Kind::Communication => (
-                "communication",
-                communication::schema(p),
-                communication::coverage(p),
-            ),
-            Kind::Metrics => ("metrics", metrics::schema(p), metrics::coverage(p)),
+        let (schema, coverage) = match kind {
+            Kind::Resistance => (resistance::schema(p), resistance::coverage(p)),
+            Kind::Communication => (communication::schema(p), communication::coverage(p)),
+            Kind::Metrics => (metrics::schema(p), metrics::coverage(p)),
         };
         Structure {
-            section: section.to_string(),
+            section: kind.id().to_string(),
             kind: Some(kind),
             budget: schema::token_budget(&schema),
             schema,

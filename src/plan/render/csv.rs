@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::sections::table::Table;
-use crate::sections::{communication, metrics, resistance};
+use crate::sections::{Kind, communication, metrics, resistance};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -27,28 +27,10 @@ pub fn tables(plan: &Plan) -> Vec<(&'static str, Table)> {
         rows,
     };
     let stakeholders = table(
-        &[
-            "Name",
-            "Title",
-            "Group",
-            "Influence",
-            "Interest",
-            "Stance",
-            "Notes",
-        ],
+        &crate::plan::REGISTER_COLUMNS,
         p.stakeholders
             .iter()
-            .map(|s| {
-                vec![
-                    s.name.clone(),
-                    s.title.clone(),
-                    s.group.clone(),
-                    word(&s.influence),
-                    word(&s.interest),
-                    word(&s.stance),
-                    s.notes.clone().unwrap_or_default(),
-                ]
-            })
+            .map(|s| crate::plan::register_row(s).to_vec())
             .collect(),
     );
     let roles = table(
@@ -76,13 +58,11 @@ pub fn tables(plan: &Plan) -> Vec<(&'static str, Table)> {
             })
             .collect(),
     );
-    let structured = |id: &str| {
-        plan.section(id)
-            .and_then(|s| s.answer.as_ref())
-            .and_then(|a| a.structured.as_ref())
+    let structured = |kind: Kind| {
+        plan.structured(kind)
             .and_then(|s| s.tables().into_iter().next())
     };
-    let communication = structured("communication").unwrap_or_else(|| {
+    let communication = structured(Kind::Communication).unwrap_or_else(|| {
         let mut columns = vec!["Audience"];
         columns.extend(communication::COLUMNS.iter().map(|(_, h)| *h));
         let rows = communication::audiences(p)
@@ -96,8 +76,8 @@ pub fn tables(plan: &Plan) -> Vec<(&'static str, Table)> {
         table(&columns, rows)
     });
     let resistance =
-        structured("resistance").unwrap_or_else(|| table(resistance::COLUMNS, Vec::new()));
-    let metrics = structured("metrics").unwrap_or_else(|| table(metrics::COLUMNS, Vec::new()));
+        structured(Kind::Resistance).unwrap_or_else(|| table(resistance::COLUMNS, Vec::new()));
+    let metrics = structured(Kind::Metrics).unwrap_or_else(|| table(metrics::COLUMNS, Vec::new()));
     vec![
         ("stakeholders", stakeholders),
         ("roles", roles),
@@ -106,14 +86,6 @@ pub fn tables(plan: &Plan) -> Vec<(&'static str, Table)> {
         ("resistance", resistance),
         ("metrics", metrics),
     ]
-}
-
-/// A closed-set value as the project file writes it ("high", "resistant").
-fn word<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 /// One table as CSV bytes.

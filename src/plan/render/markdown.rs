@@ -5,6 +5,7 @@ use crate::chat::Usage;
 use crate::error::{Error, Result};
 use crate::plan::{Grid, Plan, PlanSection};
 use crate::prompts::DraftTemplate;
+use crate::sections::Kind;
 use serde::Serialize;
 
 /// A section as the draft template sees it.
@@ -76,18 +77,13 @@ struct Extra<'a> {
 }
 
 pub fn render(plan: &Plan, template: &DraftTemplate) -> Result<String> {
-    let built_in = |id: &str| {
-        plan.sections
-            .iter()
-            .find(|s| s.built_in && s.id == id)
-            .map(view)
-    };
+    let built_in = |kind: Kind| plan.built_in(kind).map(view);
     let extra = Extra {
         today: crate::text::long_date(&plan.today).unwrap_or_else(|| plan.today.clone()),
         grid: &plan.grid,
-        resistance: built_in("resistance"),
-        communication: built_in("communication"),
-        metrics: built_in("metrics"),
+        resistance: built_in(Kind::Resistance),
+        communication: built_in(Kind::Communication),
+        metrics: built_in(Kind::Metrics),
         custom: plan
             .sections
             .iter()

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::project::{Level, Stance};
 use crate::sections::metrics::Dimension;
-use crate::sections::{Structured, communication, resistance};
+use crate::sections::{Kind, Structured, communication, resistance};
 use rust_xlsxwriter::{
     ColNum, Color, ConditionalFormatCell, ConditionalFormatCellRule, ConditionalFormatFormula,
     DataValidation, DataValidationRule, ExcelDateTime, Format, FormatAlign, Note, RowNum, Table,
@@ -187,12 +187,6 @@ fn note(text: &str) -> Note {
     note.set_width(320).set_height(110)
 }
 
-/// A level or stance as the project file writes it (`high`, `resistant`).
-fn word<T: serde::Serialize>(x: T) -> String {
-    let word = serde_json::to_value(x).map(|v| v.as_str().map(str::to_string));
-    word.ok().flatten().unwrap_or_default()
-}
-
 /// Names as a list, or "none".
 fn list(names: &[String]) -> String {
     match names {
@@ -201,28 +195,20 @@ fn list(names: &[String]) -> String {
     }
 }
 
-/// The structured answer of a section, when it has one.
-fn structured<'a>(plan: &'a Plan, id: &str) -> Option<&'a Structured> {
-    plan.section(id)?.answer.as_ref()?.structured.as_ref()
-}
-
 fn stakeholders(wb: &mut Workbook, plan: &Plan) -> X {
     let rows = (plan.project.stakeholders.iter())
         .map(|s| {
-            let mut row = texts(&[&s.name, &s.title, &s.group]);
-            row.extend([word(s.influence), word(s.interest), word(s.stance)].map(Cell::Text));
-            row.push(t(s.notes.as_deref().unwrap_or_default()));
-            row
+            let row = crate::plan::register_row(s);
+            row.iter().map(|c| t(c)).collect()
         })
         .collect();
-    let columns =
-        "Name|Title|Group|Influence|Interest|Stance|Notes|Desired stance|Owner|Next action";
-    let (ws, last) = tracker(wb, &PEOPLE, &columns.split('|').collect::<Vec<_>>(), rows)?;
+    let mut columns = crate::plan::REGISTER_COLUMNS.to_vec();
+    columns.extend(["Desired stance", "Owner", "Next action"]);
+    let (ws, last) = tracker(wb, &PEOPLE, &columns, rows)?;
     let stances = [Stance::Resistant, Stance::Unaware, Stance::Unknown];
     for (stance, colours) in stances.into_iter().zip([RED, AMBER, GREY]) {
-        let word = word(stance);
         let rule = ConditionalFormatCell::new();
-        let rule = rule.set_rule(ConditionalFormatCellRule::EqualTo(word.as_str()));
+        let rule = rule.set_rule(ConditionalFormatCellRule::EqualTo(stance.as_str()));
         ws.add_conditional_format(1, 5, last + SPARE_ROWS, 5, &rule.set_format(fill(colours)))?;
     }
     let text = "Where they stand today. Red: resistant, amber: unaware, grey: unknown; each needs work before go-live.";
@@ -231,10 +217,7 @@ fn stakeholders(wb: &mut Workbook, plan: &Plan) -> X {
 }
 
 fn communication_sheet(wb: &mut Workbook, plan: &Plan) -> X {
-    let matrix = match structured(plan, "communication") {
-        Some(Structured::Communication(c)) => c.rows.as_slice(),
-        _ => &[],
-    };
+    let matrix = plan.communication().map_or(&[][..], |c| c.rows.as_slice());
     // Every group, in the project's order: a row to fill in even without an answer.
     let rows = (communication::audiences(&plan.project).iter())
         .map(|group| {
@@ -253,10 +236,7 @@ fn communication_sheet(wb: &mut Workbook, plan: &Plan) -> X {
 }
 
 fn resistance_sheet(wb: &mut Workbook, plan: &Plan) -> X {
-    let points = match structured(plan, "resistance") {
-        Some(Structured::Resistance(r)) => r.points.as_slice(),
-        _ => &[],
-    };
+    let points = plan.resistance().map_or(&[][..], |r| r.points.as_slice());
     let rows = (points.iter())
         .map(|p| {
             let [roles, tactics] = [&p.affected_roles, &p.tactics].map(|l| l.join("\n"));
@@ -271,10 +251,7 @@ fn resistance_sheet(wb: &mut Workbook, plan: &Plan) -> X {
 }
 
 fn metrics_sheet(wb: &mut Workbook, plan: &Plan) -> X {
-    let metrics = match structured(plan, "metrics") {
-        Some(Structured::Metrics(m)) => m.metrics.as_slice(),
-        _ => &[],
-    };
+    let metrics = plan.metrics().map_or(&[][..], |m| m.metrics.as_slice());
     let rows = (metrics.iter())
         .map(|x| {
             let mut row = texts(&[&x.metric, x.dimension.as_str(), &x.what_it_measures]);
@@ -355,15 +332,18 @@ fn about_lines(plan: &Plan) -> Vec<(&'static str, String)> {
         ("Missing sections", list(&p.missing)),
     ];
     let sheets = [
-        ("communication", "Communication"),
-        ("resistance", "Resistance"),
-        ("metrics", "Metrics"),
+        (Kind::Communication, MESSAGES.sheet),
+        (Kind::Resistance, POINTS.sheet),
+        (Kind::Metrics, METRICS.sheet),
     ];
-    for (id, sheet) in sheets {
-        let Some(s) = plan.section(id) else { continue };
-        let empty = match id {
-            "communication" => "the sheet lists every group with empty cells to fill in",
-            _ => "the sheet is an empty tracker to fill in",
+    for (kind, sheet) in sheets {
+        let Some(s) = plan.built_in(kind) else {
+            continue;
+        };
+        let id = kind.id();
+        let empty = match kind {
+            Kind::Communication => "the sheet lists every group with empty cells to fill in",
+            Kind::Resistance | Kind::Metrics => "the sheet is an empty tracker to fill in",
         };
         let status = match &s.answer {
             None => format!("the {id} section is missing: {empty}. Run `plan-ai draft`, or paste an answer with `plan-ai paste {id}`."),
