@@ -1,6 +1,6 @@
 //! The command line: clap types only, no logic.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 const EXIT_CODES: &str = "\
@@ -57,8 +57,11 @@ pub struct Global {
     #[arg(long, global = true, env = "PLAN_AI_MODEL", value_name = "NAME")]
     pub model: Option<String>,
     /// Print request details (never the key) to stderr
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
+    /// Print only results, warnings and errors: no notes, progress or status lines
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -75,20 +78,7 @@ pub enum Command {
     /// Validate the project file: syntax, keys, and the data every section needs
     Check,
     /// Print filled prompts, ready to paste into a chat tool (no key, no network)
-    Prompt {
-        /// Sections to print (see `plan-ai sections`)
-        #[arg(value_name = "SECTION", required_unless_present = "all")]
-        sections: Vec<String>,
-        /// Print every section
-        #[arg(long, conflicts_with = "sections")]
-        all: bool,
-        /// Print a JSON array: section, title, the messages and response_format as they would be sent
-        #[arg(long)]
-        json: bool,
-        /// Add the JSON instruction and schema, for a chat tool to answer in JSON (`plan-ai paste` takes it back)
-        #[arg(long)]
-        structured: bool,
-    },
+    Prompt(PromptArgs),
     /// List sections with their title, source and the inputs they need
     Sections,
     /// Work with the built-in templates
@@ -144,6 +134,22 @@ pub enum Command {
     },
     /// Print the man page (roff) to standard output
     Man,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PromptArgs {
+    /// Sections to print (see `plan-ai sections`)
+    #[arg(value_name = "SECTION", required_unless_present = "all")]
+    pub sections: Vec<String>,
+    /// Print every section
+    #[arg(long, conflicts_with = "sections")]
+    pub all: bool,
+    /// Print a JSON array: section, title, the messages and response_format as they would be sent
+    #[arg(long)]
+    pub json: bool,
+    /// Add the JSON instruction and schema, for a chat tool to answer in JSON (`plan-ai paste` takes it back)
+    #[arg(long)]
+    pub structured: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -289,12 +295,37 @@ pub struct PortfolioDraftArgs {
 pub struct PortfolioStatusArgs {
     #[command(flatten)]
     pub paths: PortfolioPaths,
-    /// Print JSON
-    #[arg(long, conflicts_with = "csv")]
+    /// How to print it
+    #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+    pub format: TableFormat,
+    /// Print JSON (the same as --format json)
+    #[arg(long, conflicts_with_all = ["format", "csv"])]
     pub json: bool,
-    /// Print CSV
-    #[arg(long)]
+    /// Print CSV (the same as --format csv)
+    #[arg(long, conflicts_with = "format", hide = true)]
     pub csv: bool,
+}
+
+impl PortfolioStatusArgs {
+    /// `--format`, or the older `--json`/`--csv` spelling of it.
+    pub fn format(&self) -> TableFormat {
+        match (self.json, self.csv) {
+            (true, _) => TableFormat::Json,
+            (_, true) => TableFormat::Csv,
+            _ => self.format,
+        }
+    }
+}
+
+/// How a table goes to stdout.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    /// Aligned columns for people
+    Table,
+    /// A JSON array, for scripts
+    Json,
+    /// CSV with a header row (RFC 4180)
+    Csv,
 }
 
 #[derive(Subcommand, Debug)]
@@ -316,4 +347,36 @@ pub enum KeyAction {
     Status,
     /// Delete the stored key
     Delete,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn status_formats_and_their_older_spellings() {
+        let format = |args: &[&str]| {
+            let mut argv = vec!["plan-ai", "portfolio", "status", "p"];
+            argv.extend(args);
+            match Cli::try_parse_from(argv).map(|c| c.command) {
+                Ok(Command::Portfolio {
+                    action: PortfolioAction::Status(s),
+                }) => Ok(s.format()),
+                Ok(other) => panic!("{other:?}"),
+                Err(e) => Err(e.kind()),
+            }
+        };
+        assert_eq!(format(&[]), Ok(TableFormat::Table));
+        assert_eq!(format(&["--json"]), Ok(TableFormat::Json));
+        assert_eq!(format(&["--csv"]), Ok(TableFormat::Csv));
+        assert_eq!(format(&["--format", "csv"]), Ok(TableFormat::Csv));
+        assert!(format(&["--json", "--format", "csv"]).is_err());
+        assert!(format(&["--format", "xml"]).is_err());
+    }
 }

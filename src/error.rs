@@ -41,6 +41,16 @@ pub enum Error {
     Unknown(UnknownName),
     Endpoint(Box<EndpointError>),
     Config(String),
+    /// The project file does not exist.
+    ProjectNotFound(PathBuf),
+    /// A profile that needs a key has none it may send.
+    KeyNeeded {
+        profile: String,
+        /// The project file chose the profile, so the environment's key is not sent to it.
+        chosen_by_project: bool,
+        /// Where else a key can come from.
+        env_var: &'static str,
+    },
     Incomplete(String),
     Usage(String),
     /// plan-ai would overwrite something it must not (exit 1).
@@ -64,7 +74,8 @@ impl Error {
                 NameKind::Profile | NameKind::Preset => exit::CONFIG,
             },
             Error::Endpoint(_) => exit::ENDPOINT,
-            Error::Config(_) => exit::CONFIG,
+            Error::Config(_) | Error::KeyNeeded { .. } => exit::CONFIG,
+            Error::ProjectNotFound(_) => exit::DATA,
             Error::Incomplete(_) => exit::INCOMPLETE,
             Error::Usage(_) => exit::USAGE,
             Error::Interrupted => exit::INTERRUPTED,
@@ -107,6 +118,25 @@ impl fmt::Display for Error {
             Error::Unknown(u) => u.fmt(f),
             Error::Endpoint(e) => e.fmt(f),
             Error::Interrupted => f.write_str("interrupted"),
+            Error::ProjectNotFound(path) => {
+                write!(f, "project file {} not found", path.display())
+            }
+            Error::KeyNeeded {
+                profile,
+                chosen_by_project: false,
+                env_var,
+            } => write!(
+                f,
+                "profile `{profile}` needs an API key, and none is stored or set in {env_var}"
+            ),
+            Error::KeyNeeded {
+                profile,
+                chosen_by_project: true,
+                env_var,
+            } => write!(
+                f,
+                "profile `{profile}` (chosen by the project file) needs an API key, and none is stored for it; {env_var} is not sent to a profile the project file chose"
+            ),
             Error::Io { context, source } => write!(f, "{context}: {}", describe_io(source)),
         }
     }

@@ -2,25 +2,25 @@
 //! stdout as it arrives; a structured section shows a progress line while its JSON arrives and
 //! then its tables (or, with `--json`, the validated JSON).
 
-use super::{interruptible, open, overrides, print_notice, runtime, store};
-use crate::cli::{Ask, Global};
+use super::{Ctx, interruptible, runtime};
+use crate::cli::Ask;
 use crate::endpoint::{self, Config};
 use crate::error::{Result, exit};
 use crate::llm::{Client, Sink};
 use crate::run::StoredSection;
 use crate::run::section::{self, Generated, Job};
 use crate::sections::Rung;
-use crate::term::out::{StdoutSink, write_stdout};
+use crate::term::out::StdoutSink;
 use crate::term::progress::Receiving;
 use crate::term::report;
 
-pub fn section(g: &Global, id: &str, ask: Ask) -> Result<i32> {
-    let ws = open(g)?;
+pub fn section(cx: &Ctx, id: &str, ask: Ask) -> Result<i32> {
+    let ws = cx.open()?;
     let filled = ws.fill_one(id)?;
     let cfg = Config::load()?;
     let endpoint = endpoint::resolve(
         &cfg,
-        &overrides(g, &ask.tuning),
+        &cx.overrides(&ask.tuning),
         &ws.loaded.project.endpoint,
     )?;
     let planned = ws
@@ -28,10 +28,10 @@ pub fn section(g: &Global, id: &str, ask: Ask) -> Result<i32> {
         .remove(0);
     let structure = planned.structure.as_ref();
     let stream = endpoint.stream && !ask.no_stream;
-    let notify = print_notice(g.verbose);
-    let store = store(&ws);
+    let notify = cx.notify(Some(&filled.section));
+    let store = cx.store(&ws);
     let mut prose_sink = StdoutSink::new(stream && structure.is_none());
-    let mut json_sink = Receiving::new(&filled.section);
+    let mut json_sink = Receiving::new(cx.ui, &filled.section);
     let sink: &mut dyn Sink = if structure.is_some() {
         &mut json_sink
     } else {
@@ -55,9 +55,13 @@ pub fn section(g: &Global, id: &str, ask: Ask) -> Result<i32> {
             max_tokens_explicit: endpoint.max_tokens_explicit,
         };
         let g = section::request(&client, &job, sink, &notify).await?;
-        if let (Some(rung), Ok(s)) = (g.rung, &store) {
-            // Only a speed-up for later runs: failing to remember it loses nothing.
-            let _ = s.remember_rung(&formats_key, rung);
+        if let (Some(rung), Ok(s)) = (g.rung, &store)
+            && let Err(e) = s.remember_rung(&formats_key, rung)
+        {
+            // Only a speed-up for later runs: the answer is kept all the same.
+            cx.ui.warn(format_args!(
+                "could not remember how this server takes structure: {e}"
+            ));
         }
         Ok(g)
     }))?;
@@ -69,28 +73,32 @@ pub fn section(g: &Global, id: &str, ask: Ask) -> Result<i32> {
     if structure.is_none() && stream {
         prose_sink.end_line()?;
     } else {
-        write_stdout(crate::text::with_newline(&text).as_bytes())?;
+        cx.ui.result(&crate::text::with_newline(&text))?;
     }
     // Keep it in the run store first, so `draft` can reuse it without paying twice, and a
     // failed -o write below loses nothing.
     let stored = StoredSection::from_generated(&filled, &endpoint, structure, &generated);
     if let Err(e) = store.and_then(|s| s.save(&stored)) {
-        eprintln!("warning: could not store the answer for `draft` to reuse: {e}");
+        cx.ui.warn(format_args!(
+            "could not store the answer for `draft` to reuse: {e}"
+        ));
     }
     if let Some(path) = &ask.output {
         crate::fs::write_atomic(path, crate::text::with_newline(&text).as_bytes())?;
     }
     let answer = &generated.answer;
-    eprintln!("{}", report::answer_summary(answer, generated.requests));
+    cx.ui
+        .status(report::answer_summary(answer, generated.requests));
     if answer.finish_reason.is_cut_off() {
-        eprintln!("{}", report::cut_off_warning(&[]));
+        cx.ui.warn(report::cut_off_warning(&[]));
     }
     if let Some(why) = &generated.unstructured {
-        eprintln!("{}", report::unstructured_warning(&filled.section, why));
+        cx.ui
+            .warn(report::unstructured_warning(&filled.section, why));
     }
     if let Some((_, s)) = &generated.structured {
         for w in s.warnings(&ws.loaded.project) {
-            eprintln!("warning: {}: {w}", filled.section);
+            cx.ui.warn(format_args!("{}: {w}", filled.section));
         }
     }
     Ok(exit::OK)

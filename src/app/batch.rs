@@ -1,40 +1,35 @@
 //! `--batch` and `portfolio collect`: submitting to a provider's Batch API and bringing the
 //! results back.
 
-use super::portfolio::Opened;
-use super::{print_notice, runtime};
-use crate::cli::{Global, PortfolioPaths};
+use super::open::{Kept, Opened, Renew};
+use super::{Ctx, runtime};
 use crate::error::{Result, exit};
 use crate::llm::Client;
 use crate::run::batch::Member;
 use crate::run::batch_api;
 use crate::run::portfolio::Status;
+use crate::text::plural;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-fn members(opened: &[Opened]) -> Vec<Member> {
+/// The opened projects as members of a Batch API round trip (nothing is asked again).
+fn members(opened: Vec<Opened>) -> Vec<Member<Kept>> {
     opened
-        .iter()
-        .map(|o| Member {
-            prefix: Some(o.label()),
-            sections: o.planned.clone(),
-            project: Arc::new(o.ws.loaded.project.clone()),
-            store: o.store.clone(),
-            endpoint: o.endpoint.clone(),
-            fresh: false,
-            regenerate: Vec::new(),
-            context: (),
+        .into_iter()
+        .map(|o| {
+            let label = o.label();
+            o.into_member(Renew::default(), Some(label))
         })
         .collect()
 }
 
 /// One client per distinct endpoint, for the members `wanted` says need one.
-async fn connect(
-    members: &[Member],
-    wanted: impl Fn(&Member) -> bool,
-    g: &Global,
+async fn connect<C>(
+    cx: &Ctx<'_>,
+    members: &[Member<C>],
+    wanted: impl Fn(&Member<C>) -> bool,
 ) -> Result<Vec<Option<Arc<Client>>>> {
-    let notify = print_notice(g.verbose);
+    let notify = cx.notify(None);
     let mut by_key: HashMap<String, Arc<Client>> = HashMap::new();
     let mut out = Vec::new();
     for m in members {
@@ -42,15 +37,11 @@ async fn connect(
             out.push(None);
             continue;
         }
-        let e = &m.endpoint;
-        let key = format!(
-            "{}\n{}\n{:?}",
-            e.profile, e.transport.base_url, e.request.model
-        );
+        let key = m.endpoint_key();
         let client = match by_key.get(&key) {
             Some(c) => c.clone(),
             None => {
-                let c = Arc::new(Client::connect(e.clone(), &notify).await?);
+                let c = Arc::new(Client::connect(m.endpoint.clone(), &notify).await?);
                 by_key.insert(key, c.clone());
                 c
             }
@@ -60,51 +51,43 @@ async fn connect(
     Ok(out)
 }
 
+/// Submits what the projects need to their endpoints' Batch API; `collect_paths` is what
+/// `plan-ai portfolio collect` is told to look at (shell-quoted).
 pub fn submit(
-    opened: &[Opened],
+    cx: &Ctx,
+    opened: Vec<Opened>,
     broken: Vec<Status>,
-    paths: &PortfolioPaths,
-    g: &Global,
+    collect_paths: &str,
 ) -> Result<i32> {
     for b in &broken {
-        eprintln!(
-            "{}: skipped: {}",
-            b.path.display(),
-            b.broken
-                .as_deref()
-                .unwrap_or_default()
-                .lines()
-                .next()
-                .unwrap_or_default()
-        );
+        let why = b.broken.as_deref().unwrap_or_default();
+        let first = why.lines().next().unwrap_or_default();
+        cx.ui
+            .warn(format_args!("{}: skipped: {first}", b.path.display()));
     }
     let members = members(opened);
-    let notify = print_notice(g.verbose);
+    let notify = cx.notify(None);
     let submitted = runtime()?.block_on(async {
-        let clients = connect(&members, |m| m.store.batch_state().is_some(), g).await?;
+        let clients = connect(cx, &members, |m| m.store.batch_state().is_some()).await?;
         // Results already back are stored first, so nothing is bought twice.
         if clients.iter().any(Option::is_some) {
             batch_api::collect(&members, &clients, &notify).await?;
         }
-        let clients = connect(&members, |_| true, g).await?;
+        let clients = connect(cx, &members, |_| true).await?;
         batch_api::submit(&members, &clients).await
     })?;
     if submitted.is_empty() {
-        eprintln!("nothing to submit: every section has a current answer or is already in a batch");
-    }
-    let where_ = paths
-        .paths
-        .iter()
-        .map(|p| crate::text::shell_word(&p.display().to_string()))
-        .collect::<Vec<_>>()
-        .join(" ");
-    for s in &submitted {
-        eprintln!(
-            "submitted batch {} with {} for {}; results within 24 hours: `plan-ai portfolio collect {where_}`",
-            s.batch_id,
-            crate::text::plural(s.requests, "request"),
-            crate::text::plural(s.projects, "project")
+        cx.ui.status(
+            "nothing to submit: every section has a current answer or is already in a batch",
         );
+    }
+    for s in &submitted {
+        cx.ui.status(format_args!(
+            "submitted batch {} with {} for {}; results within 24 hours: `plan-ai portfolio collect {collect_paths}`",
+            s.batch_id,
+            plural(s.requests, "request"),
+            plural(s.projects, "project")
+        ));
     }
     Ok(if broken.is_empty() {
         exit::OK
@@ -113,51 +96,54 @@ pub fn submit(
     })
 }
 
-/// Stores what the members' batches brought back; the exit code says whether all did.
-pub fn collect(opened: &[Opened], g: &Global) -> Result<i32> {
+/// Stores what the projects' batches brought back; the exit code says whether all did.
+pub fn collect(cx: &Ctx, opened: Vec<Opened>) -> Result<(i32, Vec<Member<Kept>>)> {
     let members = members(opened);
-    let notify = print_notice(g.verbose);
+    let notify = cx.notify(None);
     let report = runtime()?.block_on(async {
-        let clients = connect(&members, |m| m.store.batch_state().is_some(), g).await?;
+        let clients = connect(cx, &members, |m| m.store.batch_state().is_some()).await?;
         batch_api::collect(&members, &clients, &notify).await
     })?;
     for (id, status, done, total) in &report.running {
-        eprintln!("batch {id} is {status} ({done} of {total} done); collect again later");
+        cx.ui.status(format_args!(
+            "batch {id} is {status} ({done} of {total} done); collect again later"
+        ));
     }
-    eprintln!(
+    cx.ui.status(format_args!(
         "collected {}; {} failed and will be sent again with the next --batch run",
-        crate::text::plural(report.stored, "section"),
+        plural(report.stored, "section"),
         report.failed.len()
-    );
-    Ok(if report.failed.is_empty() {
+    ));
+    let code = if report.failed.is_empty() {
         exit::OK
     } else {
         exit::ENDPOINT
-    })
+    };
+    Ok((code, members))
 }
 
-/// Before a real-time run: stores whatever finished batches brought back. Problems are
-/// said, not fatal: the run asks for what is still missing.
-pub fn collect_quietly(opened: &[Opened], g: &Global) -> Result<()> {
-    let members = members(opened);
-    if !members
-        .iter()
-        .any(|m| m.store.batch_state().is_some_and(|s| s.batch_id.is_some()))
-    {
+/// Before a real-time run: stores whatever finished batches brought back. Problems are said,
+/// not fatal: the run asks for what is still missing.
+pub fn collect_quietly<C>(cx: &Ctx, members: &[Member<C>]) -> Result<()> {
+    let batched = |m: &Member<C>| m.store.batch_state().is_some_and(|s| s.batch_id.is_some());
+    if !members.iter().any(batched) {
         return Ok(());
     }
-    let notify = print_notice(g.verbose);
+    let notify = cx.notify(None);
     let result = runtime()?.block_on(async {
-        let clients = connect(&members, |m| m.store.batch_state().is_some(), g).await?;
-        batch_api::collect(&members, &clients, &notify).await
+        let clients = connect(cx, members, |m| m.store.batch_state().is_some()).await?;
+        batch_api::collect(members, &clients, &notify).await
     });
     match result {
-        Ok(r) if r.stored > 0 => eprintln!(
+        Ok(r) if r.stored > 0 => cx.ui.status(format_args!(
             "collected {} from a batch",
-            crate::text::plural(r.stored, "section")
-        ),
+            plural(r.stored, "section")
+        )),
         Ok(_) => {}
-        Err(e) => eprintln!("note: could not collect batch results: {}", e.headline()),
+        Err(e) => cx.ui.warn(format_args!(
+            "could not collect batch results: {}",
+            e.headline()
+        )),
     }
     Ok(())
 }

@@ -1,18 +1,14 @@
 //! The whole plan: `draft` (every section, concurrently), `render` (from stored answers) and
 //! `paste` (an answer from a chat tool).
 
-use super::output;
-use super::{ctrl_c, open, overrides, print_warnings, project_flag, runtime, store};
-use crate::cli::{DraftArgs, Global, RenderArgs};
-use crate::endpoint::{self, Config, Prices};
+use super::open::{Kept, Opened, Renew};
+use super::output::{Written, write_plan};
+use super::{Ctx, ctrl_c, project_flag, runtime};
+use crate::cli::{DraftArgs, RenderArgs};
+use crate::endpoint::{Config, Prices};
 use crate::error::{Error, Result, exit};
-use crate::plan::Plan;
-use crate::plan::render::{Format, Options};
-use crate::prompts::FilledPrompt;
+use crate::run::StoredSection;
 use crate::run::batch::{self, Member, Outcome};
-use crate::run::section::Planned;
-use crate::run::workspace::Workspace;
-use crate::run::{Store, StoredSection};
 use crate::term::progress::Progress;
 use crate::term::report;
 use crate::text::{plural, shell_word};
@@ -20,262 +16,188 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 
-pub fn draft(g: &Global, args: DraftArgs) -> Result<i32> {
-    let ws = open(g)?;
-    // --sections limits what is requested; the draft is always assembled from every section.
-    let requested = if args.sections.is_empty() {
-        ws.catalog.sections.iter().map(|s| s.id.clone()).collect()
-    } else {
-        ws.catalog.select_ids(&args.sections)?
-    };
-    let regenerate = ws.catalog.select_ids(&args.regenerate)?;
-    let filled = ws.fill_all()?;
-    print_warnings(&ws);
+pub fn draft(cx: &Ctx, args: DraftArgs) -> Result<i32> {
     if args.offline {
-        return write_plan(&ws, &filled, &args.render, true);
+        let ws = cx.open()?;
+        let filled = ws.fill_all()?;
+        cx.warn_weak_spots(&ws);
+        return write_plan(cx, &ws, &filled, &args.render, Written::FromStore);
     }
-    let cfg = Config::load()?;
-    if args.batch {
-        let one = super::portfolio::open_one(&g.project, g, &cfg, &overrides(g, &args.tuning))?;
-        let paths = crate::cli::PortfolioPaths {
-            paths: vec![g.project.clone()],
-            recursive: false,
-        };
-        return super::batch::submit(&[one], Vec::new(), &paths, g);
-    }
-    let endpoint = endpoint::resolve(
-        &cfg,
-        &overrides(g, &args.tuning),
-        &ws.loaded.project.endpoint,
-    )?;
-    let store = store(&ws)?;
-    let out = collect_earlier_batch(g, &args, &cfg, &store)?;
-    let todo: Vec<Planned> = ws
-        .planned(&filled, endpoint.prose)
-        .into_iter()
-        .filter(|p| requested.iter().any(|id| id == p.id()))
-        .filter(|p| !out.iter().any(|id| id == p.id()))
-        .collect();
-    let jobs = args.jobs.unwrap_or(todo.len()).clamp(1, batch::MAX_JOBS);
-    let order: Vec<String> = todo.iter().map(|p| p.id().to_string()).collect();
-    let prices = endpoint.prices;
-    let progress = Arc::new(Progress::new(&order, g.verbose));
-    let member = Member {
-        prefix: None,
-        sections: todo.clone(),
-        project: Arc::new(ws.loaded.project.clone()),
-        store: store.clone(),
-        endpoint,
-        fresh: args.fresh,
-        regenerate,
-        context: (),
+    let config = Config::load()?;
+    let overrides = cx.overrides(&args.tuning);
+    let opened = Opened::open(cx, &cx.g.project, &config, &overrides)?;
+    // --sections limits what is requested; the draft is always assembled from every section.
+    let catalog = &opened.ws.catalog;
+    let requested = match args.sections.is_empty() {
+        true => catalog.sections.iter().map(|s| s.id.clone()).collect(),
+        false => catalog.select_ids(&args.sections)?,
     };
-    let outcome = runtime()?.block_on(batch::generate(member, jobs, progress, ctrl_c()))?;
-    say_outcome(&outcome, &order, prices);
+    let renew = Renew {
+        all: args.fresh,
+        sections: catalog.select_ids(&args.regenerate)?,
+    };
+    cx.warn_weak_spots(&opened.ws);
+    if args.batch {
+        let hint = shell_word(&cx.g.project.display().to_string());
+        return super::batch::submit(cx, vec![opened], Vec::new(), &hint);
+    }
+    let prices = opened.endpoint.prices;
+    let store_dir = opened.store.dir().to_path_buf();
+    let mut member = opened.into_member(renew, None);
+    collect_earlier_batch(cx, &mut member)?;
+    member
+        .sections
+        .retain(|p| requested.iter().any(|id| id == p.id()));
+    let todo = member.sections.len();
+    let order: Vec<String> = member.sections.iter().map(|p| p.id().to_string()).collect();
+    let jobs = args.jobs.unwrap_or(todo).clamp(1, batch::MAX_JOBS);
+    let progress = Arc::new(Progress::new(cx.ui, &order));
+    let (kept, outcome) = runtime()?.block_on(batch::generate(member, jobs, progress, ctrl_c()))?;
+    say_outcome(cx, &outcome, &order, prices);
     if outcome.interrupted {
-        eprintln!(
+        cx.ui.status(format_args!(
             "interrupted: {} finished section(s) are stored in {}; `{}` requests only the rest",
             outcome.done(),
-            store.dir().display(),
-            resume_command(g, &args)
-        );
+            store_dir.display(),
+            resume_command(&Resume::of(cx, &args))
+        ));
         return Ok(exit::INTERRUPTED);
     }
+    let (ws, filled) = &kept;
     if !outcome.failed.is_empty() {
         let failed: Vec<&str> = outcome.failed.iter().map(|(s, _)| s.as_str()).collect();
-        eprintln!(
+        cx.ui.warn(format_args!(
             "{} of {} failed ({}); the others are stored in {}.\nRe-run `{}` to request only the missing ones{}.",
             failed.len(),
-            plural(todo.len(), "section"),
+            plural(todo, "section"),
             failed.join(", "),
-            store.dir().display(),
-            resume_command(g, &args),
+            store_dir.display(),
+            resume_command(&Resume::of(cx, &args)),
             if args.render.allow_partial {
                 ""
             } else {
                 ", or add --allow-partial to write the draft anyway"
             }
-        );
+        ));
         if args.render.allow_partial {
-            write_plan(&ws, &filled, &args.render, false)?;
+            write_plan(cx, ws, filled, &args.render, Written::AfterRun)?;
         }
         return Ok(exit::ENDPOINT);
     }
-    write_plan(&ws, &filled, &args.render, false)
+    write_plan(cx, ws, filled, &args.render, Written::AfterRun)
 }
 
-/// Results of an earlier `--batch` come in first; the sections still out in a batch are
-/// returned, not to be bought twice.
-fn collect_earlier_batch(
-    g: &Global,
-    args: &DraftArgs,
-    config: &Config,
-    store: &Store,
-) -> Result<Vec<String>> {
-    if store.batch_state().is_some() {
-        let one = super::portfolio::open_one(&g.project, g, config, &overrides(g, &args.tuning))?;
-        super::batch::collect_quietly(std::slice::from_ref(&one), g)?;
+/// Results of an earlier `--batch` come in first; the sections still out in a batch are not
+/// requested now (not to be bought twice), and that is said.
+fn collect_earlier_batch(cx: &Ctx, member: &mut Member<Kept>) -> Result<()> {
+    if member.store.batch_state().is_some() {
+        super::batch::collect_quietly(cx, std::slice::from_ref(member))?;
     }
-    let out = crate::run::batch_api::in_flight(store.batch_state().as_ref());
+    let out = member.hold_back_batched();
     if !out.is_empty() {
-        eprintln!("{} still in a batch: not requested now", out.join(", "));
+        cx.ui.note(format_args!(
+            "{} still in a batch: not requested now",
+            out.join(", ")
+        ));
     }
-    Ok(out)
+    Ok(())
 }
 
-/// Warnings, failures, sections that stayed prose, and tokens per section.
-fn say_outcome(outcome: &Outcome, order: &[String], prices: Option<Prices>) {
+/// Warnings, failures, sections that stayed prose or were cut off, and tokens per section.
+fn say_outcome(cx: &Ctx, outcome: &Outcome, order: &[String], prices: Option<Prices>) {
     for w in &outcome.warnings {
-        eprintln!("warning: {w}");
+        cx.ui.warn(w);
     }
     for (id, e) in &outcome.failed {
-        eprintln!("{id} failed: {e}");
+        cx.ui.warn(format_args!("{id} failed: {e}"));
     }
     for s in &outcome.generated {
         if let Some(why) = &s.unstructured {
-            eprintln!("{}", report::unstructured_warning(&s.section, why));
+            cx.ui.warn(report::unstructured_warning(&s.section, why));
         }
     }
-    eprint!("{}", report::usage_table(outcome, order, prices));
+    let cut = report::cut_off(outcome);
+    if !cut.is_empty() {
+        cx.ui.warn(report::cut_off_warning(&cut));
+    }
+    let table = report::usage_table(outcome, order, prices);
+    if !table.is_empty() {
+        cx.ui.status(table.trim_end());
+    }
 }
 
-/// The command that resumes a batch: the same endpoint settings (they are part of what makes
-/// a stored answer current), without --fresh or --regenerate, which would pay again.
-fn resume_command(g: &Global, args: &DraftArgs) -> String {
-    let mut cmd = format!("plan-ai draft{}", project_flag(&g.project));
+/// What the command that resumes a draft repeats: the settings that make a stored answer
+/// current, and the choice of sections. Never --fresh or --regenerate, which would pay again.
+#[derive(Debug, Default)]
+struct Resume {
+    project: std::path::PathBuf,
+    profile: Option<String>,
+    base_url: Option<String>,
+    model: Option<String>,
+    temperature: Option<f64>,
+    max_tokens: Option<u32>,
+    prompts: Option<String>,
+    sections: Vec<String>,
+    share_people: bool,
+}
+
+impl Resume {
+    fn of(cx: &Ctx, args: &DraftArgs) -> Resume {
+        let g = cx.g;
+        Resume {
+            project: g.project.clone(),
+            profile: g.profile.clone(),
+            base_url: g.base_url.clone(),
+            model: g.model.clone(),
+            temperature: args.tuning.temperature,
+            max_tokens: args.tuning.max_tokens,
+            prompts: g.prompts.as_ref().map(|p| p.display().to_string()),
+            sections: args.sections.clone(),
+            share_people: g.share_people,
+        }
+    }
+}
+
+fn resume_command(r: &Resume) -> String {
+    let mut cmd = format!("plan-ai draft{}", project_flag(&r.project));
     let mut add = |flag: &str, value: Option<String>| {
         if let Some(v) = value {
             cmd.push_str(&format!(" {flag} {}", shell_word(&v)));
         }
     };
-    add("--profile", g.profile.clone());
-    add("--base-url", g.base_url.clone());
-    add("--model", g.model.clone());
-    add(
-        "--temperature",
-        args.tuning.temperature.map(|t| t.to_string()),
-    );
-    add(
-        "--max-tokens",
-        args.tuning.max_tokens.map(|t| t.to_string()),
-    );
-    add(
-        "--prompts",
-        g.prompts.as_ref().map(|p| p.display().to_string()),
-    );
-    if !args.sections.is_empty() {
-        add("--sections", Some(args.sections.join(",")));
+    add("--profile", r.profile.clone());
+    add("--base-url", r.base_url.clone());
+    add("--model", r.model.clone());
+    add("--temperature", r.temperature.map(|t| t.to_string()));
+    add("--max-tokens", r.max_tokens.map(|t| t.to_string()));
+    add("--prompts", r.prompts.clone());
+    if !r.sections.is_empty() {
+        add("--sections", Some(r.sections.join(",")));
     }
-    if g.share_people {
+    if r.share_people {
         cmd.push_str(" --share-people");
     }
     cmd
 }
 
-pub fn render(g: &Global, args: &RenderArgs) -> Result<i32> {
-    let ws = open(g)?;
+pub fn render(cx: &Ctx, args: &RenderArgs) -> Result<i32> {
+    let ws = cx.open()?;
     let filled = ws.fill_all()?;
-    write_plan(&ws, &filled, args, true)
-}
-
-/// Assembles the plan from stored answers and writes it, refusing to clobber a hand-edited
-/// file and, unless allowed, to write a plan with sections missing.
-pub(super) fn write_plan(
-    ws: &Workspace,
-    filled: &[FilledPrompt],
-    args: &RenderArgs,
-    offline: bool,
-) -> Result<i32> {
-    let config = Config::load()?;
-    let formats = output::formats(args, &ws.loaded, &config)?;
-    let targets = output::targets(
-        &formats,
-        args.output.as_deref(),
-        &crate::run::store::default_plan_base(&ws.loaded.path),
-    );
-    let reference = if formats.contains(&Format::Docx) {
-        output::reference_docx(args, &ws.loaded, &config)?
-    } else {
-        None
-    };
-    let store = store(ws)?;
-    // Structure only to read stored JSON back: prose or not, a structured answer is a table.
-    let planned = ws.planned(filled, false);
-    let plan = Plan::assemble(&ws.loaded.project, &planned, &store);
-    for note in &plan.notes {
-        eprintln!("note: {note}");
-    }
-    for s in &plan.sections {
-        for w in s.answer.iter().flat_map(|a| &a.warnings) {
-            eprintln!("warning: {}: {w}", s.id);
-        }
-    }
-    let missing = plan.missing();
-    if !missing.is_empty() && !args.allow_partial {
-        return Err(Error::Incomplete(incomplete_message(
-            missing,
-            &ws.loaded.path,
-            offline,
-        )));
-    }
-    let opts = Options {
-        draft_template: &ws.catalog.draft,
-        reference_docx: reference.as_deref(),
-    };
-    let written = output::write(&plan, &targets, &opts, &store, args.force)?;
-    let done = filled.len() - missing.len();
-    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-    eprintln!(
-        "wrote {} ({}{})",
-        names.join(", "),
-        plural(done, "section"),
-        if missing.is_empty() {
-            String::new()
-        } else {
-            format!(", {} missing", missing.len())
-        }
-    );
-    Ok(if missing.is_empty() {
-        exit::OK
-    } else {
-        exit::INCOMPLETE
-    })
-}
-
-fn incomplete_message(missing: &[String], project: &Path, offline: bool) -> String {
-    let flag = project_flag(project);
-    let mut msg = format!(
-        "the draft is incomplete: no answer yet for {}.",
-        missing.join(", ")
-    );
-    for id in missing {
-        msg.push_str(&format!(
-            "\n  {id}: print its prompt with `plan-ai prompt {id}{flag}`, paste the chat answer back with `plan-ai paste {id}{flag} FILE`{}",
-            if offline {
-                ", or request it with `plan-ai draft` (without --offline)"
-            } else {
-                ""
-            }
-        ));
-    }
-    msg.push_str(
-        "\nOr pass --allow-partial to write the draft with those sections marked as missing.",
-    );
-    msg
+    write_plan(cx, &ws, &filled, args, Written::FromStore)
 }
 
 /// A pasted answer is a chat reply: far below this.
 const MAX_PASTE_BYTES: u64 = 16 << 20;
 
-pub fn paste(g: &Global, id: &str, file: &Path) -> Result<i32> {
-    let ws = open(g)?;
+pub fn paste(cx: &Ctx, id: &str, file: &Path) -> Result<i32> {
+    let ws = cx.open()?;
     let filled = ws.fill_one(id)?;
     let bytes = if file == Path::new("-") {
         if std::io::stdin().is_terminal() {
-            eprintln!(
+            cx.ui.status(format_args!(
                 "Paste the answer for `{}`, then press Ctrl-D on an empty line:",
                 filled.section
-            );
+            ));
         }
         crate::fs::read_limited_from(std::io::stdin(), MAX_PASTE_BYTES)
             .map_err(|e| Error::io("cannot read standard input", e))?
@@ -304,8 +226,8 @@ pub fn paste(g: &Global, id: &str, file: &Path) -> Result<i32> {
             filled.section
         )));
     }
-    let path = store(&ws)?.save(&stored)?;
-    eprintln!(
+    let path = cx.store(&ws)?.save(&stored)?;
+    cx.ui.status(format_args!(
         "stored the answer for `{}` in {} ({})",
         filled.section,
         path.display(),
@@ -314,7 +236,7 @@ pub fn paste(g: &Global, id: &str, file: &Path) -> Result<i32> {
         } else {
             "prose"
         },
-    );
+    ));
     Ok(exit::OK)
 }
 
@@ -323,21 +245,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_incomplete_message_names_the_commands_for_each_missing_section() {
-        let m = incomplete_message(&["metrics".into()], Path::new("my p.toml"), true);
-        assert!(m.contains("`plan-ai prompt metrics -p 'my p.toml'`"), "{m}");
-        assert!(
-            m.contains("`plan-ai paste metrics -p 'my p.toml' FILE`"),
-            "{m}"
-        );
-        assert!(m.contains("without --offline"), "{m}");
-        assert!(m.ends_with(
-            "--allow-partial to write the draft with those sections marked as missing."
-        ));
-        let online =
-            incomplete_message(&["a".into(), "b".into()], Path::new("plan-ai.toml"), false);
-        assert!(online.contains("no answer yet for a, b."), "{online}");
-        assert!(!online.contains("without --offline"));
-        assert!(online.contains("`plan-ai prompt a`"), "{online}");
+    fn the_resume_command_repeats_what_makes_answers_current() {
+        let cases = [
+            (Resume::default(), "plan-ai draft -p ''"),
+            (
+                Resume {
+                    project: "plan-ai.toml".into(),
+                    ..Resume::default()
+                },
+                "plan-ai draft",
+            ),
+            (
+                Resume {
+                    project: "my p.toml".into(),
+                    profile: Some("work".into()),
+                    model: Some("gpt-4o".into()),
+                    temperature: Some(0.2),
+                    max_tokens: Some(900),
+                    prompts: Some("our prompts".into()),
+                    sections: vec!["metrics".into(), "resistance".into()],
+                    share_people: true,
+                    ..Resume::default()
+                },
+                "plan-ai draft -p 'my p.toml' --profile work --model gpt-4o --temperature 0.2 --max-tokens 900 --prompts 'our prompts' --sections metrics,resistance --share-people",
+            ),
+            (
+                Resume {
+                    project: "plan-ai.toml".into(),
+                    base_url: Some("http://127.0.0.1:8080/v1".into()),
+                    ..Resume::default()
+                },
+                "plan-ai draft --base-url http://127.0.0.1:8080/v1",
+            ),
+        ];
+        for (resume, want) in cases {
+            assert_eq!(resume_command(&resume), want, "{resume:?}");
+        }
     }
 }

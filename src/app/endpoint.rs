@@ -1,19 +1,18 @@
 //! Endpoint commands: `profiles`, `profiles test`, `key set|status|delete`.
 
-use super::{interruptible, overrides, print_notice, runtime};
-use crate::cli::{Global, KeyAction, Tuning};
+use super::{Ctx, hints, interruptible, runtime};
+use crate::cli::{KeyAction, Tuning};
 use crate::endpoint::{self, Config, keys};
 use crate::error::{Error, Result, exit};
 use crate::llm::probe::{self, ProbeReport};
 use crate::project::EndpointPrefs;
-use crate::term::out::write_stdout;
 use crate::text::snippet;
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
-pub fn list(g: &Global) -> Result<i32> {
+pub fn list(cx: &Ctx) -> Result<i32> {
     let cfg = Config::load()?;
-    let active = endpoint::active_profile_name(&cfg, &overrides(g, &Tuning::default()), None);
+    let active = endpoint::active_profile_name(&cfg, &cx.overrides(&Tuning::default()), None);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -42,21 +41,21 @@ pub fn list(g: &Global) -> Result<i32> {
             p.model.as_deref().unwrap_or("(the server's only model)")
         );
     }
-    write_stdout(out.as_bytes())?;
+    cx.ui.result(&out)?;
     Ok(exit::OK)
 }
 
 /// Checks a profile as configured: the project file is not consulted.
-pub fn test(g: &Global, name: Option<String>) -> Result<i32> {
+pub fn test(cx: &Ctx, name: Option<String>) -> Result<i32> {
     let cfg = Config::load()?;
-    let mut chosen = overrides(g, &Tuning::default());
+    let mut chosen = cx.overrides(&Tuning::default());
     if name.is_some() {
         chosen.profile = name;
     }
     let ep = endpoint::resolve(&cfg, &chosen, &EndpointPrefs::default())?;
-    let notify = print_notice(g.verbose);
+    let notify = cx.notify(None);
     let report = runtime()?.block_on(interruptible(probe::probe(ep, &notify)))?;
-    write_stdout(describe_probe(&report).as_bytes())?;
+    cx.ui.result(&describe_probe(&report))?;
     Ok(exit::OK)
 }
 
@@ -102,27 +101,35 @@ fn describe_probe(r: &ProbeReport) -> String {
     out
 }
 
-pub fn key(g: &Global, action: KeyAction) -> Result<i32> {
+pub fn key(cx: &Ctx, action: KeyAction) -> Result<i32> {
     let cfg = Config::load()?;
     // The key belongs to the profile the section commands would use, which a readable project
     // file may name; key commands still work with no project file at all.
-    let prefs = crate::project::load(&g.project)
+    let prefs = crate::project::load(&cx.g.project)
         .ok()
         .map(|l| l.project.endpoint);
-    let profile =
-        endpoint::active_profile_name(&cfg, &overrides(g, &Tuning::default()), prefs.as_ref());
+    let overrides = cx.overrides(&Tuning::default());
+    let profile = endpoint::active_profile_name(&cfg, &overrides, prefs.as_ref());
     match action {
         KeyAction::Set => {
             let secret = read_secret(&profile)?;
             let backend = keys::set(&profile, secret)?;
-            eprintln!("stored the key for profile `{profile}` in {backend}");
+            cx.ui.status(format_args!(
+                "stored the key for profile `{profile}` in {backend}"
+            ));
         }
-        KeyAction::Status => println!("{}", keys::status(&profile)),
+        KeyAction::Status => {
+            let status = keys::status(&profile);
+            cx.ui
+                .result(&(hints::key_status(&profile, &status) + "\n"))?;
+        }
         KeyAction::Delete => {
             if keys::delete(&profile)? {
-                eprintln!("deleted the key for profile `{profile}`");
+                cx.ui
+                    .status(format_args!("deleted the key for profile `{profile}`"));
             } else {
-                eprintln!("no key was stored for profile `{profile}`");
+                cx.ui
+                    .status(format_args!("no key was stored for profile `{profile}`"));
             }
         }
     }

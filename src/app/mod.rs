@@ -1,12 +1,15 @@
 //! The command layer: turns parsed arguments into calls on the library, in the one direction
 //! data flows (project file → prompts → requests → stored results → plan → files). The only
-//! layer that sees clap; everything below gets plain values (e.g. [`Overrides`]).
+//! layer that sees clap; everything below gets plain values (e.g. [`Overrides`]). It prints
+//! nothing itself: every line goes through the one printer, [`Ui`].
 
 mod ask;
 mod batch;
 mod docs;
 mod draft;
 mod endpoint;
+mod hints;
+mod open;
 mod output;
 mod portfolio;
 mod project;
@@ -14,83 +17,132 @@ mod project;
 use crate::cli::{Cli, Command, Global, PortfolioAction, ProfilesAction, Tuning};
 use crate::endpoint::Overrides;
 use crate::error::{Error, Result};
+use crate::llm::Notice;
+use crate::project::Privacy;
 use crate::run::Store;
 use crate::run::workspace::Workspace;
 use crate::sections::Kind;
+use crate::term::{Ui, Verbosity};
 use crate::text::shell_word;
 use std::future::Future;
 use std::path::Path;
 
-pub fn run(cli: Cli) -> Result<i32> {
-    let g = &cli.global;
+/// Runs the command line and returns the exit code; a failure is printed (with a hint naming
+/// the command that helps, when one does) before its code is returned.
+pub fn main(cli: Cli) -> i32 {
+    let ui = Ui::new(verbosity(&cli.global));
+    match run(cli, &ui) {
+        Ok(code) => code,
+        Err(e) => {
+            match hints::for_error(&e) {
+                Some(hint) => ui.error(&Error::Other(format!("{e}\nhint: {hint}"))),
+                None => ui.error(&e),
+            }
+            e.exit_code()
+        }
+    }
+}
+
+fn verbosity(g: &Global) -> Verbosity {
+    match (g.quiet, g.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (_, true) => Verbosity::Verbose,
+        _ => Verbosity::Normal,
+    }
+}
+
+/// What every command works with: the global options and the printer.
+pub(crate) struct Ctx<'a> {
+    pub g: &'a Global,
+    pub ui: &'a Ui,
+}
+
+fn run(cli: Cli, ui: &Ui) -> Result<i32> {
+    let cx = &Ctx { g: &cli.global, ui };
     match cli.command {
-        Command::Init { file, force } => project::init(&file, force),
-        Command::Check => project::check(g),
-        Command::Prompt {
-            sections,
-            all,
-            json,
-            structured,
-        } => project::prompt(g, &sections, all, json, structured),
-        Command::Sections => project::list_sections(g),
-        Command::Templates { action } => project::templates(action),
-        Command::Resistance(a) => ask::section(g, Kind::Resistance.id(), a),
-        Command::Communication(a) => ask::section(g, Kind::Communication.id(), a),
-        Command::Metrics(a) => ask::section(g, Kind::Metrics.id(), a),
-        Command::Run { section, ask } => ask::section(g, &section, ask),
-        Command::Draft(args) => draft::draft(g, args),
-        Command::Paste { section, file } => draft::paste(g, &section, &file),
-        Command::Render(args) => draft::render(g, &args),
+        Command::Init { file, force } => project::init(cx, &file, force),
+        Command::Check => project::check(cx),
+        Command::Prompt(args) => project::prompt(cx, &args),
+        Command::Sections => project::list_sections(cx),
+        Command::Templates { action } => project::templates(cx, action),
+        Command::Resistance(a) => ask::section(cx, Kind::Resistance.id(), a),
+        Command::Communication(a) => ask::section(cx, Kind::Communication.id(), a),
+        Command::Metrics(a) => ask::section(cx, Kind::Metrics.id(), a),
+        Command::Run { section, ask } => ask::section(cx, &section, ask),
+        Command::Draft(args) => draft::draft(cx, args),
+        Command::Paste { section, file } => draft::paste(cx, &section, &file),
+        Command::Render(args) => draft::render(cx, &args),
         Command::Profiles { action } => match action {
-            None | Some(ProfilesAction::List) => endpoint::list(g),
-            Some(ProfilesAction::Test { name }) => endpoint::test(g, name),
+            None | Some(ProfilesAction::List) => endpoint::list(cx),
+            Some(ProfilesAction::Test { name }) => endpoint::test(cx, name),
         },
-        Command::Key { action } => endpoint::key(g, action),
+        Command::Key { action } => endpoint::key(cx, action),
         Command::Portfolio { action } => match action {
-            PortfolioAction::Draft(args) => portfolio::draft(g, &args),
-            PortfolioAction::Status(args) => portfolio::status(g, &args),
-            PortfolioAction::Collect(paths) => portfolio::collect(g, &paths),
+            PortfolioAction::Draft(args) => portfolio::draft(cx, &args),
+            PortfolioAction::Status(args) => portfolio::status(cx, &args),
+            PortfolioAction::Collect(paths) => portfolio::collect(cx, &paths),
         },
-        Command::Completions { shell } => docs::completions(shell),
-        Command::Man => docs::man(),
+        Command::Completions { shell } => docs::completions(cx, shell),
+        Command::Man => docs::man(cx),
     }
 }
 
-/// The user's own endpoint choices for this run: flags and environment.
-fn overrides(g: &Global, tuning: &Tuning) -> Overrides {
-    Overrides {
-        profile: g.profile.clone(),
-        base_url: g.base_url.clone(),
-        request: crate::chat::RequestSettings {
-            model: g.model.clone(),
-            temperature: tuning.temperature,
-            max_tokens: tuning.max_tokens,
-        },
-        prose: tuning.prose,
-        rate: crate::endpoint::RateLimits {
-            rpm: tuning.rpm,
-            tpm: tuning.tpm,
-        },
+impl Ctx<'_> {
+    /// The user's own endpoint choices for this run: flags and environment.
+    fn overrides(&self, tuning: &Tuning) -> Overrides {
+        let g = self.g;
+        Overrides {
+            profile: g.profile.clone(),
+            base_url: g.base_url.clone(),
+            request: crate::chat::RequestSettings {
+                model: g.model.clone(),
+                temperature: tuning.temperature,
+                max_tokens: tuning.max_tokens,
+            },
+            prose: tuning.prose,
+            rate: crate::endpoint::RateLimits {
+                rpm: tuning.rpm,
+                tpm: tuning.tpm,
+            },
+        }
     }
-}
 
-/// Opens the project the command line names.
-fn open(g: &Global) -> Result<Workspace> {
-    Workspace::open(&g.project, g.prompts.as_deref(), g.share_people)
-}
-
-/// The project's run store, saying so when it took over answers from a shared one.
-fn store(ws: &Workspace) -> Result<Store> {
-    let (store, note) = ws.store()?;
-    if let Some(note) = note {
-        eprintln!("note: {note}");
+    /// The command line's privacy choice, if it made one (the project file decides otherwise).
+    fn privacy(&self) -> Option<Privacy> {
+        self.g.share_people.then_some(Privacy::Shared)
     }
-    Ok(store)
-}
 
-fn print_warnings(ws: &Workspace) {
-    for w in &ws.loaded.warnings {
-        eprintln!("warning: {w}");
+    /// Opens the project the command line names, with its weak spots said.
+    fn open(&self) -> Result<Workspace> {
+        self.open_at(&self.g.project)
+    }
+
+    /// Opens the project at `path` (a portfolio's member), saying its weak spots.
+    fn open_at(&self, path: &Path) -> Result<Workspace> {
+        Workspace::open(path, self.g.prompts.as_deref(), self.privacy())
+    }
+
+    /// The project's weak spots, as warnings.
+    fn warn_weak_spots(&self, ws: &Workspace) {
+        for w in &ws.loaded.warnings {
+            self.ui.warn(w);
+        }
+    }
+
+    /// The project's run store, saying so when it took over answers from a shared one.
+    fn store(&self, ws: &Workspace) -> Result<Store> {
+        let (store, note) = ws.store()?;
+        if let Some(note) = note {
+            self.ui.note(note);
+        }
+        Ok(store)
+    }
+
+    /// Where the client's notices go: the printer, about `about` when given.
+    fn notify(&self, about: Option<&str>) -> impl Fn(Notice) + Send + Sync + use<> {
+        let ui = self.ui.clone();
+        let about = about.map(str::to_string);
+        move |n| ui.notice(about.as_deref(), &n)
     }
 }
 
@@ -127,15 +179,6 @@ async fn interruptible<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
     }
 }
 
-/// Prints notices the user should see (`--verbose` adds the request details).
-fn print_notice(verbose: bool) -> impl Fn(crate::llm::Notice) + Send + Sync {
-    move |n| {
-        if verbose || !n.is_verbose() {
-            eprintln!("{n}");
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +193,22 @@ mod tests {
         for (path, want) in cases {
             assert_eq!(project_flag(Path::new(path)), want);
         }
+    }
+
+    #[test]
+    fn quiet_wins_and_verbose_adds() {
+        let g = |quiet, verbose| Global {
+            project: "plan-ai.toml".into(),
+            prompts: None,
+            share_people: false,
+            profile: None,
+            base_url: None,
+            model: None,
+            verbose,
+            quiet,
+        };
+        assert_eq!(verbosity(&g(false, false)), Verbosity::Normal);
+        assert_eq!(verbosity(&g(true, false)), Verbosity::Quiet);
+        assert_eq!(verbosity(&g(false, true)), Verbosity::Verbose);
     }
 }

@@ -1,15 +1,123 @@
-//! Which files a plan goes to: formats from `--format`, the `-o` extension, the project's or
-//! the user's `[output] formats`; paths next to each other; and writing them with the same
-//! rules for every format (atomic, never over a file edited since plan-ai wrote it).
+//! Writing the plan: which files it goes to (formats from `--format`, the `-o` extension, the
+//! project's or the user's `[output] formats`; paths next to each other), assembling it from
+//! the store, and writing every format by the same rules (atomic, never over a file edited
+//! since plan-ai wrote it, sections missing only when allowed).
 
+use super::{Ctx, hints, project_flag};
 use crate::cli::RenderArgs;
 use crate::endpoint::Config;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, exit};
 use crate::plan::Plan;
 use crate::plan::render::{self, Format, Options, Output};
 use crate::project::Loaded;
+use crate::prompts::FilledPrompt;
 use crate::run::Store;
+use crate::run::workspace::Workspace;
+use crate::text::plural;
 use std::path::{Path, PathBuf};
+
+/// Whether the plan is written from stored answers alone (`render`, `draft --offline`) or
+/// after a run asked for what was missing: a missing section's hint differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    FromStore,
+    AfterRun,
+}
+
+/// Assembles the plan from stored answers and writes it, refusing to clobber a hand-edited
+/// file and, unless allowed, to write a plan with sections missing.
+pub fn write_plan(
+    cx: &Ctx,
+    ws: &Workspace,
+    filled: &[FilledPrompt],
+    args: &RenderArgs,
+    written: Written,
+) -> Result<i32> {
+    let config = Config::load()?;
+    let formats = formats(args, &ws.loaded, &config)?;
+    let targets = targets(
+        &formats,
+        args.output.as_deref(),
+        &crate::run::store::default_plan_base(&ws.loaded.path),
+    );
+    let reference = if formats.contains(&Format::Docx) {
+        reference_docx(args, &ws.loaded, &config)?
+    } else {
+        None
+    };
+    let store = cx.store(ws)?;
+    // Structure only to read stored JSON back: prose or not, a structured answer is a table.
+    let planned = ws.planned(filled, false);
+    let plan = Plan::assemble(&ws.loaded.project, &planned, &store);
+    say_what_to_check(cx, &plan, &ws.loaded.path);
+    let missing = plan.missing();
+    if !missing.is_empty() && !args.allow_partial {
+        return Err(Error::Incomplete(incomplete_message(
+            missing,
+            &ws.loaded.path,
+            written,
+        )));
+    }
+    let opts = Options {
+        draft_template: &ws.catalog.draft,
+        reference_docx: reference.as_deref(),
+    };
+    let paths = write(&plan, &targets, &opts, &store, args.force)?;
+    let done = filled.len() - missing.len();
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    cx.ui.status(format_args!(
+        "wrote {} ({}{})",
+        names.join(", "),
+        plural(done, "section"),
+        if missing.is_empty() {
+            String::new()
+        } else {
+            format!(", {} missing", missing.len())
+        }
+    ));
+    Ok(if missing.is_empty() {
+        exit::OK
+    } else {
+        exit::INCOMPLETE
+    })
+}
+
+/// Unreadable records, stale answers, and what each answer's reader should double-check.
+fn say_what_to_check(cx: &Ctx, plan: &Plan, project: &Path) {
+    for note in &plan.notes {
+        cx.ui.note(note);
+    }
+    for s in plan.sections.iter().filter(|s| s.stale) {
+        cx.ui.note(hints::stale(&s.id, project));
+    }
+    for s in &plan.sections {
+        for w in s.answer.iter().flat_map(|a| &a.warnings) {
+            cx.ui.warn(format_args!("{}: {w}", s.id));
+        }
+    }
+}
+
+/// Why the plan is not written, and per missing section how to get its answer.
+pub fn incomplete_message(missing: &[String], project: &Path, written: Written) -> String {
+    let flag = project_flag(project);
+    let mut msg = format!(
+        "the draft is incomplete: no answer yet for {}.",
+        missing.join(", ")
+    );
+    for id in missing {
+        msg.push_str(&format!(
+            "\n  {id}: print its prompt with `plan-ai prompt {id}{flag}`, paste the chat answer back with `plan-ai paste {id}{flag} FILE`{}",
+            match written {
+                Written::FromStore => ", or request it with `plan-ai draft` (without --offline)",
+                Written::AfterRun => "",
+            }
+        ));
+    }
+    msg.push_str(
+        "\nOr pass --allow-partial to write the draft with those sections marked as missing.",
+    );
+    msg
+}
 
 /// One file (or, for CSV, one folder) to write.
 #[derive(Debug, Clone, PartialEq)]
@@ -167,6 +275,32 @@ pub fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_incomplete_message_names_the_commands_for_each_missing_section() {
+        let m = incomplete_message(
+            &["metrics".into()],
+            Path::new("my p.toml"),
+            Written::FromStore,
+        );
+        assert!(m.contains("`plan-ai prompt metrics -p 'my p.toml'`"), "{m}");
+        assert!(
+            m.contains("`plan-ai paste metrics -p 'my p.toml' FILE`"),
+            "{m}"
+        );
+        assert!(m.contains("without --offline"), "{m}");
+        assert!(m.ends_with(
+            "--allow-partial to write the draft with those sections marked as missing."
+        ));
+        let online = incomplete_message(
+            &["a".into(), "b".into()],
+            Path::new("plan-ai.toml"),
+            Written::AfterRun,
+        );
+        assert!(online.contains("no answer yet for a, b."), "{online}");
+        assert!(!online.contains("without --offline"));
+        assert!(online.contains("`plan-ai prompt a`"), "{online}");
+    }
 
     fn paths(formats: &[Format], output: Option<&str>) -> Vec<String> {
         targets(formats, output.map(Path::new), Path::new("proj/plan"))

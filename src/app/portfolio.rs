@@ -1,156 +1,56 @@
 //! `portfolio draft | status | collect`: many projects at once, in one process, under one
 //! limit on requests in flight and the provider's rate limits.
 
-use super::draft::write_plan;
-use super::{ctrl_c, overrides, runtime};
-use crate::cli::{Global, PortfolioDraftArgs, PortfolioPaths, PortfolioStatusArgs, RenderArgs};
-use crate::endpoint::{self, Config, Endpoint, Overrides};
+use super::open::{self, Kept, Opened, Renew};
+use super::output::{Written, write_plan};
+use super::{Ctx, ctrl_c, runtime};
+use crate::cli::{
+    PortfolioDraftArgs, PortfolioPaths, PortfolioStatusArgs, RenderArgs, TableFormat,
+};
+use crate::endpoint::{self, Config, Overrides};
 use crate::error::{Error, Result, exit};
 use crate::plan::render::portfolio as summary;
-use crate::prompts::FilledPrompt;
-use crate::run::batch::{self, Member, Outcome};
+use crate::run::batch::{self, Member, OnConnectFailure, Outcome};
 use crate::run::portfolio::{self, State, Status};
-use crate::run::section::Planned;
 use crate::run::store::Store;
-use crate::run::workspace::Workspace;
-use crate::term::out::write_stdout;
 use crate::term::progress::Tally;
-use crate::text::plural;
+use crate::text::{plural, shell_word};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// A project ready to draft.
-pub(super) struct Opened {
-    pub ws: Workspace,
-    pub filled: Vec<FilledPrompt>,
-    pub planned: Vec<Planned>,
-    pub store: Store,
-    pub endpoint: Endpoint,
-}
-
-impl Opened {
-    pub(super) fn label(&self) -> String {
-        self.ws
-            .loaded
-            .path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    }
-}
-
-pub(super) fn open_one(
-    path: &Path,
-    g: &Global,
-    config: &Config,
-    overrides: &Overrides,
-) -> Result<Opened> {
-    let ws = Workspace::open(path, g.prompts.as_deref(), g.share_people)?;
-    let filled = ws.fill_all()?;
-    let endpoint = endpoint::resolve(config, overrides, &ws.loaded.project.endpoint)?;
-    let planned = ws.planned(&filled, endpoint.prose);
-    let (store, note) = ws.store()?;
-    if let Some(note) = note {
-        eprintln!("note: {note}");
-    }
-    Ok(Opened {
-        ws,
-        filled,
-        planned,
-        store,
-        endpoint,
-    })
-}
-
-/// The project files under the paths; none at all is a usage error.
-fn discover(paths: &PortfolioPaths) -> Result<Vec<PathBuf>> {
-    let files = portfolio::discover(&paths.paths, paths.recursive)?;
-    if files.is_empty() {
-        return Err(Error::Usage(format!(
-            "no project files (*.toml with a [project] table) in {}{}",
-            paths
-                .paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-            if paths.recursive {
-                ""
-            } else {
-                "; --recursive looks in subfolders too"
-            }
-        )));
-    }
-    Ok(files)
-}
-
-/// Every project under the paths, opened; the ones that cannot be are reported, not fatal.
-pub(super) fn open_all(
-    paths: &PortfolioPaths,
-    g: &Global,
-    config: &Config,
-    overrides: &Overrides,
-) -> Result<(Vec<Opened>, Vec<Status>)> {
-    Ok(open_files(&discover(paths)?, g, config, overrides))
-}
-
-fn open_files(
-    files: &[PathBuf],
-    g: &Global,
-    config: &Config,
-    overrides: &Overrides,
-) -> (Vec<Opened>, Vec<Status>) {
-    let mut opened = Vec::new();
-    let mut broken = Vec::new();
-    for file in files {
-        match open_one(file, g, config, overrides) {
-            Ok(o) => opened.push(o),
-            Err(e) => broken.push(Status::broken(file, &e)),
-        }
-    }
-    (opened, broken)
-}
-
-/// Where the summary goes: the first folder named, else the first file's folder.
-fn summary_dir(paths: &PortfolioPaths) -> PathBuf {
-    let first = &paths.paths[0];
-    if first.is_dir() {
-        first.clone()
-    } else {
-        crate::fs::parent_dir(first)
-    }
-}
-
-pub fn draft(g: &Global, args: &PortfolioDraftArgs) -> Result<i32> {
+pub fn draft(cx: &Ctx, args: &PortfolioDraftArgs) -> Result<i32> {
     let config = Config::load()?;
-    let overrides = overrides(g, &args.tuning);
+    let overrides = cx.overrides(&args.tuning);
+    let files = open::discover(&args.paths.paths, args.paths.recursive)?;
     if args.batch {
-        let (opened, broken) = open_all(&args.paths, g, &config, &overrides)?;
-        return super::batch::submit(&opened, broken, &args.paths, g);
+        let (opened, broken) = open::open_files(cx, &files, &config, &overrides);
+        return super::batch::submit(cx, opened, broken, &collect_paths(&args.paths));
     }
-    let files = discover(&args.paths)?;
-    collect_batches(&files, g, &config, &overrides)?;
+    collect_batches(cx, &files, &config, &overrides)?;
     // Where each project stands, read up front: the size of the run, the projects that cannot
     // be read, and whether every endpoint is on this machine. The projects themselves are
     // opened one by one as the run gets to them, so memory stays flat however many there are.
-    let survey = in_parallel(&files, |f| status_of(f, g, &config, &overrides, true));
+    let survey = in_parallel(&files, |f| status_of(cx, f, &config, &overrides, true));
     let total: usize = survey.iter().map(|(s, _)| s.sections.len()).sum();
     let local = survey.iter().all(|(s, local)| *local || s.broken.is_some());
     let jobs = args.jobs.unwrap_or(if local { 2 } else { 8 }).clamp(1, 64);
-    let tally = Arc::new(Tally::new(total, g.verbose));
+    let tally = Arc::new(Tally::new(cx.ui, total));
     let mut broken: Vec<Status> = survey
         .iter()
         .filter(|(s, _)| s.broken.is_some())
         .map(|(s, _)| s.clone())
         .collect();
     let changed = std::cell::RefCell::new(Vec::new());
+    let renew = Renew {
+        all: args.fresh,
+        sections: Vec::new(),
+    };
     let members = survey
         .iter()
         .filter(|(s, _)| s.broken.is_none())
-        // Opening may print a note (a store adopted, sections still in a batch): above the line.
         .filter_map(
-            |(s, _)| match tally.suspend(|| open_one(&s.path, g, &config, &overrides)) {
-                Ok(o) => Some(tally.suspend(|| member(o, args.fresh))),
+            |(s, _)| match Opened::open(cx, &s.path, &config, &overrides) {
+                Ok(o) => Some(member(cx, o, renew.clone())),
                 // Changed since the survey: the summary at the end says what is wrong with it.
                 Err(e) => {
                     changed.borrow_mut().push(Status::broken(&s.path, &e));
@@ -167,50 +67,75 @@ pub fn draft(g: &Global, args: &PortfolioDraftArgs) -> Result<i32> {
     };
     let (mut failed, mut plan_errors) = (0, 0);
     // Each plan is written the moment its project is done; then the project is let go.
-    let written = |m: Member<(Workspace, Vec<FilledPrompt>)>, outcome: Outcome| {
+    let written = |m: Member<Kept>, outcome: Outcome| {
         failed += outcome.failed.len();
+        for w in &outcome.warnings {
+            cx.ui.warn(w);
+        }
         if outcome.interrupted {
             return;
         }
         let (ws, filled) = &m.context;
-        tally.suspend(|| match write_plan(ws, filled, &render, false) {
+        match write_plan(cx, ws, filled, &render, Written::AfterRun) {
             Ok(_) => {}
-            Err(Error::Incomplete(_)) => eprintln!(
+            Err(Error::Incomplete(_)) => cx.ui.warn(format_args!(
                 "{}: plan not written: some sections have no answer yet (--allow-partial writes it anyway)",
                 ws.loaded.path.display()
-            ),
+            )),
             Err(e) => {
                 plan_errors += 1;
-                eprintln!("{}: {e}", ws.loaded.path.display());
+                cx.ui.warn(format_args!("{}: {e}", ws.loaded.path.display()));
             }
-        });
+        }
     };
-    let interrupted = runtime()?.block_on(batch::generate_many(
+    let run = runtime()?.block_on(batch::generate_many(
         members,
         jobs,
         tally.clone(),
         ctrl_c(),
-        false,
+        OnConnectFailure::FailMember,
         written,
     ))?;
     tally.finish();
     broken.extend(changed.into_inner());
     // Read again, as the run left them; a project that could not be run says why.
-    let statuses: Vec<Status> = statuses_of_files(&files, g, &config, &overrides)
+    let statuses: Vec<Status> = statuses_of_files(cx, &files, &config, &overrides)
         .into_iter()
         .map(|s| match broken.iter().position(|b| b.path == s.path) {
             Some(i) => broken.swap_remove(i),
             None => s,
         })
         .collect();
-    report(&statuses, &summary_dir(&args.paths))?;
-    Ok(exit_code(interrupted, failed, plan_errors, &statuses))
+    report(cx, &statuses, &open::summary_dir(&args.paths.paths))?;
+    let (code, message) = ending(
+        run == batch::Ended::Interrupted,
+        failed,
+        plan_errors,
+        &statuses,
+    );
+    if let Some(message) = message {
+        cx.ui.status(message);
+    }
+    Ok(code)
+}
+
+/// The paths `portfolio collect` should be given, shell-quoted.
+fn collect_paths(paths: &PortfolioPaths) -> String {
+    let mut words: Vec<String> = paths
+        .paths
+        .iter()
+        .map(|p| shell_word(&p.display().to_string()))
+        .collect();
+    if paths.recursive {
+        words.push("--recursive".into());
+    }
+    words.join(" ")
 }
 
 /// Answers Batch API jobs brought back are stored before anything is requested again.
 fn collect_batches(
+    cx: &Ctx,
     files: &[PathBuf],
-    g: &Global,
     config: &Config,
     overrides: &Overrides,
 ) -> Result<()> {
@@ -224,72 +149,70 @@ fn collect_batches(
         .cloned()
         .collect();
     if !batched.is_empty() {
-        let (opened, _) = open_files(&batched, g, config, overrides);
-        super::batch::collect_quietly(&opened, g)?;
+        let (opened, _) = open::open_files(cx, &batched, config, overrides);
+        let members: Vec<Member<Kept>> = opened
+            .into_iter()
+            .map(|o| {
+                let label = o.label();
+                o.into_member(Renew::default(), Some(label))
+            })
+            .collect();
+        super::batch::collect_quietly(cx, &members)?;
     }
     Ok(())
 }
 
 /// How a portfolio run ended, most serious first, and what to do about it.
-fn exit_code(interrupted: bool, failed: usize, plan_errors: usize, statuses: &[Status]) -> i32 {
+fn ending(
+    interrupted: bool,
+    failed: usize,
+    plan_errors: usize,
+    statuses: &[Status],
+) -> (i32, Option<String>) {
     if interrupted {
-        eprintln!(
-            "interrupted: finished sections are stored; `plan-ai portfolio draft` again requests only the rest"
-        );
-        exit::INTERRUPTED
+        let says = "interrupted: finished sections are stored; `plan-ai portfolio draft` again requests only the rest";
+        (exit::INTERRUPTED, Some(says.to_string()))
     } else if failed > 0 {
-        eprintln!(
+        let says = format!(
             "{} failed; the others are stored. Run `plan-ai portfolio draft` again to request only the missing ones.",
             plural(failed, "section")
         );
-        exit::ENDPOINT
+        (exit::ENDPOINT, Some(says))
     } else if plan_errors > 0 {
-        exit::FAILURE
+        (exit::FAILURE, None)
     } else if statuses.iter().any(|s| s.broken.is_some()) {
-        exit::DATA
+        (exit::DATA, None)
     } else if statuses
         .iter()
         .any(|s| s.count(State::Done) < s.sections.len())
     {
-        exit::INCOMPLETE
+        (exit::INCOMPLETE, None)
     } else {
-        exit::OK
+        (exit::OK, None)
     }
 }
 
-/// A project as a member of the run: the sections not still out in a batch (those are not
-/// bought twice), and its workspace and prompts back at the end, to write its plan.
-fn member(o: Opened, fresh: bool) -> Member<(Workspace, Vec<FilledPrompt>)> {
-    let prefix = Some(o.label());
-    let out = crate::run::batch_api::in_flight(o.store.batch_state().as_ref());
+/// A project as a member of the run, named by its path; the sections still out in a batch
+/// stay out (they are not bought twice).
+fn member(cx: &Ctx, o: Opened, renew: Renew) -> Member<Kept> {
+    let label = o.label();
+    let path = o.ws.loaded.path.clone();
+    let mut m = o.into_member(renew, Some(label));
+    let out = m.hold_back_batched();
     if !out.is_empty() {
-        eprintln!(
+        cx.ui.note(format_args!(
             "{}: {} still in a batch: not requested now",
-            o.ws.loaded.path.display(),
+            path.display(),
             out.join(", ")
-        );
+        ));
     }
-    let sections = o
-        .planned
-        .into_iter()
-        .filter(|p| !out.iter().any(|id| id == p.id()))
-        .collect();
-    Member {
-        prefix,
-        sections,
-        project: Arc::new(o.ws.loaded.project.clone()),
-        store: o.store,
-        endpoint: o.endpoint,
-        fresh,
-        regenerate: Vec::new(),
-        context: (o.ws, o.filled),
-    }
+    m
 }
 
-fn statuses_of(opened: &[Opened], broken: Vec<Status>) -> Vec<Status> {
-    let mut statuses: Vec<Status> = opened
+fn statuses_of(members: &[Member<Kept>], broken: Vec<Status>) -> Vec<Status> {
+    let mut statuses: Vec<Status> = members
         .iter()
-        .map(|o| portfolio::status(&o.ws, &o.planned, &o.store, Some(&o.endpoint)))
+        .map(|m| portfolio::status(&m.context.0, &m.sections, &m.store, Some(&m.endpoint)))
         .chain(broken)
         .collect();
     statuses.sort_by(|a, b| a.path.cmp(&b.path));
@@ -297,61 +220,71 @@ fn statuses_of(opened: &[Opened], broken: Vec<Status>) -> Vec<Status> {
 }
 
 /// The table on stderr, and `portfolio.md` (and `.xlsx`) next to the projects.
-fn report(statuses: &[Status], dir: &Path) -> Result<()> {
-    eprint!("{}", terminal_table(statuses, dir));
+fn report(cx: &Ctx, statuses: &[Status], dir: &Path) -> Result<()> {
+    cx.ui.status(terminal_table(statuses).trim_end());
     let store = Store::open(dir)?;
     let md = summary::markdown(statuses, dir, &crate::text::today_iso());
     let md_path = dir.join("portfolio.md");
     store.write_draft(&md_path, md.as_bytes(), true)?;
     let xlsx_path = dir.join("portfolio.xlsx");
     store.write_draft(&xlsx_path, &summary::xlsx(statuses, dir)?, true)?;
-    eprintln!("wrote {} and {}", md_path.display(), xlsx_path.display());
+    cx.ui.status(format_args!(
+        "wrote {} and {}",
+        md_path.display(),
+        xlsx_path.display()
+    ));
     Ok(())
 }
 
-fn terminal_table(statuses: &[Status], base: &Path) -> String {
-    let t = summary::table(statuses, base);
+/// The table people read: each project by its path from here (its folder kept) and its name.
+fn terminal_table(statuses: &[Status]) -> String {
+    let width = |f: &dyn Fn(&Status) -> String, least: usize| {
+        let widest = statuses.iter().map(|s| f(s).chars().count()).max();
+        widest.unwrap_or(0).clamp(least, 40)
+    };
+    let file = |s: &Status| open::relative(&s.path).display().to_string();
+    let name = |s: &Status| s.name.clone();
+    let (fw, nw) = (width(&file, 7), width(&name, 4));
+    let cut = |text: String, w: usize| crate::text::snippet(&text.replace('\n', " "), w);
     let mut out = format!(
-        "{:<28} {:>5} {:>5} {:>7} {:>6} {:>9} {:>9}\n",
-        "project", "done", "stale", "missing", "failed", "tokens", "cost"
+        "{:<fw$} {:<nw$} {:>5} {:>5} {:>7} {:>6} {:>9} {:>9}\n",
+        "project", "name", "done", "stale", "missing", "failed", "tokens", "cost"
     );
-    for (s, row) in statuses.iter().zip(&t.rows) {
+    for s in statuses {
+        let (f, n) = (cut(file(s), fw), cut(name(s), nw));
         if let Some(why) = &s.broken {
-            out.push_str(&format!(
-                "{:<28} broken: {}\n",
-                row[1],
-                crate::text::snippet(why, 80)
-            ));
+            let why = crate::text::snippet(why.lines().next().unwrap_or_default(), 80);
+            out.push_str(&format!("{f:<fw$} {n:<nw$} broken: {why}\n"));
             continue;
         }
+        let tokens = match s.usage.total_tokens {
+            0 => String::new(),
+            n => n.to_string(),
+        };
+        let cost = s.cost.map(|c| format!("{c:.4}")).unwrap_or_default();
         out.push_str(&format!(
-            "{:<28} {:>5} {:>5} {:>7} {:>6} {:>9} {:>9}\n",
-            row[1],
+            "{f:<fw$} {n:<nw$} {:>5} {:>5} {:>7} {:>6} {tokens:>9} {cost:>9}\n",
             s.count(State::Done),
             s.count(State::Stale),
             s.count(State::Missing),
             s.count(State::Failed),
-            row[7],
-            row[8]
         ));
     }
     out
 }
 
-pub fn status(g: &Global, args: &PortfolioStatusArgs) -> Result<i32> {
+pub fn status(cx: &Ctx, args: &PortfolioStatusArgs) -> Result<i32> {
     let config = Config::load()?;
-    let overrides = overrides(g, &crate::cli::Tuning::default());
-    let files = portfolio::discover(&args.paths.paths, args.paths.recursive)?;
-    let dir = summary_dir(&args.paths);
-    let statuses = statuses_of_files(&files, g, &config, &overrides);
-    let out = if args.json {
-        summary::json(&statuses, &dir).into_bytes()
-    } else if args.csv {
-        summary::csv(&statuses, &dir)?
-    } else {
-        terminal_table(&statuses, &dir).into_bytes()
-    };
-    write_stdout(&out)?;
+    let overrides = cx.overrides(&crate::cli::Tuning::default());
+    let files = open::discover(&args.paths.paths, args.paths.recursive)?;
+    let statuses = statuses_of_files(cx, &files, &config, &overrides);
+    // Printed here, so paths read from here.
+    let here = std::env::current_dir().unwrap_or_default();
+    match args.format() {
+        TableFormat::Json => cx.ui.result(&summary::json(&statuses, &here))?,
+        TableFormat::Csv => cx.ui.result_bytes(&summary::csv(&statuses, &here)?)?,
+        TableFormat::Table => cx.ui.result(&terminal_table(&statuses))?,
+    }
     Ok(exit::OK)
 }
 
@@ -359,14 +292,14 @@ pub fn status(g: &Global, args: &PortfolioStatusArgs) -> Result<i32> {
 /// `endpoint_needed` (a run is about to ask it), an endpoint that cannot be resolved makes the
 /// project broken; otherwise the status is read without one.
 fn status_of(
+    cx: &Ctx,
     file: &Path,
-    g: &Global,
     config: &Config,
     overrides: &Overrides,
     endpoint_needed: bool,
 ) -> (Status, bool) {
     let read = || -> Result<(Status, bool)> {
-        let ws = Workspace::open(file, g.prompts.as_deref(), g.share_people)?;
+        let ws = cx.open_at(file)?;
         let filled = ws.fill_all()?;
         let endpoint = endpoint::resolve(config, overrides, &ws.loaded.project.endpoint);
         let endpoint = match endpoint {
@@ -387,9 +320,28 @@ fn status_of(
     read().unwrap_or_else(|e| (Status::broken(file, &e), false))
 }
 
+/// What reading a file gives when the thread reading it panicked (a bug): a broken project
+/// that says so, instead of a project silently missing from the summary.
+trait ReadFailed {
+    fn read_failed(file: &Path) -> Self;
+}
+
+impl ReadFailed for Status {
+    fn read_failed(file: &Path) -> Status {
+        let why = "internal error while reading it (a bug in plan-ai; please report it)";
+        Status::broken(file, &Error::Other(why.into()))
+    }
+}
+
+impl ReadFailed for (Status, bool) {
+    fn read_failed(file: &Path) -> (Status, bool) {
+        (Status::read_failed(file), false)
+    }
+}
+
 /// `one` of every file, in the files' order, on a few threads (a portfolio can be a thousand
 /// projects).
-fn in_parallel<T: Send>(files: &[PathBuf], one: impl Fn(&Path) -> T + Sync) -> Vec<T> {
+fn in_parallel<T: Send + ReadFailed>(files: &[PathBuf], one: impl Fn(&Path) -> T + Sync) -> Vec<T> {
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 8);
@@ -398,33 +350,124 @@ fn in_parallel<T: Send>(files: &[PathBuf], one: impl Fn(&Path) -> T + Sync) -> V
     std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|f| one(f)).collect::<Vec<_>>()))
+            .map(|part| {
+                (
+                    part,
+                    scope.spawn(move || part.iter().map(|f| one(f)).collect()),
+                )
+            })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .flat_map(|(part, h)| {
+                h.join()
+                    .unwrap_or_else(|_| part.iter().map(|f| T::read_failed(f)).collect::<Vec<_>>())
+            })
             .collect()
     })
 }
 
 /// Where each file stands.
 fn statuses_of_files(
+    cx: &Ctx,
     files: &[PathBuf],
-    g: &Global,
     config: &Config,
     overrides: &Overrides,
 ) -> Vec<Status> {
-    let mut statuses = in_parallel(files, |f| status_of(f, g, config, overrides, false).0);
+    let mut statuses = in_parallel(files, |f| status_of(cx, f, config, overrides, false).0);
     statuses.sort_by(|a, b| a.path.cmp(&b.path));
     statuses
 }
 
-pub fn collect(g: &Global, paths: &PortfolioPaths) -> Result<i32> {
+pub fn collect(cx: &Ctx, paths: &PortfolioPaths) -> Result<i32> {
     let config = Config::load()?;
-    let overrides = overrides(g, &crate::cli::Tuning::default());
-    let (opened, broken) = open_all(paths, g, &config, &overrides)?;
-    let code = super::batch::collect(&opened, g)?;
-    let statuses = statuses_of(&opened, broken);
-    report(&statuses, &summary_dir(paths))?;
+    let overrides = cx.overrides(&crate::cli::Tuning::default());
+    let files = open::discover(&paths.paths, paths.recursive)?;
+    let (opened, broken) = open::open_files(cx, &files, &config, &overrides);
+    let (code, members) = super::batch::collect(cx, opened)?;
+    let statuses = statuses_of(&members, broken);
+    report(cx, &statuses, &open::summary_dir(&paths.paths))?;
     Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(path: &str, name: &str, states: &[State]) -> Status {
+        let mut s = Status::broken(Path::new(path), &Error::Other(String::new()));
+        s.broken = None;
+        s.name = name.into();
+        s.sections = states.iter().map(|st| ("x".to_string(), *st)).collect();
+        s
+    }
+
+    #[test]
+    fn the_most_serious_ending_wins() {
+        let done = [status("a.toml", "A", &[State::Done])];
+        let missing = [status("a.toml", "A", &[State::Done, State::Missing])];
+        let mut broken = status("b.toml", "", &[]);
+        broken.broken = Some("bad".into());
+        let with_broken = [done[0].clone(), broken];
+        // interrupted, failed sections, plan errors, statuses, exit code, says something
+        type Case<'a> = (bool, usize, usize, &'a [Status], i32, bool);
+        let cases: [Case; 6] = [
+            (true, 3, 1, &done, exit::INTERRUPTED, true),
+            (false, 2, 1, &done, exit::ENDPOINT, true),
+            (false, 0, 1, &done, exit::FAILURE, false),
+            (false, 0, 0, &with_broken, exit::DATA, false),
+            (false, 0, 0, &missing, exit::INCOMPLETE, false),
+            (false, 0, 0, &done, exit::OK, false),
+        ];
+        for (interrupted, failed, errors, statuses, code, says) in cases {
+            let (got, message) = ending(interrupted, failed, errors, statuses);
+            assert_eq!(got, code, "{interrupted} {failed} {errors}");
+            assert_eq!(message.is_some(), says, "{message:?}");
+        }
+        let (_, message) = ending(false, 2, 0, &done);
+        assert!(message.unwrap().starts_with("2 sections failed"));
+    }
+
+    #[test]
+    fn the_terminal_table_keeps_each_folder_and_names_the_project() {
+        let table = terminal_table(&[
+            status(
+                "p01/plan-ai.toml",
+                "Ward rota app",
+                &[State::Done, State::Missing],
+            ),
+            status("p02/plan-ai.toml", "Finance\nclose", &[State::Failed]),
+        ]);
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[0].starts_with("project          name"), "{table}");
+        assert!(
+            lines[1].starts_with("p01/plan-ai.toml Ward rota app"),
+            "{table}"
+        );
+        assert!(
+            lines[2].starts_with("p02/plan-ai.toml Finance close"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn a_panicked_reader_is_reported_not_dropped() {
+        let files: Vec<PathBuf> = ["a.toml", "b.toml", "c.toml"].map(PathBuf::from).to_vec();
+        let read = in_parallel(&files, |f| {
+            if f == Path::new("b.toml") {
+                panic!("a bug");
+            }
+            status(&f.display().to_string(), "ok", &[])
+        });
+        assert_eq!(read.len(), 3);
+        let broken: Vec<_> = read.iter().filter(|s| s.broken.is_some()).collect();
+        assert!(!broken.is_empty());
+        assert!(
+            broken[0]
+                .broken
+                .as_deref()
+                .unwrap()
+                .contains("internal error")
+        );
+    }
 }

@@ -1,19 +1,18 @@
 //! Commands that need no endpoint: `init`, `check`, `prompt`, `sections`, `templates`.
 
-use super::{open, print_warnings, project_flag};
+use super::{Ctx, project_flag};
 use crate::chat::Message;
-use crate::cli::{Global, TemplatesAction};
+use crate::cli::{PromptArgs, TemplatesAction};
 use crate::error::{Error, Result, exit};
 use crate::prompts::{self, Catalog, Source};
 use crate::run::section::{Planned, structured_messages};
 use crate::sections::Rung;
-use crate::term::out::write_stdout;
 use crate::text::plural;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
 
-pub fn init(file: &Path, force: bool) -> Result<i32> {
+pub fn init(cx: &Ctx, file: &Path, force: bool) -> Result<i32> {
     if file.is_dir() {
         return Err(Error::Usage(format!(
             "{} is a folder; give a file name",
@@ -27,22 +26,22 @@ pub fn init(file: &Path, force: bool) -> Result<i32> {
         )));
     }
     crate::fs::write_atomic(file, include_str!("../starter.toml").as_bytes())?;
-    eprintln!(
+    cx.ui.status(format_args!(
         "wrote {}; fill in the blanks, then run `plan-ai check{}`",
         file.display(),
         project_flag(file)
-    );
+    ));
     Ok(exit::OK)
 }
 
-pub fn check(g: &Global) -> Result<i32> {
-    let ws = open(g)?;
+pub fn check(cx: &Ctx) -> Result<i32> {
+    let ws = cx.open()?;
     let filled = ws.fill_all()?;
-    print_warnings(&ws);
+    cx.warn_weak_spots(&ws);
     let p = &ws.loaded.project;
     let ids: Vec<&str> = filled.iter().map(|f| f.section.as_str()).collect();
-    println!(
-        "{} is usable: {} ready ({}); {} roles, {} groups, {} named stakeholders, {}.",
+    cx.ui.result(&format!(
+        "{} is usable: {} ready ({}); {} roles, {} groups, {} named stakeholders, {}.\n",
         ws.loaded.path.display(),
         plural(ids.len(), "section"),
         ids.join(", "),
@@ -50,7 +49,7 @@ pub fn check(g: &Global) -> Result<i32> {
         p.groups.len(),
         p.stakeholders.len(),
         plural(ws.loaded.warnings.len(), "warning"),
-    );
+    ))?;
     Ok(exit::OK)
 }
 
@@ -64,27 +63,48 @@ struct RequestView<'a> {
     response_format: Option<serde_json::Value>,
 }
 
-pub fn prompt(g: &Global, ids: &[String], all: bool, json: bool, structured: bool) -> Result<i32> {
-    let ws = open(g)?;
-    let sections = if all {
+/// What `prompt` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// The article's prompt, to paste into a chat tool.
+    Paste,
+    /// The prompt, then the JSON instruction and schema (`--structured`).
+    PasteForJson,
+    /// The requests as they would be sent, as JSON (`--json`).
+    Requests,
+}
+
+impl Shape {
+    fn of(args: &PromptArgs) -> Shape {
+        match (args.json, args.structured) {
+            (true, _) => Shape::Requests,
+            (false, true) => Shape::PasteForJson,
+            (false, false) => Shape::Paste,
+        }
+    }
+}
+
+pub fn prompt(cx: &Ctx, args: &PromptArgs) -> Result<i32> {
+    let ws = cx.open()?;
+    let sections = if args.all {
         ws.catalog.all()
     } else {
-        ws.catalog.select(ids)?
+        ws.catalog.select(&args.sections)?
     };
     let filled = ws.fill(&sections)?;
-    let prose = ws.loaded.project.endpoint.prose.unwrap_or(false);
-    let planned = ws.planned(&filled, prose && !structured);
-    // What a person pastes: the article's prompt, and with --structured the JSON instruction
-    // and schema after it.
-    let paste = |p: &Planned| match (&p.structure, structured) {
-        (Some(s), true) => format!(
+    let shape = Shape::of(args);
+    // A project that asks for prose prints prose prompts, unless structure is asked for here.
+    let prose = ws.loaded.project.endpoint.prose.unwrap_or(false) && !args.structured;
+    let planned = ws.planned(&filled, prose);
+    let paste = |p: &Planned| match (&p.structure, shape) {
+        (Some(s), Shape::PasteForJson) => format!(
             "{}\n\n{}",
             p.filled.paste_text(),
             s.instruction(Rung::Prompted)
         ),
         _ => p.filled.paste_text(),
     };
-    let out = if json {
+    let out = if shape == Shape::Requests {
         let views: Vec<RequestView> = planned
             .iter()
             .map(|p| RequestView {
@@ -121,16 +141,16 @@ pub fn prompt(g: &Global, ids: &[String], all: bool, json: bool, structured: boo
         }
         out
     };
-    write_stdout(out.as_bytes())?;
+    cx.ui.result(&out)?;
     Ok(exit::OK)
 }
 
 /// Lists sections. Works without a project file: it is how people discover what to fill in.
-pub fn list_sections(g: &Global) -> Result<i32> {
+pub fn list_sections(cx: &Ctx) -> Result<i32> {
     let catalog = Catalog::load(&prompts::prompt_dirs(
         &crate::fs::config_dir(),
-        &crate::fs::parent_dir(&g.project),
-        g.prompts.as_deref(),
+        &crate::fs::parent_dir(&cx.g.project),
+        cx.g.prompts.as_deref(),
     ))?;
     let mut out = String::new();
     for s in &catalog.sections {
@@ -150,16 +170,18 @@ pub fn list_sections(g: &Global) -> Result<i32> {
         );
     }
     let _ = writeln!(out, "draft outline: {}", catalog.draft.source);
-    write_stdout(out.as_bytes())?;
+    cx.ui.result(&out)?;
     Ok(exit::OK)
 }
 
-pub fn templates(action: TemplatesAction) -> Result<i32> {
+pub fn templates(cx: &Ctx, action: TemplatesAction) -> Result<i32> {
     match action {
         TemplatesAction::Export { dir, force } => {
-            for path in prompts::export(&dir, force)? {
-                println!("wrote {}", path.display());
-            }
+            let written: Vec<String> = prompts::export(&dir, force)?
+                .iter()
+                .map(|p| format!("wrote {}\n", p.display()))
+                .collect();
+            cx.ui.result(&written.concat())?;
         }
     }
     Ok(exit::OK)

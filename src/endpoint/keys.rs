@@ -182,26 +182,30 @@ pub fn delete(profile: &str) -> Result<bool> {
     }
 }
 
-/// Where the key for `profile` would come from. Never the key itself.
-pub fn status(profile: &str) -> String {
+/// Where the key for a profile would come from. Never the key itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyStatus {
+    /// `PLAN_AI_API_KEY` is set and wins; a key may also be stored (in this store).
+    Environment { also_stored: Option<&'static str> },
+    /// Stored in this keyring.
+    Stored(&'static str),
+    /// None stored and the environment variable is not set.
+    NoKey,
+    /// No keyring could be reached (why).
+    Unavailable(String),
+}
+
+/// Where the key for `profile` would come from.
+pub fn status(profile: &str) -> KeyStatus {
     let env_set = std::env::var(ENV_KEY).is_ok_and(|v| !v.trim().is_empty());
-    let stored = find(profile);
-    let mut out = String::new();
-    if env_set {
-        out.push_str(&format!(
-            "profile `{profile}`: key from the environment ({ENV_KEY}), which takes precedence"
-        ));
-        if let Found::Key(_, store) = &stored {
-            out.push_str(&format!("; a key is also stored in {store}"));
-        }
-        return out;
-    }
-    match stored {
-        Found::Key(_, store) => format!("profile `{profile}`: key stored in {store}"),
-        Found::NoEntry => format!(
-            "profile `{profile}`: no key (none stored, {ENV_KEY} not set); requests send no Authorization header.\nStore one with `plan-ai key set --profile {profile}`."
-        ),
-        Found::Unavailable(f) => format!("profile `{profile}`: no key; {}", unavailable(&f)),
+    match (env_set, find(profile)) {
+        (true, Found::Key(_, store)) => KeyStatus::Environment {
+            also_stored: Some(store),
+        },
+        (true, _) => KeyStatus::Environment { also_stored: None },
+        (false, Found::Key(_, store)) => KeyStatus::Stored(store),
+        (false, Found::NoEntry) => KeyStatus::NoKey,
+        (false, Found::Unavailable(f)) => KeyStatus::Unavailable(unavailable(&f)),
     }
 }
 
@@ -217,7 +221,7 @@ pub fn for_endpoint(ep: &Endpoint, note: &dyn Fn(&str)) -> Result<Option<Secret>
     if from_env.is_some() && !policy.env_key_allowed {
         from_env = None;
         note(&format!(
-            "note: not sending {ENV_KEY} to profile `{}`, which the project file chose; pass --profile {} (or set PLAN_AI_PROFILE) to confirm",
+            "not sending {ENV_KEY} to profile `{}`, which the project file chose; pass --profile {} (or set PLAN_AI_PROFILE) to confirm",
             ep.profile,
             crate::text::shell_word(&ep.profile)
         ));
@@ -228,7 +232,7 @@ pub fn for_endpoint(ep: &Endpoint, note: &dyn Fn(&str)) -> Result<Option<Secret>
             Found::Key(secret, _) => {
                 if origin(base_url) != policy.profile_origin {
                     note(&format!(
-                        "note: not sending profile `{}`'s stored key to {} (it belongs to {}); configure a profile for that server",
+                        "not sending profile `{}`'s stored key to {} (it belongs to {}); configure a profile for that server",
                         ep.profile,
                         origin(base_url),
                         policy.profile_origin
@@ -257,18 +261,11 @@ pub fn for_endpoint(ep: &Endpoint, note: &dyn Fn(&str)) -> Result<Option<Secret>
         )));
     }
     if secret.is_none() && policy.required {
-        let p = crate::text::shell_word(&ep.profile);
-        return Err(Error::Config(if policy.env_key_allowed {
-            format!(
-                "profile `{}` needs an API key: run `plan-ai key set --profile {p}` or set {ENV_KEY}",
-                ep.profile
-            )
-        } else {
-            format!(
-                "profile `{}` (chosen by the project file) needs an API key: store one with `plan-ai key set --profile {p}`, or pass --profile {p} to confirm the choice so {ENV_KEY} may be sent",
-                ep.profile
-            )
-        }));
+        return Err(Error::KeyNeeded {
+            profile: ep.profile.clone(),
+            chosen_by_project: !policy.env_key_allowed,
+            env_var: ENV_KEY,
+        });
     }
     Ok(secret)
 }

@@ -39,7 +39,8 @@ impl Sink for Discard {
     }
 }
 
-/// Something the client did or noticed that the user may want to know.
+/// Something the client did or noticed that the user may want to know. The text says what
+/// happened, without a prefix or the section it concerns: the printer adds both, once.
 #[derive(Debug, Clone)]
 pub enum Notice {
     /// How the client is set up (shown with `--verbose`).
@@ -62,12 +63,11 @@ pub enum Notice {
     Adapted(&'static str),
     /// The server does not take this way of asking for structure; the next one is tried.
     FormatRejected {
-        section: String,
         rejected: &'static str,
         next: &'static str,
     },
     /// A structured answer did not fit (or was cut off) and is asked for once more.
-    Reasking { section: String, why: String },
+    Reasking { why: String },
     /// An attempt failed and another follows after `delay`.
     Retrying {
         reason: String,
@@ -81,6 +81,15 @@ impl Notice {
     /// Only of interest with `--verbose`.
     pub fn is_verbose(&self) -> bool {
         matches!(self, Notice::Setup { .. } | Notice::Request { .. })
+    }
+
+    /// Routine in a long run (retries, re-asks, format fallbacks): a portfolio shows these
+    /// with `--verbose` only.
+    pub fn is_routine(&self) -> bool {
+        matches!(
+            self,
+            Notice::Retrying { .. } | Notice::Reasking { .. } | Notice::FormatRejected { .. }
+        )
     }
 }
 
@@ -108,23 +117,15 @@ impl fmt::Display for Notice {
             Notice::Request { url, fields } => {
                 write!(f, "request: {url} with {}", fields.join(", "))
             }
-            Notice::KeyWithheld(text) => f.write_str(text),
-            Notice::Info(text) => write!(f, "note: {text}"),
-            Notice::Adapted(change) => write!(
-                f,
-                "note: the server rejected a parameter; {change}, and retrying"
-            ),
-            Notice::FormatRejected {
-                section,
-                rejected,
-                next,
-            } => write!(
-                f,
-                "note: {section}: the server does not take {rejected}; asking with {next} instead"
-            ),
-            Notice::Reasking { section, why } => {
-                write!(f, "note: {section}: {why}; asking once more")
+            Notice::KeyWithheld(text) | Notice::Info(text) => f.write_str(text),
+            Notice::Adapted(change) => {
+                write!(f, "the server rejected a parameter; {change}, and retrying")
             }
+            Notice::FormatRejected { rejected, next } => write!(
+                f,
+                "the server does not take {rejected}; asking with {next} instead"
+            ),
+            Notice::Reasking { why } => write!(f, "{why}; asking once more"),
             Notice::Retrying {
                 reason,
                 delay,

@@ -63,10 +63,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded> {
 fn read_text(path: &Path) -> Result<String> {
     let meta = std::fs::metadata(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            Error::Data(format!(
-                "project file {} not found.\nCreate one with `plan-ai init`, or point at one with `-p FILE` (examples are in examples/).",
-                path.display()
-            ))
+            Error::ProjectNotFound(path.to_path_buf())
         } else {
             Error::file("read project file", path, e)
         }
@@ -177,8 +174,8 @@ fn normalize(mut p: Project) -> Project {
 }
 
 /// The project as the templates see it: project-, group- and role-level data, and person-level
-/// data only when `share_people` is on. Dates are plain `YYYY-MM-DD` strings.
-pub fn template_context(p: &Project, share_people: bool) -> serde_json::Value {
+/// data only when `privacy` shares it. Dates are plain `YYYY-MM-DD` strings.
+pub fn template_context(p: &Project, privacy: Privacy) -> serde_json::Value {
     let mut v = serde_json::to_value(p).unwrap_or_default();
     if let Some(obj) = v.as_object_mut() {
         obj.remove("endpoint");
@@ -203,7 +200,7 @@ pub fn template_context(p: &Project, share_people: bool) -> serde_json::Value {
                 m["date"] = d;
             }
         }
-        if !share_people {
+        if !privacy.shares_people() {
             for key in PERSON_LEVEL {
                 obj.remove(*key);
             }
@@ -232,12 +229,12 @@ mod tests {
     fn the_template_context_has_plain_dates_and_no_people_without_opt_in() {
         let text = "[project]\nlaunch_date = 2027-03-01\n[[milestones]]\nname = \"UAT\"\ndate = 2027-02-01\n[[stakeholders]]\nname=\"Ann\"\ntitle=\"CFO\"\ngroup=\"x\"\ninfluence=\"high\"\ninterest=\"low\"\nstance=\"resistant\"\n[endpoint]\nmodel=\"m\"\n";
         let p = parse(Path::new("p.toml"), text).unwrap().project;
-        let ctx = template_context(&p, false);
+        let ctx = template_context(&p, Privacy::Local);
         assert_eq!(ctx["project"]["launch_date"], "2027-03-01");
         assert_eq!(ctx["milestones"][0]["date"], "2027-02-01");
         assert!(ctx.get("stakeholders").is_none());
         assert!(ctx.get("endpoint").is_none());
-        let shared = template_context(&p, true);
+        let shared = template_context(&p, Privacy::Shared);
         assert_eq!(shared["stakeholders"][0]["influence"], "high");
         assert_eq!(shared["stakeholders"][0]["stance"], "resistant");
     }

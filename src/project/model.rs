@@ -24,7 +24,7 @@ pub struct Project {
     #[serde(default)]
     pub endpoint: EndpointPrefs,
     #[serde(default)]
-    pub privacy: Privacy,
+    pub privacy: PrivacyPrefs,
     #[serde(default)]
     pub output: OutputPrefs,
 }
@@ -200,11 +200,28 @@ pub struct OutputPrefs {
     pub reference_docx: Option<String>,
 }
 
+/// The project's `[privacy]` table.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Privacy {
+pub struct PrivacyPrefs {
     /// Opt-in: let prompts see person-level data (stakeholders, champions).
     #[serde(default)]
     pub share_people: bool,
+}
+
+/// Whether person-level data (stakeholder names, stances, champions) may go into prompts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Privacy {
+    /// It stays on this machine: prompts never see it (the default).
+    #[default]
+    Local,
+    /// The user opted in: prompts may use it.
+    Shared,
+}
+
+impl Privacy {
+    pub fn shares_people(self) -> bool {
+        self == Privacy::Shared
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use super::Section;
 use crate::chat::Message;
 use crate::error::{Error, MissingInput, Result};
-use crate::project::{self, Project};
+use crate::project::{self, Privacy, Project};
 use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -78,7 +78,7 @@ fn is_empty(v: Option<&serde_json::Value>) -> bool {
 
 /// Every required input missing for `sections`, each listed once with the sections needing it.
 pub fn missing_inputs(p: &Project, sections: &[&Section]) -> Vec<MissingInput> {
-    let ctx = project::template_context(p, true);
+    let ctx = project::template_context(p, Privacy::Shared);
     let mut missing: Vec<MissingInput> = Vec::new();
     let mut push = |path: &str, section: &str| match missing.iter_mut().find(|m| m.path == path) {
         Some(m) => m.sections.push(section.to_string()),
@@ -110,7 +110,7 @@ pub fn fill_all(
     file: &Path,
     p: &Project,
     sections: &[&Section],
-    share_people: bool,
+    privacy: Privacy,
 ) -> Result<Vec<FilledPrompt>> {
     let missing = missing_inputs(p, sections);
     if !missing.is_empty() {
@@ -122,7 +122,7 @@ pub fn fill_all(
     let mut env = environment();
     sections
         .iter()
-        .map(|s| fill(&mut env, s, p, share_people))
+        .map(|s| fill(&mut env, s, p, privacy))
         .collect()
 }
 
@@ -131,7 +131,7 @@ fn fill(
     env: &mut Environment<'static>,
     section: &Section,
     p: &Project,
-    share_people: bool,
+    privacy: Privacy,
 ) -> Result<FilledPrompt> {
     let source_err = |e: minijinja::Error| {
         Error::Data(format!(
@@ -142,7 +142,7 @@ fn fill(
     env.add_template_owned(section.id.clone(), section.body.clone())
         .map_err(source_err)?;
     let tmpl = env.get_template(&section.id).map_err(source_err)?;
-    if !share_people {
+    if !privacy.shares_people() {
         let used = tmpl.undeclared_variables(false);
         if let Some(person) = project::PERSON_LEVEL.iter().find(|k| used.contains(**k)) {
             return Err(Error::Data(format!(
@@ -151,7 +151,7 @@ fn fill(
             )));
         }
     }
-    let ctx = project::template_context(p, share_people);
+    let ctx = project::template_context(p, privacy);
     let text = tmpl
         .render(minijinja::value::Serde(&ctx))
         .map_err(source_err)?;
@@ -209,7 +209,13 @@ mod tests {
     #[test]
     fn every_built_in_fills_from_an_example_without_blank_brackets() {
         let catalog = Catalog::load(&[]).unwrap();
-        let filled = fill_all(Path::new("crm.toml"), &crm(), &catalog.all(), false).unwrap();
+        let filled = fill_all(
+            Path::new("crm.toml"),
+            &crm(),
+            &catalog.all(),
+            Privacy::Local,
+        )
+        .unwrap();
         assert_eq!(filled.len(), 3);
         for f in &filled {
             let text = f.paste_text();
@@ -233,9 +239,9 @@ mod tests {
     #[test]
     fn people_need_an_opt_in() {
         let s = section("{% for s in stakeholders %}{{ s.name }}{% endfor %}");
-        let e = fill_all(Path::new("p"), &crm(), &[&s], false).unwrap_err();
+        let e = fill_all(Path::new("p"), &crm(), &[&s], Privacy::Local).unwrap_err();
         assert!(e.to_string().contains("person-level data"), "{e}");
-        let ok = fill_all(Path::new("p"), &crm(), &[&s], true).unwrap();
+        let ok = fill_all(Path::new("p"), &crm(), &[&s], Privacy::Shared).unwrap();
         assert!(ok[0].paste_text().contains("Margaret Ellison"));
     }
 
@@ -247,7 +253,7 @@ mod tests {
             "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
         ] {
             let s = section(body);
-            let e = fill_all(Path::new("p"), &crm(), &[&s], false).unwrap_err();
+            let e = fill_all(Path::new("p"), &crm(), &[&s], Privacy::Local).unwrap_err();
             assert_eq!(e.exit_code(), crate::error::exit::DATA, "{e}");
         }
         assert!(
@@ -260,7 +266,7 @@ mod tests {
     #[test]
     fn undefined_variables_are_errors_with_the_line() {
         let s = section("line one\n{{ project.nope }}");
-        let e = fill_all(Path::new("p"), &crm(), &[&s], false)
+        let e = fill_all(Path::new("p"), &crm(), &[&s], Privacy::Local)
             .unwrap_err()
             .to_string();
         assert!(e.contains("template t (built-in)"), "{e}");
@@ -271,13 +277,13 @@ mod tests {
     fn a_system_message_comes_first_and_blank_ones_are_dropped() {
         let mut s = section("Hi {{ project.name }}");
         s.system = Some("  Be brief.  ".into());
-        let f = fill_all(Path::new("p"), &crm(), &[&s], false)
+        let f = fill_all(Path::new("p"), &crm(), &[&s], Privacy::Local)
             .unwrap()
             .remove(0);
         assert_eq!(f.messages[0], Message::system("Be brief."));
         assert_eq!(f.paste_text(), "Be brief.\n\nHi Sales CRM rollout 2027");
         s.system = Some("   ".into());
-        let f = fill_all(Path::new("p"), &crm(), &[&s], false)
+        let f = fill_all(Path::new("p"), &crm(), &[&s], Privacy::Local)
             .unwrap()
             .remove(0);
         assert_eq!(f.messages.len(), 1);

@@ -54,6 +54,14 @@ pub struct Member<C = ()> {
 }
 
 impl<C> Member<C> {
+    /// Takes out the sections still out in a Batch API job (not to be requested, or bought,
+    /// twice) and returns their ids.
+    pub fn hold_back_batched(&mut self) -> Vec<String> {
+        let out = super::batch_api::in_flight(self.store.batch_state().as_ref());
+        self.sections.retain(|p| !out.iter().any(|id| id == p.id()));
+        out
+    }
+
     fn id(&self, section: &str) -> String {
         match &self.prefix {
             Some(p) => format!("{p}/{section}"),
@@ -62,7 +70,7 @@ impl<C> Member<C> {
     }
 
     /// Members asking the same endpoint share one client (one connection pool, one pacer).
-    fn endpoint_key(&self) -> String {
+    pub fn endpoint_key(&self) -> String {
         let e = &self.endpoint;
         format!(
             "{}\n{}\n{:?}\n{:?}",
@@ -120,18 +128,39 @@ impl Sink for EventSink<'_> {
 }
 
 /// Runs one project's sections until every one is done or failed, or `interrupt` resolves
-/// (Ctrl-C). Connecting fails the whole run (`Err`); a section that fails is reported in the
-/// outcome.
-pub async fn generate(
-    member: Member,
+/// (Ctrl-C), and hands back its context with the outcome. Connecting fails the whole run
+/// (`Err`); a section that fails is reported in the outcome.
+pub async fn generate<C>(
+    member: Member<C>,
     jobs: usize,
     events: Arc<dyn Events>,
     interrupt: impl Future<Output = ()>,
-) -> Result<Outcome> {
-    let mut outcome = None;
-    let done = |_: Member, o: Outcome| outcome = Some(o);
-    generate_many([member], jobs, events, interrupt, true, done).await?;
-    Ok(outcome.unwrap_or_default())
+) -> Result<(C, Outcome)> {
+    let mut back = None;
+    let done = |m: Member<C>, o: Outcome| back = Some((m.context, o));
+    let on_failure = OnConnectFailure::FailRun;
+    generate_many([member], jobs, events, interrupt, on_failure, done).await?;
+    // The one member is taken before anything can interrupt, so it always comes back.
+    back.ok_or_else(|| Error::Other("internal error: the run lost its project".into()))
+}
+
+/// What failing to reach a member's endpoint does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnConnectFailure {
+    /// The whole run fails (one project: nothing else could be done).
+    FailRun,
+    /// That member's sections fail; the other members go on (a portfolio).
+    FailMember,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Every member taken was handed back with its outcome.
+    Completed,
+    /// Ctrl-C: the members under way were handed back marked interrupted; the rest were not
+    /// taken.
+    Interrupted,
 }
 
 /// A member whose sections are out, and what is known of it so far.
@@ -150,17 +179,16 @@ type Finished<'f, C> = &'f mut dyn FnMut(Member<C>, Outcome);
 /// last section is recorded. Members are taken from the iterator only as places free up, so a
 /// portfolio of a thousand projects holds a few at a time, not all of them.
 ///
-/// With `strict`, failing to connect fails the run (`Err`); otherwise that member's sections
-/// fail and the others go on. On `interrupt` (Ctrl-C) the members under way are handed back
-/// marked interrupted, members not yet taken are left alone, and `Ok(true)` is returned.
+/// `on_failure` says what failing to connect does. On `interrupt` (Ctrl-C) the members under
+/// way are handed back marked interrupted and members not yet taken are left alone.
 pub async fn generate_many<C>(
     members: impl IntoIterator<Item = Member<C>>,
     jobs: usize,
     events: Arc<dyn Events>,
     interrupt: impl Future<Output = ()>,
-    strict: bool,
+    on_failure: OnConnectFailure,
     mut finished: impl FnMut(Member<C>, Outcome),
-) -> Result<bool> {
+) -> Result<Ended> {
     // One listener for the whole run, so connecting is interruptible too and no signal falls
     // between two listeners.
     tokio::pin!(interrupt);
@@ -184,10 +212,12 @@ pub async fn generate_many<C>(
                     c = Client::connect(m.endpoint.clone(), &notify) => c,
                     _ = &mut interrupt => {
                         run.interrupted(finished, Some((m, outcome)));
-                        return Ok(true);
+                        return Ok(Ended::Interrupted);
                     }
                 };
-                if strict && let Err(e) = connected {
+                if on_failure == OnConnectFailure::FailRun
+                    && let Err(e) = connected
+                {
                     events.not_started(&todo.iter().map(|p| m.id(p.id())).collect::<Vec<_>>());
                     return Err(e);
                 }
@@ -197,13 +227,13 @@ pub async fn generate_many<C>(
             run.enqueue(i, m, todo, outcome, &key, finished);
         }
         if run.tasks.is_empty() {
-            return Ok(false);
+            return Ok(Ended::Completed);
         }
         let joined = tokio::select! {
             joined = run.tasks.join_next_with_id() => joined,
             _ = &mut interrupt => {
                 run.interrupted(finished, None);
-                return Ok(true);
+                return Ok(Ended::Interrupted);
             }
         };
         if let Some(joined) = joined {
@@ -313,7 +343,8 @@ impl<C> Runner<C> {
         finished: Finished<C>,
     ) {
         let i = match joined {
-            Ok((_, (i, p, result))) => {
+            Ok((id, (i, p, result))) => {
+                self.running.remove(&id);
                 let a = self
                     .active
                     .get_mut(&i)
@@ -330,8 +361,15 @@ impl<C> Runner<C> {
                 i
             }
             Err(e) => {
-                // A task that panicked is a failed section like any other.
-                let (i, section) = self.running.get(&e.id()).cloned().unwrap_or_default();
+                // A task that panicked is a failed section like any other. Every task is
+                // entered in `running` when it is spawned, so its section is known.
+                let Some((i, section)) = self.running.remove(&e.id()) else {
+                    let error = Error::Other(format!(
+                        "internal error: a request task ended without a record ({e})"
+                    ));
+                    self.events.failed("", &error);
+                    return;
+                };
                 let error = Error::Other(format!(
                     "internal error while requesting `{section}` (a bug in plan-ai; please report it)"
                 ));
@@ -449,17 +487,25 @@ fn record<C>(
         let stored =
             StoredSection::from_generated(&p.filled, &m.endpoint, p.structure.as_ref(), &g);
         m.store.save(&stored)?;
-        if let Some(rung) = g.rung {
-            // Only a speed-up for later runs: failing to remember it loses nothing.
-            let _ = m.store.remember_rung(formats_key, rung);
+        if let Some(rung) = g.rung
+            && let Err(e) = m.store.remember_rung(formats_key, rung)
+        {
+            // Only a speed-up for later runs: the answer is stored all the same.
+            outcome.warnings.push(format!(
+                "{}: could not remember how this server takes structure: {e}",
+                p.id()
+            ));
         }
         Ok(stored)
     });
-    // Remembered for `portfolio status`; a failure to remember it loses no answer.
-    let _ = m.store.note_outcome(
-        p.id(),
-        saved.as_ref().err().map(|e| e.headline()).as_deref(),
-    );
+    // Remembered for `portfolio status`; failing to remember it loses no answer.
+    let failure = saved.as_ref().err().map(|e| e.headline());
+    if let Err(e) = m.store.note_outcome(p.id(), failure.as_deref()) {
+        outcome.warnings.push(format!(
+            "{}: could not note the outcome for `portfolio status`: {e}",
+            p.id()
+        ));
+    }
     match saved {
         Ok(stored) => {
             events.finished(&m.id(p.id()), &stored);

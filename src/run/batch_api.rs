@@ -32,7 +32,7 @@ pub struct Collected {
 }
 
 /// The line id of a section: the project's file name and a hash of its path, then the section.
-fn custom_id(m: &Member, section: &str) -> String {
+fn custom_id<C>(m: &Member<C>, section: &str) -> String {
     let path = m.store.dir().display().to_string();
     let mut h: u64 = 0xcbf29ce484222325;
     for b in path.bytes() {
@@ -61,7 +61,10 @@ pub fn in_flight(state: Option<&BatchState>) -> Vec<String> {
 
 /// Sends every section that needs an answer (and is not already out) in one batch per
 /// endpoint. `clients` holds a connected client for each member (`None`: no endpoint).
-pub async fn submit(members: &[Member], clients: &[Option<Arc<Client>>]) -> Result<Vec<Submitted>> {
+pub async fn submit<C>(
+    members: &[Member<C>],
+    clients: &[Option<Arc<Client>>],
+) -> Result<Vec<Submitted>> {
     let mut groups: HashMap<usize, Vec<(usize, Planned)>> = HashMap::new();
     let mut order: Vec<usize> = Vec::new();
     for (i, m) in members.iter().enumerate() {
@@ -128,7 +131,11 @@ pub async fn submit(members: &[Member], clients: &[Option<Arc<Client>>]) -> Resu
 
 /// One section as a line of the batch's JSONL (structured ones with their schema, at the
 /// ladder's first rung: the Batch API is OpenAI's or Azure's), and what to remember of it.
-fn request_line(m: &Member, p: &Planned, client: &Client) -> (serde_json::Value, PendingSection) {
+fn request_line<C>(
+    m: &Member<C>,
+    p: &Planned,
+    client: &Client,
+) -> (serde_json::Value, PendingSection) {
     let id = custom_id(m, p.id());
     let messages = match &p.structure {
         Some(s) => structured_messages(&p.filled, s, Rung::JsonSchema),
@@ -163,8 +170,8 @@ fn request_line(m: &Member, p: &Planned, client: &Client) -> (serde_json::Value,
 }
 
 /// Polls every batch the members wait for; stores what completed.
-pub async fn collect(
-    members: &[Member],
+pub async fn collect<C>(
+    members: &[Member<C>],
     clients: &[Option<Arc<Client>>],
     notify: Notify<'_>,
 ) -> Result<Collected> {
@@ -253,8 +260,8 @@ pub async fn collect(
 }
 
 /// Stores one batch result as a real-time answer would be stored.
-fn store_result(
-    m: &Member,
+fn store_result<C>(
+    m: &Member<C>,
     section: &str,
     pending: &PendingSection,
     answer: crate::chat::Answer,

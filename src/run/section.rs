@@ -157,7 +157,6 @@ impl Ladder<'_> {
                         return Err(Error::Endpoint(e));
                     };
                     notify(Notice::FormatRejected {
-                        section: self.job.filled.section.clone(),
                         rejected: rung_name(self.rung),
                         next: rung_name(next),
                     });
@@ -188,7 +187,6 @@ impl Ladder<'_> {
                 }
                 Err(problems) if self.followup.is_none() => {
                     notify(Notice::Reasking {
-                        section: self.job.filled.section.clone(),
                         why: problems.first().cloned().unwrap_or_default(),
                     });
                     self.followup = Some((text, problems));
@@ -233,7 +231,6 @@ impl Ladder<'_> {
         }
         let raised = limit.unwrap_or(2048).saturating_mul(2);
         notify(Notice::Reasking {
-            section: self.job.filled.section.clone(),
             why: format!(
                 "the JSON was cut off at {} tokens ({} characters arrived); asking with room for {raised}",
                 limit.map_or("the server's".to_string(), |l| l.to_string()),

@@ -4,23 +4,25 @@
 use super::section::Planned;
 use super::store::{self, Store};
 use crate::error::{Error, Result};
-use crate::project::Loaded;
+use crate::project::{Loaded, Privacy};
 use crate::prompts::{Catalog, FilledPrompt, Section};
 use std::path::Path;
 
 pub struct Workspace {
     pub loaded: Loaded,
     pub catalog: Catalog,
-    pub share_people: bool,
+    /// Whether prompts may use person-level data: the flag's choice, else the project's.
+    pub privacy: Privacy,
 }
 
 impl Workspace {
     /// Opens the project at `path`, with templates from the config folder, the project's own
-    /// `prompts/` and `prompts_flag` (highest last).
+    /// `prompts/` and `prompts_flag` (highest last). `privacy_flag`: the command line's choice,
+    /// which wins over the project file's.
     pub fn open(
         path: &Path,
         prompts_flag: Option<&Path>,
-        share_people_flag: bool,
+        privacy_flag: Option<Privacy>,
     ) -> Result<Workspace> {
         let loaded = crate::project::load(path)?;
         if let Some(dir) = prompts_flag
@@ -36,11 +38,14 @@ impl Workspace {
             &loaded.dir(),
             prompts_flag,
         ))?;
-        let share_people = share_people_flag || loaded.project.privacy.share_people;
+        let from_file = match loaded.project.privacy.share_people {
+            true => Privacy::Shared,
+            false => Privacy::Local,
+        };
         Ok(Workspace {
+            privacy: privacy_flag.unwrap_or(from_file),
             loaded,
             catalog,
-            share_people,
         })
     }
 
@@ -50,7 +55,7 @@ impl Workspace {
             &self.loaded.path,
             &self.loaded.project,
             sections,
-            self.share_people,
+            self.privacy,
         )
     }
 

@@ -1,9 +1,12 @@
-//! The terminal: the only place that draws on it. Streaming answers to stdout, per-section
-//! progress lines, colour (off with `NO_COLOR`), and the usage report.
+//! The terminal: the only place that draws on it. The one printer ([`Ui`]), streaming answers
+//! to stdout, per-section progress lines, colour (off with `NO_COLOR`), and the usage report.
 
 pub mod out;
 pub mod progress;
 pub mod report;
+pub mod ui;
+
+pub use ui::{Ui, Verbosity};
 
 use std::io::IsTerminal;
 
@@ -23,6 +26,7 @@ pub fn live_stderr() -> bool {
 pub enum Tone {
     Good,
     Bad,
+    Warn,
     Quiet,
 }
 
@@ -34,6 +38,7 @@ pub fn paint(text: &str, tone: Tone, color: bool) -> String {
     let code = match tone {
         Tone::Good => "32",
         Tone::Bad => "31",
+        Tone::Warn => "33",
         Tone::Quiet => "2",
     };
     format!("\x1b[{code}m{text}\x1b[0m")

@@ -1,28 +1,27 @@
 //! One line per section on stderr while a batch runs: live lines on a terminal, plain lines
-//! (final states only) otherwise.
+//! (final states only) otherwise. Live lines belong to the [`Ui`]'s set, so anything printed
+//! meanwhile goes above them.
 
-use super::{Tone, paint};
+use super::{Tone, Ui, paint};
 use crate::error::Error;
 use crate::llm::Notice;
 use crate::run::StoredSection;
 use crate::run::batch::Events;
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub struct Progress {
+    ui: Ui,
     /// Live bars, one per section, when stderr is a terminal.
     live: Option<Live>,
     ids: Vec<String>,
     /// Streamed pieces per section (about one token each).
     pieces: Vec<AtomicU64>,
-    verbose: bool,
-    color: bool,
 }
 
 struct Live {
-    multi: MultiProgress,
     bars: Vec<ProgressBar>,
     active: ProgressStyle,
     done: ProgressStyle,
@@ -31,9 +30,9 @@ struct Live {
 }
 
 impl Progress {
-    pub fn new(ids: &[String], verbose: bool) -> Progress {
-        let live = super::live_stderr().then(|| {
-            let multi = MultiProgress::new();
+    pub fn new(ui: &Ui, ids: &[String]) -> Progress {
+        let live = ui.live().then(|| {
+            let multi = ui.multi();
             let style = |t: &str| {
                 ProgressStyle::with_template(t).unwrap_or_else(|_| ProgressStyle::default_spinner())
             };
@@ -50,7 +49,6 @@ impl Progress {
                 })
                 .collect();
             Live {
-                multi,
                 bars,
                 active,
                 done: style("{prefix:<16} {msg}"),
@@ -58,11 +56,10 @@ impl Progress {
             }
         });
         Progress {
+            ui: ui.clone(),
             live,
             ids: ids.to_vec(),
             pieces: ids.iter().map(|_| AtomicU64::new(0)).collect(),
-            verbose,
-            color: super::color_on_stderr(),
         }
     }
 
@@ -81,19 +78,9 @@ impl Progress {
             Some((live, bar)) => {
                 let _guard = live.lock.lock();
                 bar.set_style(live.done.clone());
-                bar.finish_with_message(paint(msg, tone, self.color));
+                bar.finish_with_message(paint(msg, tone, self.ui.color()));
             }
-            None => eprintln!("{id}: {msg}"),
-        }
-    }
-
-    /// A line above the live lines (or a plain line).
-    fn line(&self, text: &str) {
-        match &self.live {
-            Some(live) => {
-                let _ = live.multi.println(text);
-            }
-            None => eprintln!("{text}"),
+            None => self.ui.status(format_args!("{id}: {msg}")),
         }
     }
 
@@ -149,14 +136,7 @@ impl Events for Progress {
     }
 
     fn notice(&self, id: &str, notice: &Notice) {
-        if notice.is_verbose() && !self.verbose {
-            return;
-        }
-        if id.is_empty() {
-            self.line(&notice.to_string());
-        } else {
-            self.line(&format!("{id}: {notice}"));
-        }
+        self.ui.notice(Some(id), notice);
     }
 
     fn finished(&self, id: &str, stored: &StoredSection) {
@@ -194,7 +174,8 @@ impl Events for Progress {
             let _guard = live.lock.lock();
             for bar in live.bars.iter().filter(|b| !b.is_finished()) {
                 bar.set_style(live.done.clone());
-                bar.abandon_with_message(paint("stopped (not stored)", Tone::Bad, self.color));
+                let stopped = paint("stopped (not stored)", Tone::Bad, self.ui.color());
+                bar.abandon_with_message(stopped);
             }
         }
     }
@@ -208,9 +189,9 @@ pub struct Receiving {
 }
 
 impl Receiving {
-    pub fn new(section: &str) -> Receiving {
-        let bar = super::live_stderr().then(|| {
-            let bar = ProgressBar::new_spinner();
+    pub fn new(ui: &Ui, section: &str) -> Receiving {
+        let bar = ui.live().then(|| {
+            let bar = ui.multi().add(ProgressBar::new_spinner());
             bar.set_style(
                 ProgressStyle::with_template("{prefix} {spinner} {msg} · {elapsed}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
@@ -257,18 +238,18 @@ impl Drop for Receiving {
 /// One line for a whole portfolio: how many sections are done, reused and failed. Failures are
 /// printed above it as they happen (and, without a terminal, are all that is printed).
 pub struct Tally {
+    ui: Ui,
     bar: Option<ProgressBar>,
     total: u64,
     done: AtomicU64,
     reused: AtomicU64,
     failed: AtomicU64,
-    verbose: bool,
 }
 
 impl Tally {
-    pub fn new(total: usize, verbose: bool) -> Tally {
-        let bar = super::live_stderr().then(|| {
-            let bar = ProgressBar::new(total as u64);
+    pub fn new(ui: &Ui, total: usize) -> Tally {
+        let bar = ui.live().then(|| {
+            let bar = ui.multi().add(ProgressBar::new(total as u64));
             bar.set_style(
                 ProgressStyle::with_template(
                     "portfolio {wide_bar} {pos}/{len} sections · {msg} · {elapsed}",
@@ -279,12 +260,12 @@ impl Tally {
             bar
         });
         Tally {
+            ui: ui.clone(),
             bar,
             total: total as u64,
             done: AtomicU64::new(0),
             reused: AtomicU64::new(0),
             failed: AtomicU64::new(0),
-            verbose,
         }
     }
 
@@ -299,21 +280,6 @@ impl Tally {
                 self.reused.load(Ordering::Relaxed),
                 self.failed.load(Ordering::Relaxed)
             ));
-        }
-    }
-
-    fn line(&self, text: &str) {
-        match &self.bar {
-            Some(bar) => bar.println(text),
-            None => eprintln!("{text}"),
-        }
-    }
-
-    /// Runs `f` (which prints) with the line out of the way.
-    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
-        match &self.bar {
-            Some(bar) => bar.suspend(f),
-            None => f(),
         }
     }
 
@@ -335,23 +301,11 @@ impl Events for Tally {
     fn delta(&self, _: &str) {}
     fn restarted(&self, _: &str) {}
     fn notice(&self, id: &str, notice: &Notice) {
-        if notice.is_verbose() && !self.verbose {
-            return;
-        }
         // Retries and pauses are normal in a big run: shown with --verbose only.
-        if !self.verbose
-            && matches!(
-                notice,
-                Notice::Retrying { .. } | Notice::Reasking { .. } | Notice::FormatRejected { .. }
-            )
-        {
+        if notice.is_routine() && !self.ui.is_verbose() {
             return;
         }
-        if id.is_empty() {
-            self.line(&notice.to_string());
-        } else {
-            self.line(&format!("{id}: {notice}"));
-        }
+        self.ui.notice(Some(id), notice);
     }
     fn finished(&self, _: &str, _: &StoredSection) {
         self.done.fetch_add(1, Ordering::Relaxed);
@@ -359,7 +313,8 @@ impl Events for Tally {
     }
     fn failed(&self, id: &str, error: &Error) {
         self.failed.fetch_add(1, Ordering::Relaxed);
-        self.line(&format!("{id} failed: {}", error.headline()));
+        self.ui
+            .warn(format_args!("{id} failed: {}", error.headline()));
         self.tick();
     }
     fn not_started(&self, ids: &[String]) {

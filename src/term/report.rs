@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 /// Why a section meant to be structured is kept as prose, and what to do about it.
 pub fn unstructured_warning(section: &str, why: &str) -> String {
     format!(
-        "warning: {section}: the answer did not fit its structure even when asked again ({}); it is kept as prose and marked unstructured in the plan. A larger model usually fits; --regenerate {section} asks again",
+        "{section}: the answer did not fit its structure even when asked again ({}); it is kept as prose and marked unstructured in the plan. A larger model usually fits; --regenerate {section} asks again",
         crate::text::snippet(why, 200)
     )
 }
@@ -51,8 +51,18 @@ pub fn cut_off_warning(sections: &[&str]) -> String {
         many => (format!("{} were", many.join(", ")), " and use --regenerate"),
     };
     format!(
-        "warning: {what} cut off at the token limit (finish_reason \"length\"); raise max_tokens (--max-tokens, [endpoint] max_tokens in the project, or the profile){then}"
+        "{what} cut off at the token limit (finish_reason \"length\"); raise max_tokens (--max-tokens, [endpoint] max_tokens in the project, or the profile){then}"
     )
+}
+
+/// The sections of a run whose new answers were cut off at the token limit.
+pub fn cut_off(outcome: &Outcome) -> Vec<&str> {
+    outcome
+        .generated
+        .iter()
+        .filter(|s| s.is_cut_off())
+        .map(|s| s.section.as_str())
+        .collect()
 }
 
 /// Tokens per section (in `order`) and in total, and the cost when prices are known.
@@ -68,15 +78,6 @@ pub fn usage_table(outcome: &Outcome, order: &[String], prices: Option<Prices>) 
     }
     rows.sort_by_key(|(s, _)| order.iter().position(|id| *id == s.section));
     let mut out = String::new();
-    let cut: Vec<&str> = outcome
-        .generated
-        .iter()
-        .filter(|s| s.is_cut_off())
-        .map(|s| s.section.as_str())
-        .collect();
-    if !cut.is_empty() {
-        let _ = writeln!(out, "{}", cut_off_warning(&cut));
-    }
     let _ = writeln!(
         out,
         "{:<16} {:>8} {:>8} {:>8}",
@@ -139,9 +140,9 @@ mod tests {
     #[test]
     fn cut_off_warnings_name_what_was_cut() {
         let cases: &[(&[&str], &str, bool)] = &[
-            (&[], "warning: the answer was cut off", false),
-            (&["metrics"], "warning: metrics was cut off", true),
-            (&["a", "b"], "warning: a, b were cut off", true),
+            (&[], "the answer was cut off", false),
+            (&["metrics"], "metrics was cut off", true),
+            (&["a", "b"], "a, b were cut off", true),
         ];
         for (ids, start, regenerate) in cases {
             let w = cut_off_warning(ids);

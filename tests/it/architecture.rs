@@ -27,6 +27,9 @@ const ENGINE: &[&str] = &[
     "run", "plan",
 ];
 
+/// Where the terminal is written: the one printer and its stdout helpers.
+const TERMINAL: &str = "term";
+
 const MAX_LINES: usize = 650;
 
 fn rank(module: &str) -> Option<usize> {
@@ -111,6 +114,34 @@ fn the_engine_never_prints() {
     assert!(
         found.is_empty(),
         "printing outside the terminal layer:\n{}",
+        found.join("\n")
+    );
+}
+
+/// One printer: no print macro anywhere (the command layer and `main` included), and only the
+/// terminal layer touches stdout and stderr, through `term::Ui`, which pauses progress lines,
+/// adds one prefix per message, cleans escapes and honours `--quiet` and `NO_COLOR`.
+#[test]
+fn everything_prints_through_the_one_printer() {
+    let mut found = Vec::new();
+    for (module, path, text) in sources() {
+        let code = without_tests(&text);
+        for mac in ["println!", "eprintln!", "print!", "eprint!", "dbg!"] {
+            if code.contains(mac) {
+                found.push(format!("{}: {mac}", path.display()));
+            }
+        }
+        if module != TERMINAL {
+            for stream in ["io::stdout()", "io::stderr()"] {
+                if code.contains(stream) {
+                    found.push(format!("{}: {stream}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "printing around term::Ui:\n{}",
         found.join("\n")
     );
 }

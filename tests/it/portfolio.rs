@@ -104,10 +104,11 @@ fn status_reads_the_stores_and_makes_no_request() {
             .unwrap()
             .clone()
     };
-    let crm = by_file("crm.toml");
+    // Paths read from where the command ran (issue 15: the folder is kept).
+    let crm = by_file("projects/crm.toml");
     assert_eq!(crm["sections"]["stale"], 1, "{crm}");
     assert_eq!(crm["sections"]["done"], 2, "{crm}");
-    assert_eq!(by_file("erp.toml")["sections"]["missing"], 3);
+    assert_eq!(by_file("projects/erp.toml")["sections"]["missing"], 3);
     let csv = sb
         .run(&["portfolio", "status", "projects", "--csv"])
         .expect(0)
@@ -117,7 +118,8 @@ fn status_reads_the_stores_and_makes_no_request() {
         .run(&["portfolio", "status", "projects"])
         .expect(0)
         .stdout();
-    assert_contains(&table, "erp.toml", "the terminal table");
+    assert_contains(&table, "projects/erp.toml", "the terminal table");
+    assert_contains(&table, "Finance", "the terminal table names each project");
 }
 
 #[test]

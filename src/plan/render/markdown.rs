@@ -97,7 +97,7 @@ pub fn render(plan: &Plan, template: &DraftTemplate) -> Result<String> {
         total_usage: plan.provenance.total_usage,
         missing: &plan.provenance.missing,
     };
-    let mut ctx = crate::project::template_context(&plan.project, true);
+    let mut ctx = crate::project::template_context(&plan.project, crate::project::Privacy::Shared);
     if let (Some(obj), Ok(serde_json::Value::Object(more))) =
         (ctx.as_object_mut(), serde_json::to_value(&extra))
     {
