@@ -310,6 +310,8 @@ pub enum Hint {
     Redirected { location: String },
     /// The server asks to wait longer than plan-ai waits; `None`: an absurd time.
     WaitTooLong { seconds: Option<u64>, max: u64 },
+    /// Every request was refused with 429: a used-up quota, or a limit far below the pace.
+    RateLimitedForGood { profile: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -395,6 +397,10 @@ impl fmt::Display for Hint {
                     "the server asks to wait an absurdly long time before retrying (plan-ai waits at most {max} s); try again later"
                 ),
             },
+            Hint::RateLimitedForGood { profile } => write!(
+                f,
+                "the provider's quota may be used up, or its limit is far below this run's pace: check the account, set rpm and tpm in profile `{profile}` (or --rpm, --tpm, --jobs), and run again; finished sections are kept"
+            ),
             Hint::Redirected { location } => write!(
                 f,
                 "the server redirected the request to {location}; plan-ai does not follow redirects (the key and the prompt would go there too). Set base_url to the final address if you trust it"

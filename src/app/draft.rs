@@ -50,7 +50,10 @@ pub fn draft(cx: &Ctx, args: DraftArgs) -> Result<i32> {
         .retain(|p| requested.iter().any(|id| id == p.id()));
     let todo = member.sections.len();
     let order: Vec<String> = member.sections.iter().map(|p| p.id().to_string()).collect();
-    let jobs = args.jobs.unwrap_or(todo).clamp(1, batch::MAX_JOBS);
+    let jobs = batch::Jobs {
+        limit: args.jobs.unwrap_or(todo).clamp(1, batch::MAX_JOBS),
+        chosen: args.jobs.is_some(),
+    };
     let progress = Arc::new(Progress::new(cx.ui, &order));
     let (kept, outcome) = runtime()?.block_on(batch::generate(member, jobs, progress, ctrl_c()))?;
     say_outcome(cx, &outcome, &order, prices);

@@ -33,7 +33,10 @@ pub fn draft(cx: &Ctx, args: &PortfolioDraftArgs) -> Result<i32> {
     let survey = in_parallel(&files, |f| status_of(cx, f, &config, &overrides, true));
     let total: usize = survey.iter().map(|(s, _)| s.sections.len()).sum();
     let local = survey.iter().all(|(s, local)| *local || s.broken.is_some());
-    let jobs = args.jobs.unwrap_or(if local { 2 } else { 8 }).clamp(1, 64);
+    let jobs = batch::Jobs {
+        limit: args.jobs.unwrap_or(if local { 2 } else { 8 }).clamp(1, 64),
+        chosen: args.jobs.is_some(),
+    };
     let tally = Arc::new(Tally::new(cx.ui, total));
     let mut broken: Vec<Status> = survey
         .iter()
@@ -66,9 +69,15 @@ pub fn draft(cx: &Ctx, args: &PortfolioDraftArgs) -> Result<i32> {
         force: args.force,
     };
     let (mut failed, mut plan_errors) = (0, 0);
+    // What to do about failures, said once at the end however many sections they hit.
+    let mut hints = std::collections::BTreeSet::new();
     // Each plan is written the moment its project is done; then the project is let go.
     let written = |m: Member<Kept>, outcome: Outcome| {
         failed += outcome.failed.len();
+        hints.extend(outcome.failed.iter().filter_map(|(_, e)| match e {
+            Error::Endpoint(e) => e.hint.as_ref().map(ToString::to_string),
+            _ => None,
+        }));
         for w in &outcome.warnings {
             cx.ui.warn(w);
         }
@@ -97,6 +106,9 @@ pub fn draft(cx: &Ctx, args: &PortfolioDraftArgs) -> Result<i32> {
         written,
     ))?;
     tally.finish();
+    for hint in hints {
+        cx.ui.hint(hint);
+    }
     broken.extend(changed.into_inner());
     // Read again, as the run left them; a project that could not be run says why.
     let statuses: Vec<Status> = statuses_of_files(cx, &files, &config, &overrides)

@@ -56,6 +56,9 @@ pub struct ProfileConfig {
     /// The provider's rate limits: requests and tokens per minute, paced client-side.
     pub rpm: Option<u32>,
     pub tpm: Option<u32>,
+    /// The most requests in flight to this endpoint at once (1 for a server that cuts a
+    /// running answer when another request arrives).
+    pub jobs: Option<u32>,
     /// Prices in your currency per million tokens, for the cost line of `draft`.
     pub price_input_per_million: Option<f64>,
     pub price_output_per_million: Option<f64>,
@@ -86,6 +89,7 @@ const PROFILE_KEYS: &[&str] = &[
     "key_required",
     "rpm",
     "tpm",
+    "jobs",
     "price_input_per_million",
     "price_output_per_million",
 ];

@@ -137,4 +137,6 @@ pub struct Endpoint {
     pub key: KeyPolicy,
     pub prices: Option<Prices>,
     pub rate: RateLimits,
+    /// The profile's own limit on requests in flight to this endpoint (`jobs`), if it sets one.
+    pub jobs: Option<usize>,
 }

@@ -101,6 +101,11 @@ pub fn resolve(cfg: &Config, overrides: &Overrides, project: &EndpointPrefs) -> 
             ))
         })?;
     let base_url = url::normalize_base_url(overrides.base_url.as_deref().unwrap_or(&profile_base))?;
+    if p.jobs == Some(0) {
+        return Err(Error::Config(format!(
+            "profile `{name}`: jobs must be 1 or more (1 sends one request at a time)"
+        )));
+    }
     Ok(Endpoint {
         request: request_settings(overrides, project, &p, preset)?,
         max_tokens_explicit: overrides
@@ -126,6 +131,7 @@ pub fn resolve(cfg: &Config, overrides: &Overrides, project: &EndpointPrefs) -> 
             rpm: overrides.rate.rpm.or(p.rpm).filter(|n| *n > 0),
             tpm: overrides.rate.tpm.or(p.tpm).filter(|n| *n > 0),
         },
+        jobs: p.jobs.map(|n| n as usize),
         profile: name,
     })
 }

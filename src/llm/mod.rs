@@ -4,8 +4,10 @@
 
 pub mod batch;
 pub mod failure;
+pub mod gate;
 pub mod pacer;
 pub mod probe;
+pub mod retry;
 pub mod sse;
 pub mod think;
 pub mod wire;
@@ -140,8 +142,7 @@ impl fmt::Display for Notice {
     }
 }
 
-/// The longest `Retry-After` plan-ai honours; a server asking for more gets a clear error.
-pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(120);
+pub use retry::MAX_RETRY_WAIT;
 /// How much of an error body is read: enough for any message, never a flood.
 pub const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
@@ -156,6 +157,10 @@ pub struct Client {
     model: String,
     /// Shared pacing under the endpoint's rate limits.
     pacer: std::sync::Arc<pacer::Pacer>,
+    /// How many requests the endpoint gets at once.
+    gate: gate::Gate,
+    /// Stops sending when the server refuses everything with 429.
+    breaker: retry::Breaker,
 }
 
 impl Client {
@@ -194,6 +199,8 @@ impl Client {
         let mut client = Client {
             http,
             pacer: std::sync::Arc::new(pacer::Pacer::new(endpoint.rate)),
+            gate: gate::Gate::new(endpoint.jobs),
+            breaker: retry::Breaker::default(),
             model: endpoint.request.model.clone().unwrap_or_default(),
             endpoint,
             key,
@@ -230,6 +237,23 @@ impl Client {
 
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
+    }
+
+    /// The user chose how many requests go at once (`--jobs`): the endpoint's limit is then
+    /// never lowered on its own.
+    pub fn fix_concurrency(&self) {
+        self.gate.fix();
+    }
+
+    /// One request at a time to this endpoint (an earlier run found it cuts answers short
+    /// otherwise), unless the user chose the limit.
+    pub fn one_at_a_time(&self) {
+        self.gate.one_at_a_time();
+    }
+
+    /// Whether this run lowered the endpoint to one request at a time.
+    pub fn went_one_at_a_time(&self) -> bool {
+        self.gate.lowered()
     }
 
     fn request(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
@@ -340,7 +364,6 @@ impl Client {
         notify: Notify<'_>,
     ) -> Result<Answer> {
         let retries = self.endpoint.transport.retries;
-        let stream = req.stream;
         let mut params = wire::Params::new(&self.endpoint.request, self.endpoint.stream_usage);
         params.max_tokens = req.max_tokens.or(params.max_tokens);
         let mut backoff = backon::ExponentialBuilder::default()
@@ -350,76 +373,127 @@ impl Client {
             .with_jitter()
             .build();
         let started = Instant::now();
-        let mut attempts = 0;
-        let mut adapted = 0;
+        let (mut attempts, mut adapted, mut cut_retries) = (0, 0, 0);
         // Tokens a request may use, as rate limits count them: the prompt and the answer's room.
         let prompt_chars: usize = req.messages.iter().map(|m| m.content.len()).sum();
         loop {
             attempts += 1;
+            let slot = self.gate.enter().await;
+            if let Some(refusals) = self.breaker.tripped() {
+                return Err(self.rate_limited_for_good(refusals, attempts - 1));
+            }
             let estimate = (prompt_chars / 4) as u32 + params.max_tokens.unwrap_or(512);
             self.pacer.acquire(estimate).await;
             let body = wire::body(&self.model, req, &params);
             let failure = match self.attempt(&body, sink, notify).await {
                 Ok(mut answer) => {
+                    self.breaker.success();
                     answer.attempts = attempts;
                     answer.elapsed = started.elapsed();
                     return Ok(answer);
                 }
                 Err(f) => f,
             };
-            if req.response_format.is_some() && failure.rejects_format() {
-                let mut e = self.give_up_error(&failure, attempts, false);
-                e.format_rejected = true;
-                return Err(e.into());
-            }
-            if let Failure::Http {
-                status: 400 | 422,
-                message,
-                ..
-            } = &failure
-                && adapted < 3
-                && let Some(change) = wire::adapt(&mut params, message, stream)
+            // Counted while this request still holds its place: the others are the rest.
+            let cut_by_another = self.gate.is_adaptive() && self.gate.in_flight() > 1;
+            drop(slot);
+            if matches!(failure, Failure::Http { status: 429, .. })
+                && self.breaker.refused(self.gate.peak())
             {
-                adapted += 1;
-                notify(Notice::Adapted(change));
-                attempts -= 1;
-                continue;
+                let refusals = self.breaker.tripped().unwrap_or_default();
+                return Err(self.rate_limited_for_good(refusals, attempts));
             }
-            if !failure.retryable() {
-                return Err(self.give_up(&failure, attempts, false));
-            }
-            if !sink.restart() {
-                return Err(self.give_up(&failure, attempts, true));
-            }
-            let Some(backoff_delay) = backoff.next() else {
-                return Err(self.give_up(&failure, attempts, false));
+            let mut adapted_params = params.clone();
+            let adaptation = match &failure {
+                Failure::Http { message, .. } => {
+                    wire::adapt(&mut adapted_params, message, req.stream)
+                }
+                _ => None,
             };
-            let rate_limited = matches!(failure, Failure::Http { status: 429, .. });
-            let wait = failure
-                .retry_after()
-                .or_else(|| rate_limited.then(|| self.pacer.paused_for()).flatten())
-                .unwrap_or(backoff_delay);
-            if wait > MAX_RETRY_WAIT {
-                let mut e = self.give_up_error(&failure, attempts, false);
-                e.hint = Some(Hint::WaitTooLong {
-                    seconds: (wait != Duration::MAX).then_some(wait.as_secs()),
-                    max: MAX_RETRY_WAIT.as_secs(),
-                });
-                return Err(e.into());
-            }
-            notify(Notice::Retrying {
-                reason: self.clean(&failure.describe()),
-                delay: wait,
-                attempt: attempts + 1,
-                of: retries + 1,
-            });
-            if rate_limited {
-                // The limit is shared: everyone pauses, and the pacer lets them go again.
-                self.pacer.pause(wait);
-            } else {
-                tokio::time::sleep(wait).await;
+            let facts = retry::Facts {
+                failure: &failure,
+                asks_format: req.response_format.is_some(),
+                adaptation,
+                adapted,
+                cut_by_another,
+                cut_retries,
+                // Only a retry takes back what was shown, so only then is the sink asked.
+                can_restart: failure.retryable() && sink.restart(),
+                backoff: backoff.next(),
+                paused_for: self.pacer.paused_for(),
+            };
+            match retry::decide(&facts) {
+                retry::Next::FormatRejected => {
+                    let mut e = self.give_up_error(&failure, attempts, false);
+                    e.format_rejected = true;
+                    return Err(e.into());
+                }
+                retry::Next::Adapt(change) => {
+                    (params, adapted, attempts) = (adapted_params, adapted + 1, attempts - 1);
+                    notify(Notice::Adapted(change));
+                }
+                retry::Next::OneAtATime => {
+                    (cut_retries, attempts) = (cut_retries + 1, attempts - 1);
+                    if self.gate.one_at_a_time() {
+                        notify(Notice::Info(self.one_at_a_time_note()));
+                    }
+                }
+                retry::Next::Retry { wait, pause_all } => {
+                    notify(Notice::Retrying {
+                        reason: self.clean(&failure.describe()),
+                        delay: wait,
+                        attempt: attempts + 1,
+                        of: retries + 1,
+                    });
+                    if pause_all {
+                        // The limit is shared: everyone pauses, and the pacer lets them go again.
+                        self.pacer.pause(wait);
+                    } else {
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+                retry::Next::GiveUp {
+                    after_partial_output,
+                    wait_too_long,
+                } => {
+                    let mut e = self.give_up_error(&failure, attempts, after_partial_output);
+                    if let Some(wait) = wait_too_long {
+                        e.hint = Some(Hint::WaitTooLong {
+                            seconds: (wait != Duration::MAX).then_some(wait.as_secs()),
+                            max: MAX_RETRY_WAIT.as_secs(),
+                        });
+                    }
+                    return Err(e.into());
+                }
             }
         }
+    }
+
+    /// Said once, when the endpoint goes one request at a time.
+    fn one_at_a_time_note(&self) -> String {
+        format!(
+            "{} cut an answer short when another request arrived (llama-cpp-python's server does this unless started with --interrupt_requests false); sending it one request at a time for the rest of this run, and remembering that for this endpoint and model. To make it permanent, set jobs = 1 in profile `{}`",
+            self.origin(),
+            self.endpoint.profile
+        )
+    }
+
+    /// Every request to this endpoint is refused with 429 and nothing gets through: stop.
+    fn rate_limited_for_good(&self, refusals: u32, attempts: u32) -> Error {
+        let t = &self.endpoint.transport;
+        EndpointError {
+            action: format!("POST {}", t.chat_url()),
+            reason: format!(
+                "the server refused the last {refusals} requests in a row with 429 (rate limited) and answered none; stopped sending"
+            ),
+            attempts,
+            after_partial_output: false,
+            hint: Some(Hint::RateLimitedForGood {
+                profile: self.endpoint.profile.clone(),
+            }),
+            format_rejected: false,
+        }
+        .into()
     }
 
     fn give_up_error(
@@ -437,11 +511,6 @@ impl Client {
             hint: failure.hint(&self.endpoint.profile, &self.model, &t.base_url),
             format_rejected: false,
         }
-    }
-
-    fn give_up(&self, failure: &Failure, attempts: u32, after_partial_output: bool) -> Error {
-        self.give_up_error(failure, attempts, after_partial_output)
-            .into()
     }
 
     async fn attempt(

@@ -228,6 +228,35 @@ impl Store {
         write_atomic(&self.formats_path(), json.as_bytes())
     }
 
+    fn one_at_a_time_path(&self) -> PathBuf {
+        self.dir.join("one-at-a-time.json")
+    }
+
+    fn one_at_a_time(&self) -> std::collections::BTreeSet<String> {
+        crate::fs::read_limited(&self.one_at_a_time_path(), 1 << 20)
+            .ok()
+            .flatten()
+            .and_then(|t| serde_json::from_slice(&t).ok())
+            .unwrap_or_default()
+    }
+
+    /// Whether a previous run found this endpoint and model cut answers short when requests
+    /// overlap, so it gets one at a time.
+    pub fn remembered_one_at_a_time(&self, endpoint_and_model: &str) -> bool {
+        self.one_at_a_time().contains(endpoint_and_model)
+    }
+
+    /// Remembers that this endpoint and model takes one request at a time.
+    pub fn remember_one_at_a_time(&self, endpoint_and_model: &str) -> Result<()> {
+        let _lock = self.lock()?;
+        let mut keys = self.one_at_a_time();
+        if !keys.insert(endpoint_and_model.to_string()) {
+            return Ok(());
+        }
+        let json = serde_json::to_string_pretty(&keys).map_err(|e| Error::Other(e.to_string()))?;
+        write_atomic(&self.one_at_a_time_path(), json.as_bytes())
+    }
+
     fn failures_path(&self) -> PathBuf {
         self.dir.join("failures.json")
     }
@@ -416,6 +445,17 @@ mod tests {
             store.remembered_rung("http://h/v1 other"),
             Some(Rung::JsonSchema)
         );
+    }
+
+    #[test]
+    fn one_request_at_a_time_is_remembered_per_endpoint_and_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert!(!store.remembered_one_at_a_time("http://h/v1 m"));
+        store.remember_one_at_a_time("http://h/v1 m").unwrap();
+        store.remember_one_at_a_time("http://h/v1 m").unwrap();
+        assert!(store.remembered_one_at_a_time("http://h/v1 m"));
+        assert!(!store.remembered_one_at_a_time("http://h/v1 other"));
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub enum Kind {
     Warning,
     /// `error: `: why the command failed.
     Error,
+    /// `hint: `: what to do next.
+    Hint,
     /// No prefix: what was done (`wrote plan.md`), progress in plain lines, tables.
     Status,
 }
@@ -105,7 +107,7 @@ impl Ui {
     /// A line (or several) on stderr with its kind's prefix on the first. Quiet hides notes
     /// and status lines, never warnings or errors.
     pub fn line(&self, kind: Kind, text: impl Display) {
-        if self.is_quiet() && matches!(kind, Kind::Note | Kind::Status) {
+        if self.is_quiet() && matches!(kind, Kind::Note | Kind::Status | Kind::Hint) {
             return;
         }
         let text = format_line(kind, &text.to_string(), self.color());
@@ -122,6 +124,10 @@ impl Ui {
 
     pub fn status(&self, text: impl Display) {
         self.line(Kind::Status, text);
+    }
+
+    pub fn hint(&self, text: impl Display) {
+        self.line(Kind::Hint, text);
     }
 
     /// Why the command failed: `error: ` and the message (or `interrupted` on its own).
@@ -180,6 +186,7 @@ fn format_line(kind: Kind, text: &str, color: bool) -> String {
         Kind::Note => paint("note:", Tone::Quiet, color),
         Kind::Warning => paint("warning:", Tone::Warn, color),
         Kind::Error => paint("error:", Tone::Bad, color),
+        Kind::Hint => paint("hint:", Tone::Good, color),
         Kind::Status => return text,
     };
     format!("{prefix} {text}")
@@ -200,6 +207,7 @@ mod tests {
                 "error: broken\nsecond line",
             ),
             (Kind::Status, "wrote plan.md", "wrote plan.md"),
+            (Kind::Hint, "try again", "hint: try again"),
             (
                 Kind::Status,
                 "wrote \u{1b}]0;pwned\u{7}evil\u{1b}[2J.md",

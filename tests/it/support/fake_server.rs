@@ -17,7 +17,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -121,6 +121,14 @@ pub enum Reply {
     Sse {
         parts: Vec<(u64, String)>,
         abort_at_end: bool,
+    },
+    /// Like `Sse`, but cut short the way llama-cpp-python's server cuts a stream when another
+    /// request arrives (its default `interrupt_requests`): before each part, if `epoch` has
+    /// moved past `mine`, a bare `data: [DONE]` ends the body, with no `finish_reason`.
+    Interruptible {
+        parts: Vec<(u64, String)>,
+        epoch: Arc<AtomicUsize>,
+        mine: usize,
     },
     /// Sleep (ms), then reply.
     Delayed(u64, Box<Reply>),
@@ -685,6 +693,10 @@ fn write_reply(stream: &mut TcpStream, reply: Reply) -> std::io::Result<()> {
             parts,
             abort_at_end,
         } => write_sse(stream, &parts, abort_at_end),
+        Reply::Interruptible { parts, epoch, mine } => {
+            let cut = || epoch.load(Ordering::SeqCst) != mine;
+            write_sse_until(stream, &parts, &cut)
+        }
         Reply::Delayed(ms, inner) => {
             thread::sleep(Duration::from_millis(ms));
             write_reply(stream, *inner)
@@ -750,6 +762,34 @@ fn write_sse(
         stream.flush()?;
     }
     Ok(())
+}
+
+/// An SSE body, streamed part by part, that ends with a bare `[DONE]` as soon as `cut()` says
+/// so.
+fn write_sse_until(
+    stream: &mut TcpStream,
+    parts: &[(u64, String)],
+    cut: &dyn Fn() -> bool,
+) -> std::io::Result<()> {
+    write_sse(stream, &[], true)?;
+    let chunk = |stream: &mut TcpStream, part: &str| {
+        let mut bytes = format!("{:x}\r\n", part.len()).into_bytes();
+        bytes.extend_from_slice(part.as_bytes());
+        bytes.extend_from_slice(b"\r\n");
+        stream.write_all(&bytes).and_then(|_| stream.flush())
+    };
+    for (delay_ms, part) in parts {
+        if *delay_ms > 0 {
+            thread::sleep(Duration::from_millis(*delay_ms));
+        }
+        if cut() {
+            chunk(stream, &done())?;
+            break;
+        }
+        chunk(stream, part)?;
+    }
+    stream.write_all(b"0\r\n\r\n")?;
+    stream.flush()
 }
 
 fn reason_phrase(status: u16) -> &'static str {
