@@ -10,6 +10,7 @@ pub mod probe;
 pub mod retry;
 pub mod sse;
 pub mod think;
+mod tls;
 pub mod wire;
 
 use crate::chat::{Answer, ChatRequest};
@@ -178,7 +179,7 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(t.connect_timeout)
             .read_timeout(t.idle_timeout);
-        builder = builder.timeout(t.request_timeout);
+        builder = tls::roots(builder.timeout(t.request_timeout), &t.base_url);
         // A proxy between us and a server on this machine would see the key in clear (and
         // usually cannot reach it anyway).
         if url::is_loopback(&t.base_url) {
