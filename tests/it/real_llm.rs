@@ -205,3 +205,38 @@ fn profiles_test_talks_to_the_real_server() {
         "{out}"
     );
 }
+
+/// llama-cpp-python's server as users start it (`interrupt_requests` on: a request arriving
+/// while another streams cuts that one short): `draft` finds out, goes one request at a time,
+/// and finishes. `scripts/test` starts it on a second port (`scripts/llm-server start
+/// --defaults`) and sets PLAN_AI_E2E_DEFAULTS_URL.
+#[test]
+fn draft_finishes_against_a_server_started_with_its_defaults() {
+    let Some(base) = std::env::var("PLAN_AI_E2E_DEFAULTS_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+    else {
+        if std::env::var("PLAN_AI_E2E_REQUIRED").is_ok_and(|v| v == "1") {
+            panic!("PLAN_AI_E2E_REQUIRED=1 but PLAN_AI_E2E_DEFAULTS_URL is not set");
+        }
+        skip(
+            "real_llm",
+            "no server with its defaults (PLAN_AI_LLM_PORT=8081 scripts/llm-server start --defaults, then set PLAN_AI_E2E_DEFAULTS_URL=http://127.0.0.1:8081/v1)",
+        );
+        return;
+    };
+    let sb = Sandbox::new().with_example(CRM_EXAMPLE);
+    sb.config(&format!(
+        "default_profile = \"defaults\"\n[profiles.defaults]\nbase_url = \"{base}\"\nidle_timeout = 300\nretries = 1\nprose = true\nmax_tokens = 64\n"
+    ));
+    let run = sb.run(&["draft"]).expect(0);
+    let err = run.stderr();
+    assert_contains(&err, "sending it one request at a time", "stderr");
+    assert_contains(&err, "jobs = 1", "the permanent setting");
+    assert_contains(
+        &sb.read(".plan-ai/one-at-a-time.json"),
+        base.trim_end_matches('/'),
+        "remembered",
+    );
+    assert!(sb.file("plan.md").exists());
+}
