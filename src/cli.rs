@@ -12,6 +12,7 @@ Exit codes:
   4    endpoint failed (unreachable, HTTP error, broken stream, timeout)
   5    configuration or key problem (config file, profile, keyring)
   6    draft incomplete: some sections have no answer yet
+  7    review: the plan's score is below --fail-under
   130  interrupted (Ctrl-C); finished sections are kept";
 
 #[derive(Parser, Debug)]
@@ -112,6 +113,8 @@ pub enum Command {
     },
     /// Re-assemble the draft from stored answers, without any request
     Render(RenderArgs),
+    /// Check the stored plan against what change practitioners check, with a score (no request)
+    Review(ReviewArgs),
     /// List endpoint profiles, or test one
     Profiles {
         #[command(subcommand)]
@@ -134,6 +137,16 @@ pub enum Command {
     },
     /// Print the man page (roff) to standard output
     Man,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ReviewArgs {
+    /// Print {"score": N, "findings": [...]} for scripts
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 7 when the score is below SCORE (0 to 100)
+    #[arg(long, value_name = "SCORE", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub fail_under: Option<u8>,
 }
 
 #[derive(Args, Debug, Clone)]

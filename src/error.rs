@@ -24,6 +24,8 @@ pub mod exit {
     pub const CONFIG: i32 = 5;
     /// The draft is incomplete: some sections have no stored answer yet.
     pub const INCOMPLETE: i32 = 6;
+    /// `review --fail-under`: the plan's score is below the bar.
+    pub const BELOW_BAR: i32 = 7;
     /// Interrupted by Ctrl-C (128 + SIGINT).
     pub const INTERRUPTED: i32 = 130;
 }

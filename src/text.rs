@@ -122,6 +122,37 @@ pub fn with_newline(s: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Words
+
+/// Whether `needle` stands in `haystack` as whole words, ignoring case: "Rahman" is in
+/// "Rahman's team" and "ask Rahman." but not in "Rahmanov"; "Quist" is not in "Quistorp".
+pub fn contains_word(haystack: &str, needle: &str) -> bool {
+    let needle = needle.trim().to_lowercase();
+    if needle.is_empty() {
+        return false;
+    }
+    let hay = haystack.to_lowercase();
+    let word_char = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    let mut from = 0;
+    while let Some(at) = hay[from..].find(&needle) {
+        let start = from + at;
+        let end = start + needle.len();
+        let before = hay[..start].chars().next_back();
+        let after = hay[end..].chars().next();
+        if !word_char(before) && !word_char(after) {
+            return true;
+        }
+        from = start + hay[start..].chars().next().map_or(1, char::len_utf8);
+    }
+    false
+}
+
+/// Whether any of `phrases` stands in `text` as whole words, ignoring case.
+pub fn contains_any_word(text: &str, phrases: &[&str]) -> bool {
+    phrases.iter().any(|p| contains_word(text, p))
+}
+
+// ---------------------------------------------------------------------------------------------
 // Dates
 
 const MONTHS: [&str; 12] = [
@@ -151,6 +182,26 @@ pub fn long_date(iso: &str) -> Option<String> {
         return None;
     }
     Some(format!("{d} {} {y}", MONTHS.get(m.checked_sub(1)?)?))
+}
+
+/// (year, month, day) to days since 1970-01-01, Howard Hinnant's days-from-civil.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+/// The month named by `word` (English, full or three letters), 1 to 12.
+pub fn month_number(word: &str) -> Option<u32> {
+    let w = word.to_lowercase();
+    let i = MONTHS.iter().position(|m| {
+        m.to_lowercase() == w || (w.len() == 3 && m.to_lowercase().starts_with(&w))
+    })?;
+    Some(i as u32 + 1)
 }
 
 /// Days since 1970-01-01 to (year, month, day), Howard Hinnant's civil-from-days.
@@ -193,6 +244,41 @@ pub fn today_iso() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_words_only() {
+        let cases = [
+            ("Rahman's team", "Rahman", true),
+            ("ask rahman.", "Rahman", true),
+            ("Rahmanov", "Rahman", false),
+            ("Quistorp and Quist", "Quist", true),
+            ("Quistorp", "Quist", false),
+            ("the project team sends it", "project team", true),
+            ("project teams", "project team", false),
+            ("Zoë Ångström", "ångström", true),
+            ("", "x", false),
+            ("x", " ", false),
+        ];
+        for (hay, needle, want) in cases {
+            assert_eq!(contains_word(hay, needle), want, "{needle:?} in {hay:?}");
+        }
+        assert!(contains_any_word("a weekly huddle", &["meeting", "huddle"]));
+    }
+
+    #[test]
+    fn civil_days_round_trip() {
+        for days in [-1, 0, 59, 365, 20_000, 20_513] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(
+            days_from_civil(2027, 3, 1) - days_from_civil(2027, 2, 28),
+            1
+        );
+        assert_eq!(month_number("mar"), Some(3));
+        assert_eq!(month_number("September"), Some(9));
+        assert_eq!(month_number("Mai"), None);
+    }
 
     #[test]
     fn plurals() {

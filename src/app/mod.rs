@@ -13,6 +13,7 @@ mod open;
 mod output;
 mod portfolio;
 mod project;
+mod review;
 
 use crate::cli::{Cli, Command, Global, PortfolioAction, ProfilesAction, Tuning};
 use crate::endpoint::Overrides;
@@ -72,6 +73,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<i32> {
         Command::Draft(args) => draft::draft(cx, args),
         Command::Paste { section, file } => draft::paste(cx, &section, &file),
         Command::Render(args) => draft::render(cx, &args),
+        Command::Review(args) => review::review(cx, &args),
         Command::Profiles { action } => match action {
             None | Some(ProfilesAction::List) => endpoint::list(cx),
             Some(ProfilesAction::Test { name }) => endpoint::test(cx, name),

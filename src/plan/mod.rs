@@ -3,6 +3,7 @@
 //! [`render`] turn a [`Plan`] into files.
 
 pub mod render;
+pub mod review;
 
 use crate::chat::{FinishReason, Usage};
 use crate::endpoint::url::origin;

@@ -4,6 +4,7 @@
 pub mod out;
 pub mod progress;
 pub mod report;
+pub mod scorecard;
 pub mod ui;
 
 pub use ui::{Ui, Verbosity};

@@ -20,5 +20,6 @@ mod one_at_a_time;
 mod portfolio;
 mod rate_limits;
 mod real_llm;
+mod review;
 mod structured;
 mod terminal;
