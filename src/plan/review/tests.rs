@@ -345,6 +345,14 @@ fn the_json_has_exactly_the_documented_shape() {
 }
 
 #[test]
+fn the_readme_lists_every_check_as_the_table_says() {
+    let readme = include_str!("../../../README.md");
+    for line in markdown_table().lines().skip(2) {
+        assert!(readme.contains(line), "README lacks: {line}");
+    }
+}
+
+#[test]
 fn every_check_is_in_the_table_once() {
     let mut ids: Vec<&str> = CHECKS.iter().map(|c| c.id).collect();
     ids.sort();
