@@ -5,7 +5,9 @@
 //!    about the time the limit allows (600 requests at 600/min: 60 s), with almost no 429s;
 //!    and its peak memory;
 //! 2. peak memory for 20 projects and for 1,000 (a fast server, no limit): how it grows;
-//! 3. `portfolio status` over 1,000 projects.
+//! 3. `portfolio status` over 1,000 projects;
+//! 4. change load (`portfolio load`) over 1,000 projects × 10 groups × about 60 weeks: the
+//!    computation in process, and the whole command with its peak memory next to 20 projects.
 //!
 //! Run: `cargo bench --bench portfolio`. Prints a table; exits non-zero only if a measurement
 //! could not be made, never on a missed target.
@@ -35,6 +37,7 @@ fn main() {
     rate_limited(200);
     memory_growth(20, 1000);
     status(1000);
+    change_load(20, 1000);
 }
 
 /// A folder of `n` projects, each the CRM example under its own name.
@@ -250,4 +253,112 @@ fn status(n: usize) {
             "MISSED"
         }
     );
+}
+
+/// A folder of `n` projects with 10 groups each (from a pool of 30 names, so they overlap),
+/// go-lives a week apart over 46 weeks: windows of 15 weeks span about 60.
+fn load_projects(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("projects")).unwrap();
+    let levels = ["high", "medium", "low"];
+    for i in 0..n {
+        let week = i % 46;
+        let (y, m, d) = date_plus(2027, 1, 4, 7 * week as i64);
+        let mut text = format!(
+            "[project]\nname = \"Rollout {i:04}\"\nlaunch_date = {y:04}-{m:02}-{d:02}\n[[milestones]]\nname = \"pilot\"\ndate = {y:04}-{m:02}-{d:02}\n"
+        );
+        for g in 0..10 {
+            let name = format!("Group {:02}", (i * 7 + g * 3) % 30);
+            text += &format!(
+                "[[groups]]\nname = \"{name}\"\nimpact = \"{}\"\n",
+                levels[(i + g) % 3]
+            );
+        }
+        std::fs::write(dir.path().join(format!("projects/r-{i:04}.toml")), text).unwrap();
+    }
+    dir
+}
+
+/// The date `days` after y-m-d.
+fn date_plus(y: i64, m: u32, d: u32, days: i64) -> (i64, u32, u32) {
+    plan_ai::text::civil_from_days(plan_ai::text::days_from_civil(y, m, d) + days)
+}
+
+fn change_load(small: usize, large: usize) {
+    use plan_ai::plan::load::{By, GroupImpact, ProjectLoad, Settings, heatmap};
+    use plan_ai::project::Level;
+    // In process: the rule alone, on projects already read.
+    let loads: Vec<ProjectLoad> = (0..large)
+        .map(|i| {
+            let launch = plan_ai::text::days_from_civil(2027, 1, 4) + 7 * (i % 46) as i64;
+            ProjectLoad {
+                name: format!("Rollout {i:04}"),
+                launch: Some(launch),
+                milestones: vec![launch - 21],
+                groups: (0..10)
+                    .map(|g| GroupImpact {
+                        name: format!("Group {:02}", (i * 7 + g * 3) % 30),
+                        impact: [Level::High, Level::Medium, Level::Low][(i + g) % 3],
+                        stated: true,
+                        from: None,
+                        to: None,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let settings = Settings::default();
+    let runs = 20;
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(heatmap(&loads, &settings, By::Week, None, None));
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    let map = heatmap(&loads, &settings, By::Week, None, None);
+    println!(
+        "\n4. change load, {large} projects × 10 groups × {} weeks",
+        map.starts.len()
+    );
+    println!(
+        "   the rule in process: median {:.1} ms of {runs}",
+        times[runs / 2].as_secs_f64() * 1000.0
+    );
+    let mut peaks = Vec::new();
+    for n in [small, large] {
+        let dir = load_projects(n);
+        std::fs::create_dir_all(dir.path().join("config")).unwrap();
+        let walls: Vec<(Duration, i32, Option<u64>)> = (0..5)
+            .map(|_| {
+                timed(
+                    dir.path(),
+                    &["portfolio", "load", "projects", "--format", "json"],
+                )
+            })
+            .collect();
+        let mut ms: Vec<Duration> = walls.iter().map(|w| w.0).collect();
+        ms.sort();
+        let kib = walls.iter().filter_map(|w| w.2).max();
+        println!(
+            "   `plan-ai portfolio load` over {n} projects: median {:.0} ms, exit {}, peak memory {}",
+            ms[2].as_secs_f64() * 1000.0,
+            walls[0].1,
+            mib(kib)
+        );
+        peaks.push((ms[2], kib));
+    }
+    if let [(_, Some(a)), (wall, Some(b))] = peaks[..] {
+        let growth = (b as f64 - a as f64) / 1024.0;
+        println!(
+            "   => {} ({:.0} ms for {large}, target under 200 ms; memory +{growth:.1} MiB from {small} to {large})",
+            if wall < Duration::from_millis(200) {
+                "MET"
+            } else {
+                "MISSED"
+            },
+            wall.as_secs_f64() * 1000.0
+        );
+    }
 }

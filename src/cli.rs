@@ -266,6 +266,38 @@ pub enum PortfolioAction {
     Status(PortfolioStatusArgs),
     /// Fetch the results of Batch API jobs submitted with `portfolio draft --batch`
     Collect(PortfolioPaths),
+    /// Which stakeholder groups are hit by too many rollouts at once: change load per group and
+    /// period, without a request
+    Load(PortfolioLoadArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PortfolioLoadArgs {
+    #[command(flatten)]
+    pub paths: PortfolioPaths,
+    /// The periods: ISO weeks or calendar months
+    #[arg(long, value_enum, default_value_t = LoadPeriod::Week)]
+    pub by: LoadPeriod,
+    /// From this week, month or date (2027-W05, 2027-03, 2027-03-01) [default: the earliest window]
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// To this week, month or date [default: the latest window]
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// How to print it
+    #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+    pub format: TableFormat,
+    /// Weights, thresholds and group aliases [default: portfolio.toml in the first folder named]
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadPeriod {
+    /// ISO weeks (2027-W10)
+    Week,
+    /// Calendar months (2027-03)
+    Month,
 }
 
 #[derive(Args, Debug, Clone)]

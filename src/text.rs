@@ -195,6 +195,26 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146097 + doe - 719468
 }
 
+/// The day of the week, Monday 0 to Sunday 6 (1970-01-01 was a Thursday).
+pub fn weekday(days: i64) -> i64 {
+    (days + 3).rem_euclid(7)
+}
+
+/// The ISO week a day falls in: (ISO year, week 1 to 53). Week 1 holds the year's first
+/// Thursday; a week belongs to the year (and month) its Thursday is in.
+pub fn iso_week(days: i64) -> (i64, u32) {
+    let thursday = days - weekday(days) + 3;
+    let (year, _, _) = civil_from_days(thursday);
+    let week = (thursday - days_from_civil(year, 1, 1)) / 7 + 1;
+    (year, week as u32)
+}
+
+/// The Monday of ISO week `week` of `year`.
+pub fn iso_week_monday(year: i64, week: u32) -> i64 {
+    let jan4 = days_from_civil(year, 1, 4);
+    jan4 - weekday(jan4) + 7 * (i64::from(week) - 1)
+}
+
 /// The month named by `word` (English, full or three letters), 1 to 12.
 pub fn month_number(word: &str) -> Option<u32> {
     let w = word.to_lowercase();
@@ -263,6 +283,24 @@ mod tests {
             assert_eq!(contains_word(hay, needle), want, "{needle:?} in {hay:?}");
         }
         assert!(contains_any_word("a weekly huddle", &["meeting", "huddle"]));
+    }
+
+    #[test]
+    fn iso_weeks() {
+        let cases = [
+            ((2027, 3, 1), (2027, 9)),
+            ((2027, 1, 1), (2026, 53)),
+            ((2026, 12, 31), (2026, 53)),
+            ((2027, 1, 4), (2027, 1)),
+            ((2024, 12, 30), (2025, 1)),
+            ((2021, 1, 3), (2020, 53)),
+        ];
+        for ((y, m, d), want) in cases {
+            let day = days_from_civil(y, m, d);
+            assert_eq!(iso_week(day), want, "{y}-{m}-{d}");
+            assert_eq!(iso_week(iso_week_monday(want.0, want.1)), want);
+            assert_eq!(weekday(iso_week_monday(want.0, want.1)), 0);
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod docs;
 mod draft;
 mod endpoint;
 mod hints;
+mod load;
 mod open;
 mod output;
 mod portfolio;
@@ -83,6 +84,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<i32> {
             PortfolioAction::Draft(args) => portfolio::draft(cx, &args),
             PortfolioAction::Status(args) => portfolio::status(cx, &args),
             PortfolioAction::Collect(paths) => portfolio::collect(cx, &paths),
+            PortfolioAction::Load(args) => load::load(cx, &args),
         },
         Command::Completions { shell } => docs::completions(cx, shell),
         Command::Man => docs::man(cx),

@@ -144,6 +144,62 @@ pub fn summary_dir(paths: &[PathBuf]) -> PathBuf {
     }
 }
 
+/// What reading a file gives when the thread reading it panicked (a bug): a broken project
+/// that says so, instead of a project silently missing from the summary.
+pub trait ReadFailed {
+    fn read_failed(file: &Path) -> Self;
+}
+
+impl ReadFailed for Status {
+    fn read_failed(file: &Path) -> Status {
+        let why = "internal error while reading it (a bug in plan-ai; please report it)";
+        Status::broken(file, &Error::Other(why.into()))
+    }
+}
+
+impl<T: Default> ReadFailed for (Status, T) {
+    fn read_failed(file: &Path) -> (Status, T) {
+        (Status::read_failed(file), T::default())
+    }
+}
+
+impl<T> ReadFailed for std::result::Result<T, Box<Status>> {
+    fn read_failed(file: &Path) -> Self {
+        Err(Box::new(Status::read_failed(file)))
+    }
+}
+
+/// `one` of every file, in the files' order, on a few threads (a portfolio can be a thousand
+/// projects).
+pub fn in_parallel<T: Send + ReadFailed>(
+    files: &[PathBuf],
+    one: impl Fn(&Path) -> T + Sync,
+) -> Vec<T> {
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
+    let chunk = files.len().div_ceil(threads).max(1);
+    let one = &one;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                (
+                    part,
+                    scope.spawn(move || part.iter().map(|f| one(f)).collect()),
+                )
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(part, h)| {
+                h.join()
+                    .unwrap_or_else(|_| part.iter().map(|f| T::read_failed(f)).collect::<Vec<_>>())
+            })
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

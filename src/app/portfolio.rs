@@ -1,7 +1,7 @@
 //! `portfolio draft | status | collect`: many projects at once, in one process, under one
 //! limit on requests in flight and the provider's rate limits.
 
-use super::open::{self, Kept, Opened, Renew};
+use super::open::{self, Kept, Opened, Renew, in_parallel};
 use super::output::{Written, write_plan};
 use super::{Ctx, ctrl_c, runtime};
 use crate::cli::{
@@ -330,53 +330,6 @@ fn status_of(
         ))
     };
     read().unwrap_or_else(|e| (Status::broken(file, &e), false))
-}
-
-/// What reading a file gives when the thread reading it panicked (a bug): a broken project
-/// that says so, instead of a project silently missing from the summary.
-trait ReadFailed {
-    fn read_failed(file: &Path) -> Self;
-}
-
-impl ReadFailed for Status {
-    fn read_failed(file: &Path) -> Status {
-        let why = "internal error while reading it (a bug in plan-ai; please report it)";
-        Status::broken(file, &Error::Other(why.into()))
-    }
-}
-
-impl ReadFailed for (Status, bool) {
-    fn read_failed(file: &Path) -> (Status, bool) {
-        (Status::read_failed(file), false)
-    }
-}
-
-/// `one` of every file, in the files' order, on a few threads (a portfolio can be a thousand
-/// projects).
-fn in_parallel<T: Send + ReadFailed>(files: &[PathBuf], one: impl Fn(&Path) -> T + Sync) -> Vec<T> {
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 8);
-    let chunk = files.len().div_ceil(threads).max(1);
-    let one = &one;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                (
-                    part,
-                    scope.spawn(move || part.iter().map(|f| one(f)).collect()),
-                )
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|(part, h)| {
-                h.join()
-                    .unwrap_or_else(|_| part.iter().map(|f| T::read_failed(f)).collect::<Vec<_>>())
-            })
-            .collect()
-    })
 }
 
 /// Where each file stands.

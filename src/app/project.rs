@@ -39,6 +39,15 @@ pub fn check(cx: &Ctx) -> Result<i32> {
     let filled = ws.fill_all()?;
     cx.warn_weak_spots(&ws);
     let p = &ws.loaded.project;
+    if let Some(settings) = portfolio_around(&ws.loaded.path) {
+        for g in p.groups.iter().filter(|g| g.impact.is_none()) {
+            cx.ui.warn(format_args!(
+                "group \"{}\" does not say its impact (high, medium or low); the portfolio's change load ({}) takes it as medium",
+                g.name,
+                settings.display()
+            ));
+        }
+    }
     let ids: Vec<&str> = filled.iter().map(|f| f.section.as_str()).collect();
     cx.ui.result(&format!(
         "{} is usable: {} ready ({}); {} roles, {} groups, {} named stakeholders, {}.\n",
@@ -51,6 +60,16 @@ pub fn check(cx: &Ctx) -> Result<i32> {
         plural(ws.loaded.warnings.len(), "warning"),
     ))?;
     Ok(exit::OK)
+}
+
+/// The portfolio a project file belongs to: the nearest `portfolio.toml` in its folder or
+/// above.
+fn portfolio_around(project: &Path) -> Option<std::path::PathBuf> {
+    let folder = std::path::absolute(crate::fs::parent_dir(project)).ok()?;
+    folder
+        .ancestors()
+        .map(|d| d.join(crate::plan::load::settings::FILE_NAME))
+        .find(|f| f.is_file())
 }
 
 /// A request as `prompt --json` shows it.

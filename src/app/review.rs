@@ -20,7 +20,8 @@ pub fn review(cx: &Ctx, args: &ReviewArgs) -> Result<i32> {
     if args.json {
         cx.ui.result(&review.to_json())?;
     } else {
-        cx.ui.result(&scorecard::render(&review, cx.ui.color()))?;
+        cx.ui
+            .result(&scorecard::render(&review, cx.ui.color_stdout()))?;
     }
     Ok(match args.fail_under {
         Some(bar) if review.score < bar => exit::BELOW_BAR,

@@ -2,6 +2,7 @@
 //! stays on this machine) and the stored answers, loading each record once. Renderers in
 //! [`render`] turn a [`Plan`] into files.
 
+pub mod load;
 pub mod render;
 pub mod review;
 

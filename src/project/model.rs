@@ -61,6 +61,12 @@ pub struct Group {
     pub concerns: Option<String>,
     #[serde(default)]
     pub preferred_channels: Vec<String>,
+    /// How much changes for this group in this project (the portfolio's change load); not
+    /// given means medium.
+    pub impact: Option<Level>,
+    /// When the change lands on this group, if not the default window around go-live.
+    pub impact_from: Option<toml::value::Datetime>,
+    pub impact_to: Option<toml::value::Datetime>,
 }
 
 /// Influence or interest, as the stakeholder register grades it.
@@ -153,6 +159,16 @@ pub struct Champion {
     pub name: String,
     pub group: Option<String>,
     pub why: Option<String>,
+}
+
+/// A date of the project file as days since 1970-01-01 (`None` for a time without a date).
+pub fn day_of(d: toml::value::Datetime) -> Option<i64> {
+    let d = d.date?;
+    Some(crate::text::days_from_civil(
+        i64::from(d.year),
+        u32::from(d.month),
+        u32::from(d.day),
+    ))
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -69,6 +69,9 @@ const GROUP: &[Field] = &[
     f("size", Kind::Count),
     f("concerns", Kind::Str),
     f("preferred_channels", Kind::StrList),
+    f("impact", Kind::OneOf(Level::NAMES)),
+    f("impact_from", Kind::Date),
+    f("impact_to", Kind::Date),
 ];
 const STAKEHOLDER: &[Field] = &[
     req("name", Kind::Str),

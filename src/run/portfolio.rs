@@ -10,6 +10,9 @@ use crate::error::{Error, Result};
 use crate::project::Stance;
 use std::path::{Path, PathBuf};
 
+/// A portfolio's settings (`plan::load::settings`), never a project.
+const SETTINGS: &str = "portfolio.toml";
+
 /// The project files under `paths`: a file as given; a folder's `*.toml` files that are
 /// plan-ai projects (with a `[project]` table), and with `recursive` its subfolders' too
 /// (hidden folders, `target` and `node_modules` skipped). Sorted, each once.
@@ -41,7 +44,7 @@ fn walk(dir: &Path, recursive: bool, found: &mut Vec<PathBuf>) -> Result<()> {
             if recursive && !skip {
                 walk(&path, true, found)?;
             }
-        } else if name.ends_with(".toml") && is_project(&path) {
+        } else if name.ends_with(".toml") && name != SETTINGS && is_project(&path) {
             found.push(path);
         }
     }

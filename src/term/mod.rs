@@ -1,6 +1,7 @@
 //! The terminal: the only place that draws on it. The one printer ([`Ui`]), streaming answers
 //! to stdout, per-section progress lines, colour (off with `NO_COLOR`), and the usage report.
 
+pub mod heatmap;
 pub mod out;
 pub mod progress;
 pub mod report;

@@ -94,6 +94,14 @@ impl Ui {
         self.inner.color
     }
 
+    /// Whether to colour what goes to stdout: a terminal, no `NO_COLOR`, not `TERM=dumb`.
+    pub fn color_stdout(&self) -> bool {
+        use std::io::IsTerminal;
+        std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+            && std::io::stdout().is_terminal()
+    }
+
     /// Whether progress may be drawn as live, redrawn lines.
     pub fn live(&self) -> bool {
         self.inner.live

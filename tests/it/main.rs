@@ -15,6 +15,7 @@ mod fake_server_selftest;
 mod hostile;
 mod keyring;
 mod libreoffice;
+mod load;
 mod offline;
 mod one_at_a_time;
 mod portfolio;

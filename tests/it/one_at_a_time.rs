@@ -80,8 +80,9 @@ fn an_explicit_jobs_wins() {
     let server = interrupting_server();
     let sb = fake_sandbox(&server, RETRIES, "jobs = 1\n");
     let run = sb.run(&["draft"]).expect(0);
-    assert_lacks(&run.stderr(), NOTE, "with jobs = 1 in the profile");
+    let err = run.stderr();
+    assert_lacks(&err, NOTE, "with jobs = 1 in the profile");
     let requests = server.requests();
-    assert_eq!(requests.len(), 3);
+    assert_eq!(requests.len(), 3, "{err}");
     assert!(!overlapped(&requests));
 }

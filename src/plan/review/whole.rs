@@ -9,9 +9,9 @@ use super::checks::{
 use super::words::{dated, is_placeholder, myths_in, names_milestone, same};
 use super::{Facts, Finding, Verdict, finding, judged};
 use crate::plan::Plan;
-use crate::project::Project;
+use crate::project::{Project, day_of};
 use crate::sections::Structured;
-use crate::text::{contains_word, days_from_civil, long_date};
+use crate::text::{contains_word, long_date};
 
 /// Weeks before the earliest of go-live and the milestones, and after go-live, that a date in
 /// the plan may fall in.
@@ -285,16 +285,6 @@ fn myths(texts: &[Text], out: &mut Vec<Finding>) {
     }
 }
 
-/// A date as days since 1970.
-fn day(d: toml::value::Datetime) -> Option<i64> {
-    let d = d.date?;
-    Some(days_from_civil(
-        i64::from(d.year),
-        u32::from(d.month),
-        u32::from(d.day),
-    ))
-}
-
 fn shown(day: i64) -> String {
     let (y, m, d) = crate::text::civil_from_days(day);
     let iso = format!("{y:04}-{m:02}-{d:02}");
@@ -306,13 +296,13 @@ fn shown(day: i64) -> String {
 fn dates(texts: &[Text], p: &Project, out: &mut Vec<Finding>) {
     /// How far before a date the milestone it belongs to may be named.
     const CLAIM: usize = 40;
-    let Some(launch) = p.project.launch_date.and_then(day) else {
+    let Some(launch) = p.project.launch_date.and_then(day_of) else {
         return;
     };
     let milestones: Vec<(&str, i64)> = p
         .milestones
         .iter()
-        .filter_map(|m| Some((m.name.as_str(), m.date.and_then(day)?)))
+        .filter_map(|m| Some((m.name.as_str(), m.date.and_then(day_of)?)))
         .chain(["go-live", "go live", "launch"].map(|w| (w, launch)))
         .collect();
     let earliest = milestones.iter().map(|(_, d)| *d).min().unwrap_or(launch);
