@@ -158,9 +158,9 @@ pub fn xlsx(statuses: &[Status], base: &Path) -> Result<Vec<u8>> {
         .set_align(rust_xlsxwriter::FormatAlign::Top);
     for (r, row) in t.rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
-            let text: String = cell.chars().take(32_000).collect();
+            // Cut to what a cell holds, counted as Excel counts (UTF-16 units), not chars.
             sheet
-                .write_string_with_format(r as u32 + 1, c as u16, &text, &wrap)
+                .write_string_with_format(r as u32 + 1, c as u16, super::xlsx::clean(cell), &wrap)
                 .map_err(err)?;
         }
     }
@@ -234,5 +234,15 @@ mod tests {
         assert_eq!(v[1]["sections"]["failed"], 1);
         assert_eq!(v[0]["cost"], 0.5);
         assert!(xlsx(&all, Path::new("/p")).unwrap().starts_with(b"PK"));
+    }
+
+    #[test]
+    fn a_name_longer_than_a_cell_is_cut_not_a_failed_workbook() {
+        // 20,000 characters outside the BMP: 40,000 UTF-16 units, over Excel's 32,767.
+        for name in ["😀".repeat(20_000), "x".repeat(40_000)] {
+            let mut s = status("crm", &[State::Done]);
+            s.name = name;
+            assert!(xlsx(&[s], Path::new("/p")).unwrap().starts_with(b"PK"));
+        }
     }
 }
