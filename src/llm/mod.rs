@@ -68,6 +68,8 @@ pub enum Notice {
     },
     /// A structured answer did not fit (or was cut off) and is asked for once more.
     Reasking { section: String, why: String },
+    /// Requests wait this long to stay under the endpoint's rate limits (said when over 10 s).
+    Pacing(Duration),
     /// An attempt failed and another follows after `delay`.
     Retrying {
         reason: String,
@@ -125,6 +127,11 @@ impl fmt::Display for Notice {
             Notice::Reasking { section, why } => {
                 write!(f, "note: {section}: {why}; asking once more")
             }
+            Notice::Pacing(wait) => write!(
+                f,
+                "note: waiting {:.0} s to stay under the endpoint's rate limit (rpm, tpm, or what the server said is left)",
+                wait.as_secs_f64()
+            ),
             Notice::Retrying {
                 reason,
                 delay,
@@ -356,7 +363,7 @@ impl Client {
         loop {
             attempts += 1;
             let estimate = (prompt_chars / 4) as u32 + params.max_tokens.unwrap_or(512);
-            self.pacer.acquire(estimate).await;
+            self.pacer.acquire(estimate, notify).await;
             let body = wire::body(&self.model, req, &params);
             let failure = match self.attempt(&body, sink, notify).await {
                 Ok(mut answer) => {

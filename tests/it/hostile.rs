@@ -192,6 +192,35 @@ fn absurd_retry_after_values_end_with_a_clear_error() {
 }
 
 #[test]
+fn an_absurd_rate_limit_reset_is_ignored_and_a_long_pause_is_said() {
+    // Nothing left, reset in 1e308 s: a broken header, ignored (it used to hold the next
+    // request back for 120 s without a word). Then nothing left for 13 s: the next request
+    // waits, and says so.
+    let server = FakeServer::start(|req, i| {
+        let reply = answer_for(req).with_header("x-ratelimit-remaining-requests", "0");
+        match i {
+            0 => reply.with_header("x-ratelimit-reset-requests", "1e308"),
+            1 => reply.with_header("x-ratelimit-reset-requests", "13s"),
+            _ => answer_for(req),
+        }
+    });
+    // Not streamed: the fake server puts headers on whole answers.
+    let sb = fake_sandbox(&server, 0, "stream = false\n");
+    let started = Instant::now();
+    let err = sb.run(&["draft", "--jobs", "1"]).expect(0).stderr();
+    let took = started.elapsed();
+    assert!(
+        took > Duration::from_secs(10) && took < Duration::from_secs(40),
+        "{took:?}"
+    );
+    let reqs = server.requests();
+    let gap = |a: usize, b: usize| reqs[b].started.duration_since(reqs[a].finished.unwrap());
+    assert!(gap(0, 1) < Duration::from_secs(3), "{:?}", gap(0, 1));
+    assert!(gap(1, 2) > Duration::from_secs(10), "{:?}", gap(1, 2));
+    assert_contains(&err, "s to stay under the endpoint's rate limit", "stderr");
+}
+
+#[test]
 fn an_html_error_page_with_unicode_is_shown_not_a_crash() {
     let page = "<html><head><title>İstanbul gateway: 502</title></head><body>İİİ</body></html>";
     let server = FakeServer::with_replies(vec![Reply::Json {
