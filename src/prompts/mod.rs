@@ -178,7 +178,7 @@ impl Catalog {
 const MAX_TEMPLATE_BYTES: u64 = 1 << 20;
 
 fn read_template(path: &Path) -> Result<String> {
-    let bytes = crate::fs::read_limited(path, MAX_TEMPLATE_BYTES)
+    let bytes = crate::fs::read_regular(path, MAX_TEMPLATE_BYTES)
         .map_err(|e| Error::file("read template", path, e))?
         .ok_or_else(|| {
             Error::Data(format!(

@@ -44,18 +44,20 @@ pub struct PendingSection {
     pub failed: Option<String>,
 }
 
-/// A stored file that is not a section record: reported, then treated as absent, so the
-/// section is simply requested again.
+/// A stored file that is not a section record (or not a regular file, or cannot be read):
+/// reported, then treated as absent, so the section is simply requested again.
 #[derive(Debug)]
-pub struct Unreadable(pub PathBuf);
+pub struct Unreadable(pub PathBuf, pub String);
+
+impl Unreadable {
+    fn not_a_record(path: PathBuf) -> Unreadable {
+        Unreadable(path, "not a plan-ai section record".into())
+    }
+}
 
 impl std::fmt::Display for Unreadable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "ignoring {}: not a plan-ai section record",
-            self.0.display()
-        )
+        write!(f, "ignoring {}: {}", self.0.display(), self.1)
     }
 }
 
@@ -146,17 +148,40 @@ impl Store {
     }
 
     /// Holds the store's lock until dropped: read-modify-write steps of two runs at once
-    /// (e.g. two drafts of one project) must not interleave.
+    /// (e.g. two drafts of one project) must not interleave. A lock that is a symbolic link
+    /// (creating it would make a file wherever it points) or not a regular file (a FIFO would
+    /// block the open) is refused.
     fn lock(&self) -> Result<std::fs::File> {
         std::fs::create_dir_all(&self.dir)
             .map_err(|e| Error::file("create folder", &self.dir, e))?;
         let path = self.dir.join("lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+        }
+        let refused = |what: &str| {
+            Error::Refused(format!(
+                "{} is {what}; plan-ai locks its store with a plain file there. Remove it and run again.",
+                path.display()
+            ))
+        };
+        const ODD: &str = "not a regular file (a FIFO, device or socket)";
+        let odd = || match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => Some("a symbolic link"),
+            Ok(m) if !m.is_file() => Some(ODD),
+            _ => None,
+        };
+        if let Some(what) = odd() {
+            return Err(refused(what));
+        }
+        // Checked again through the open itself: the path may change in between.
+        let file = options
             .open(&path)
-            .map_err(|e| Error::file("open", &path, e))?;
+            .map_err(|e| odd().map_or_else(|| Error::file("open", &path, e), refused))?;
+        crate::fs::require_regular(&file).map_err(|_| refused(ODD))?;
         file.lock().map_err(|e| Error::file("lock", &path, e))?;
         Ok(file)
     }
@@ -179,14 +204,18 @@ impl Store {
     /// The stored result for `id`, if any.
     pub fn load(&self, id: &str) -> std::result::Result<Option<StoredSection>, Unreadable> {
         let path = self.section_path(id);
-        let bytes = match crate::fs::read_limited(&path, MAX_RECORD_BYTES) {
+        let bytes = match crate::fs::read_regular(&path, MAX_RECORD_BYTES) {
             Ok(Some(bytes)) => bytes,
-            Ok(None) => return Err(Unreadable(path)),
-            Err(_) => return Ok(None),
+            Ok(None) => return Err(Unreadable::not_a_record(path)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                let why = crate::error::strip_os_error(&e.to_string());
+                return Err(Unreadable(path, why));
+            }
         };
         match serde_json::from_slice::<StoredSection>(&bytes) {
             Ok(s) if s.section == id => Ok(Some(s)),
-            _ => Err(Unreadable(path)),
+            _ => Err(Unreadable::not_a_record(path)),
         }
     }
 
@@ -203,7 +232,7 @@ impl Store {
     }
 
     fn formats(&self) -> BTreeMap<String, Rung> {
-        crate::fs::read_limited(&self.formats_path(), 1 << 20)
+        crate::fs::read_regular(&self.formats_path(), 1 << 20)
             .ok()
             .flatten()
             .and_then(|t| serde_json::from_slice(&t).ok())
@@ -234,7 +263,7 @@ impl Store {
 
     /// Sections whose last request failed, with why (for `portfolio status`).
     pub fn failures(&self) -> BTreeMap<String, String> {
-        crate::fs::read_limited(&self.failures_path(), 1 << 20)
+        crate::fs::read_regular(&self.failures_path(), 1 << 20)
             .ok()
             .flatten()
             .and_then(|t| serde_json::from_slice(&t).ok())
@@ -268,7 +297,7 @@ impl Store {
 
     /// The Batch API job this project's sections wait for, if any.
     pub fn batch_state(&self) -> Option<BatchState> {
-        crate::fs::read_limited(&self.batch_path(), 64 << 20)
+        crate::fs::read_regular(&self.batch_path(), 64 << 20)
             .ok()
             .flatten()
             .and_then(|t| serde_json::from_slice(&t).ok())
@@ -302,7 +331,7 @@ impl Store {
             .to_string();
         let _lock = self.lock()?;
         let mut written: BTreeMap<String, String> =
-            crate::fs::read_limited(&self.drafts_path(), MAX_DRAFT_BYTES)
+            crate::fs::read_regular(&self.drafts_path(), MAX_DRAFT_BYTES)
                 .ok()
                 .flatten()
                 .and_then(|t| serde_json::from_slice(&t).ok())
@@ -314,7 +343,7 @@ impl Store {
             )));
         }
         if !force && path.exists() {
-            let existing = crate::fs::read_limited(path, MAX_DRAFT_BYTES)
+            let existing = crate::fs::read_regular(path, MAX_DRAFT_BYTES)
                 .ok()
                 .flatten();
             let ours = existing.as_deref().is_some_and(|e| {

@@ -1,0 +1,121 @@
+//! Hostile files, round two: FIFOs where files should be, a symlinked lock, project files whose
+//! names would share a store, and escape codes in local data. Each test failed on the code
+//! before the fix (see the README's fault table).
+
+use crate::support::*;
+use std::path::Path;
+use std::time::Duration;
+
+/// Long enough for any of these runs; a FIFO that blocks would hold them forever.
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn mkfifo(path: &Path) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    let _ = std::fs::remove_file(path);
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    assert!(made.expect("mkfifo (coreutils)").success(), "{path:?}");
+}
+
+/// The CRM example with an answer pasted for every section.
+fn answered() -> Sandbox {
+    let sb = Sandbox::new().with_example(CRM_EXAMPLE);
+    for id in ["resistance", "communication", "metrics"] {
+        sb.run_stdin(&["paste", id, "-"], &format!("Answer for {id}."))
+            .expect(0);
+    }
+    sb
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_project_template_or_schema_is_refused_at_once() {
+    let sb = Sandbox::new().with_example(CRM_EXAMPLE);
+    mkfifo(&sb.file("fifo.toml"));
+    let err = sb
+        .run_within(&["check", "-p", "fifo.toml"], LIMIT)
+        .expect(3)
+        .stderr();
+    assert_contains(&err, "fifo.toml is not a regular file", "stderr");
+
+    // In a portfolio folder: skipped like any file that is not a project.
+    std::fs::create_dir_all(sb.file("projects")).unwrap();
+    std::fs::copy(example(CRM_EXAMPLE), sb.file("projects/crm.toml")).unwrap();
+    mkfifo(&sb.file("projects/fifo.toml"));
+    let out = sb
+        .run_within(&["portfolio", "status", "projects"], LIMIT)
+        .expect(0);
+    assert_lacks(&out.stderr(), "fifo.toml", "stderr");
+
+    // A template, and a template's schema file.
+    mkfifo(&sb.file("prompts/fifo.md"));
+    let err = sb
+        .run_within(&["prompt", "metrics"], LIMIT)
+        .expect(1)
+        .stderr();
+    assert_contains(&err, "fifo.md: not a regular file", "stderr");
+    std::fs::remove_file(sb.file("prompts/fifo.md")).unwrap();
+    sb.write(
+        "prompts/custom.md",
+        "+++\ntitle = \"Custom\"\nschema = \"custom.json\"\n+++\nAsk.\n",
+    );
+    mkfifo(&sb.file("prompts/custom.json"));
+    let err = sb
+        .run_within(&["prompt", "custom"], LIMIT)
+        .expect(3)
+        .stderr();
+    assert_contains(&err, "not a regular file", "stderr");
+}
+
+#[cfg(unix)]
+#[test]
+fn fifo_state_files_are_refused_or_ignored_never_waited_on() {
+    let files = [
+        "drafts.json",
+        "formats.json",
+        "batch.json",
+        "failures.json",
+        "sections/metrics.json",
+        "lock",
+    ];
+    for name in files {
+        let sb = answered();
+        mkfifo(&sb.file(&format!(".plan-ai/{name}")));
+        let render = sb.run_within(&["render", "--force"], LIMIT);
+        let status = sb.run_within(&["portfolio", "status", "plan-ai.toml"], LIMIT);
+        sb.write("answer.md", "again");
+        let paste = sb.run_within(&["paste", "metrics", "answer.md"], LIMIT);
+        match name {
+            "lock" => {
+                let err = render.expect(1).stderr();
+                assert_contains(&err, "lock is not a regular file", name);
+                paste.expect(0);
+            }
+            "sections/metrics.json" => {
+                let err = render.stderr();
+                assert_contains(&err, "metrics.json: not a regular file", name);
+                paste.expect(0);
+            }
+            _ => {
+                render.expect(0);
+                paste.expect(0);
+            }
+        }
+        status.expect(0);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_lock_is_refused_and_nothing_is_created_where_it_points() {
+    let sb = answered();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let target = elsewhere.path().join("planted");
+    let lock = sb.file(".plan-ai/lock");
+    let _ = std::fs::remove_file(&lock);
+    std::os::unix::fs::symlink(&target, &lock).unwrap();
+    let err = sb.run(&["render"]).expect(1).stderr();
+    assert_contains(&err, "lock is a symbolic link", "stderr");
+    assert!(!target.exists(), "a file was created where the lock points");
+}
