@@ -30,6 +30,10 @@ pub struct BatchState {
     pub model: String,
     pub submitted_at: String,
     pub sections: BTreeMap<String, PendingSection>,
+    /// Keys of the file that are not section ids (`../../x`), left out when it was read:
+    /// they would become file names.
+    #[serde(skip)]
+    pub ignored: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -190,12 +194,19 @@ impl Store {
         &self.dir
     }
 
-    fn section_path(&self, id: &str) -> PathBuf {
-        self.dir.join("sections").join(format!("{id}.json"))
+    /// Where a section's record is kept. Ids reach here from state files too: one that is not
+    /// a section id (`../../x`, `a/b`) would be a path out of the store, so it has none.
+    fn section_path(&self, id: &str) -> Option<PathBuf> {
+        crate::prompts::valid_id(id).then(|| self.dir.join("sections").join(format!("{id}.json")))
     }
 
     pub fn save(&self, s: &StoredSection) -> Result<PathBuf> {
-        let path = self.section_path(&s.section);
+        let path = self.section_path(&s.section).ok_or_else(|| {
+            Error::Refused(format!(
+                "refusing to store a section named {:?}: not a section id (a-z, 0-9, - and _)",
+                crate::text::snippet(&crate::sanitize::strip_controls(&s.section), 80)
+            ))
+        })?;
         let json = serde_json::to_string_pretty(s).map_err(|e| Error::Other(e.to_string()))?;
         write_atomic(&path, json.as_bytes())?;
         Ok(path)
@@ -203,7 +214,9 @@ impl Store {
 
     /// The stored result for `id`, if any.
     pub fn load(&self, id: &str) -> std::result::Result<Option<StoredSection>, Unreadable> {
-        let path = self.section_path(id);
+        let Some(path) = self.section_path(id) else {
+            return Ok(None);
+        };
         let bytes = match crate::fs::read_regular(&path, MAX_RECORD_BYTES) {
             Ok(Some(bytes)) => bytes,
             Ok(None) => return Err(Unreadable::not_a_record(path)),
@@ -261,13 +274,17 @@ impl Store {
         self.dir.join("failures.json")
     }
 
-    /// Sections whose last request failed, with why (for `portfolio status`).
+    /// Sections whose last request failed, with why (for `portfolio status`); keys that are
+    /// not section ids are left out.
     pub fn failures(&self) -> BTreeMap<String, String> {
-        crate::fs::read_regular(&self.failures_path(), 1 << 20)
-            .ok()
-            .flatten()
-            .and_then(|t| serde_json::from_slice(&t).ok())
-            .unwrap_or_default()
+        let mut failures: BTreeMap<String, String> =
+            crate::fs::read_regular(&self.failures_path(), 1 << 20)
+                .ok()
+                .flatten()
+                .and_then(|t| serde_json::from_slice(&t).ok())
+                .unwrap_or_default();
+        failures.retain(|id, _| crate::prompts::valid_id(id));
+        failures
     }
 
     /// Remembers that `section`'s last request failed (`Some(why)`) or succeeded (`None`).
@@ -295,27 +312,49 @@ impl Store {
         self.dir.join("batch.json")
     }
 
-    /// The Batch API job this project's sections wait for, if any.
+    /// The Batch API job this project's sections wait for, if any. Keys that are not section
+    /// ids are left out (and listed in `ignored`).
     pub fn batch_state(&self) -> Option<BatchState> {
-        crate::fs::read_regular(&self.batch_path(), 64 << 20)
+        let mut state: BatchState = crate::fs::read_regular(&self.batch_path(), 64 << 20)
             .ok()
             .flatten()
-            .and_then(|t| serde_json::from_slice(&t).ok())
+            .and_then(|t| serde_json::from_slice(&t).ok())?;
+        let (good, bad) = std::mem::take(&mut state.sections)
+            .into_iter()
+            .partition(|(id, _)| crate::prompts::valid_id(id));
+        state.sections = good;
+        state.ignored = bad.into_keys().collect();
+        Some(state)
     }
 
     /// Saves the batch state; an empty one is removed.
     pub fn save_batch_state(&self, state: &BatchState) -> Result<()> {
         let _lock = self.lock()?;
         if state.sections.is_empty() {
-            return match std::fs::remove_file(self.batch_path()) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    Err(Error::file("remove", &self.batch_path(), e))
-                }
-                _ => Ok(()),
-            };
+            return self.remove_batch_state();
         }
         let json = serde_json::to_string_pretty(state).map_err(|e| Error::Other(e.to_string()))?;
         write_atomic(&self.batch_path(), json.as_bytes())
+    }
+
+    /// Forgets the Batch API job this project waits for (`plan-ai batch forget`): its
+    /// sections are no longer "in a batch", so any run may request them. Returns what was
+    /// forgotten (none when there was no batch; an unreadable batch.json is removed all the
+    /// same). What the batch brings back later is not collected.
+    pub fn forget_batch(&self) -> Result<Option<BatchState>> {
+        let _lock = self.lock()?;
+        let state = self.batch_state();
+        self.remove_batch_state()?;
+        Ok(state)
+    }
+
+    fn remove_batch_state(&self) -> Result<()> {
+        match std::fs::remove_file(self.batch_path()) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(Error::file("remove", &self.batch_path(), e))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn drafts_path(&self) -> PathBuf {
@@ -424,6 +463,75 @@ mod tests {
             notes[0].contains("not a plan-ai section record"),
             "{notes:?}"
         );
+    }
+
+    #[test]
+    fn section_ids_from_state_files_never_become_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let bad = [
+            "../../../../outside/pwn",
+            "a/b",
+            "..",
+            "",
+            "Metrics",
+            "x.json",
+        ];
+        let mut record =
+            StoredSection::from_paste(&filled("p"), "answer", None, &Project::default()).unwrap();
+        for id in bad {
+            record.section = id.into();
+            assert!(store.save(&record).is_err(), "{id:?}");
+            assert!(store.load(id).unwrap().is_none(), "{id:?}");
+        }
+        let pending = r#"{"custom_id": "x", "messages": [], "structure": null, "failed": null}"#;
+        let state = format!(
+            r#"{{"batch_id": "b", "base_url": "u", "model": "m", "submitted_at": "t", "sections": {{"metrics": {pending}, "../../../../outside/pwn": {pending}}}}}"#
+        );
+        std::fs::create_dir_all(dir.path().join(".plan-ai")).unwrap();
+        std::fs::write(dir.path().join(".plan-ai/batch.json"), state).unwrap();
+        let state = store.batch_state().unwrap();
+        assert_eq!(state.sections.keys().collect::<Vec<_>>(), ["metrics"]);
+        assert_eq!(state.ignored, ["../../../../outside/pwn"]);
+        std::fs::write(
+            dir.path().join(".plan-ai/failures.json"),
+            r#"{"metrics": "x", "../up": "y"}"#,
+        )
+        .unwrap();
+        assert_eq!(store.failures().keys().collect::<Vec<_>>(), ["metrics"]);
+        assert!(!dir.path().join("outside").exists());
+    }
+
+    #[test]
+    fn forgetting_a_batch_frees_its_sections() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert!(store.forget_batch().unwrap().is_none());
+        let pending = PendingSection {
+            custom_id: "p-1::metrics".into(),
+            messages: vec![],
+            structure: None,
+            failed: None,
+        };
+        let state = BatchState {
+            batch_id: Some("batch_gone".into()),
+            sections: BTreeMap::from([("metrics".to_string(), pending)]),
+            ..BatchState::default()
+        };
+        store.save_batch_state(&state).unwrap();
+        assert_eq!(
+            super::super::batch_api::in_flight(store.batch_state().as_ref()),
+            ["metrics"]
+        );
+        let forgotten = store.forget_batch().unwrap().unwrap();
+        assert_eq!(forgotten.batch_id.as_deref(), Some("batch_gone"));
+        assert_eq!(forgotten.sections.keys().collect::<Vec<_>>(), ["metrics"]);
+        assert!(store.batch_state().is_none());
+        assert!(super::super::batch_api::in_flight(store.batch_state().as_ref()).is_empty());
+        // An unreadable one goes too.
+        std::fs::write(dir.path().join(".plan-ai/batch.json"), "not json").unwrap();
+        assert!(store.forget_batch().unwrap().is_none());
+        assert!(!dir.path().join(".plan-ai/batch.json").exists());
     }
 
     #[test]
