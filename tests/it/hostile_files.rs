@@ -119,3 +119,24 @@ fn a_symlinked_lock_is_refused_and_nothing_is_created_where_it_points() {
     assert_contains(&err, "lock is a symbolic link", "stderr");
     assert!(!target.exists(), "a file was created where the lock points");
 }
+
+#[test]
+fn deeply_nested_markdown_renders_without_overflowing_the_stack() {
+    for answer in [
+        format!("{}deep quote", "> ".repeat(100_000)),
+        format!("{}deep list", "- ".repeat(20_000)),
+        format!("{}deep emphasis{}", "*".repeat(50_000), "*".repeat(50_000)),
+    ] {
+        let sb = Sandbox::new().with_example(CRM_EXAMPLE);
+        for id in ["resistance", "communication"] {
+            sb.run_stdin(&["paste", id, "-"], "Fine.").expect(0);
+        }
+        sb.run_stdin(&["paste", "metrics", "-"], &answer).expect(0);
+        for out in ["x.html", "x.docx", "x.md"] {
+            let run = sb.run_within(&["render", "-o", out], LIMIT);
+            assert_eq!(run.code(), 0, "{out}: {}", run.stderr());
+        }
+        let html = sb.read("x.html");
+        assert_contains(&html, "deep", "x.html");
+    }
+}
