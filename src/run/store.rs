@@ -81,6 +81,7 @@ impl Store {
     /// gets a store of its own, `.plan-ai/projects/<name>/`, so projects sharing a folder never
     /// share answers (`crm.toml` → `.plan-ai/projects/crm/`).
     pub fn for_project(project_file: &Path) -> Result<Store> {
+        check_project_name(project_file)?;
         let folder = crate::fs::parent_dir(project_file);
         Store::open_at(&folder, folder.join(Store::relative_dir(project_file)))
     }
@@ -403,14 +404,55 @@ impl Store {
     }
 }
 
-/// A project file's own name when it is not the default `plan-ai.toml`.
+/// The name of a project file's own store (and plan) when it is not the default
+/// `plan-ai.toml`: `crm.toml` → `crm`. Distinct files never share one: a name that is not a
+/// plain `NAME.toml` (`...toml`, `a~b.toml`, `crm` without `.toml`, one with control
+/// characters or not UTF-8) gets what can be shown of it and a hash of its exact bytes,
+/// `NAME~0123abcd…`; a plain name never holds `~`, so the two kinds never meet.
 pub fn project_stem(project_file: &Path) -> Option<String> {
-    let name = project_file.file_name()?.to_str()?;
-    if name == "plan-ai.toml" {
+    let raw = project_file.file_name()?;
+    let name = raw.to_str();
+    if name == Some("plan-ai.toml") {
         return None;
     }
-    let stem = name.strip_suffix(".toml").unwrap_or(name);
-    Some(stem.to_string())
+    let plain = name
+        .and_then(|n| n.strip_suffix(".toml"))
+        .filter(|stem| is_plain_stem(stem));
+    if let Some(stem) = plain {
+        return Some(stem.to_string());
+    }
+    let lossy = raw.to_string_lossy();
+    let shown: String = lossy
+        .chars()
+        .map(|c| if is_plain_char(c) { c } else { '_' })
+        .skip_while(|c| *c == '.')
+        .take(60)
+        .collect();
+    Some(format!("{shown}~{:016x}", fnv(raw.as_encoded_bytes())))
+}
+
+fn is_plain_char(c: char) -> bool {
+    !c.is_control()
+        && !matches!(
+            c,
+            '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' | '~'
+        )
+}
+
+fn is_plain_stem(stem: &str) -> bool {
+    !stem.is_empty() && !stem.starts_with('.') && stem.chars().all(is_plain_char)
+}
+
+/// Refuses a project file whose name cannot be shown (not UTF-8): its store, plan and every
+/// message name it.
+pub fn check_project_name(project_file: &Path) -> Result<()> {
+    match project_file.file_name() {
+        Some(name) if name.to_str().is_none() => Err(Error::Data(format!(
+            "{}: a project file's name must be valid UTF-8 (it names the project's store and plan); rename it",
+            project_file.display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Where a project's plan goes by default, without an extension: `plan` next to a lone
@@ -423,15 +465,19 @@ pub fn default_plan_base(project_file: &Path) -> PathBuf {
     }
 }
 
-/// FNV-1a, 64-bit: stable across Rust versions (std's hasher is not), and collisions do not
-/// matter for "did someone edit this file".
+/// A file's fingerprint: collisions do not matter for "did someone edit this file".
 fn fingerprint(bytes: &[u8]) -> String {
+    format!("{:016x}-{}", fnv(bytes), bytes.len())
+}
+
+/// FNV-1a, 64-bit: stable across Rust versions (std's hasher is not).
+fn fnv(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
     for b in bytes {
         h ^= *b as u64;
         h = h.wrapping_mul(0x100000001b3);
     }
-    format!("{h:016x}-{}", bytes.len())
+    h
 }
 
 #[cfg(test)]
@@ -562,6 +608,11 @@ mod tests {
             ("dir/plan-ai.toml", ".plan-ai", "dir/plan"),
             ("crm.toml", ".plan-ai/projects/crm", "crm.plan"),
             ("p/erp.v2.toml", ".plan-ai/projects/erp.v2", "p/erp.v2.plan"),
+            (
+                "Plan für 2027.toml",
+                ".plan-ai/projects/Plan für 2027",
+                "Plan für 2027.plan",
+            ),
         ];
         for (file, store, plan) in cases {
             assert_eq!(
@@ -575,6 +626,65 @@ mod tests {
                 Path::new(".").join(plan)
             };
             assert_eq!(default_plan_base(Path::new(file)), want, "{file}");
+        }
+    }
+
+    #[test]
+    fn distinct_project_files_never_share_a_store() {
+        #[cfg(unix)]
+        let not_utf8 = {
+            use std::os::unix::ffi::OsStrExt;
+            std::ffi::OsStr::from_bytes(b"caf\xe9.toml").to_os_string()
+        };
+        #[cfg(not(unix))]
+        let not_utf8 = std::ffi::OsString::from("caf\u{e9}.toml");
+        let names: Vec<std::ffi::OsString> = [
+            "plan-ai.toml",
+            "...toml",
+            "..toml",
+            ".toml",
+            "crm.toml",
+            "crm",
+            "crm~x.toml",
+            "a/b.toml",
+            "a\\b.toml",
+            "a\nb.toml",
+            "a\u{1b}[2Jb.toml",
+            "crm.TOML",
+            ".hidden.toml",
+            "crm.toml.toml",
+        ]
+        .iter()
+        .map(|n| n.into())
+        .chain([not_utf8])
+        .collect();
+        let mut stores = std::collections::BTreeSet::new();
+        for name in &names {
+            let file = Path::new("/p").join(name);
+            let dir = Store::relative_dir(&file);
+            // One folder under the store, with no way out of it.
+            let store = dir.strip_prefix(".plan-ai").unwrap();
+            assert!(
+                store
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_))),
+                "{name:?}: {dir:?}"
+            );
+            assert!(stores.insert(dir.clone()), "{name:?} shares {dir:?}");
+            let shown = dir.to_string_lossy();
+            assert!(!shown.contains(['\n', '\x1b']), "{name:?}: {shown:?}");
+        }
+        // The usual names keep their stores.
+        assert_eq!(project_stem(Path::new("crm.toml")).unwrap(), "crm");
+        assert!(
+            project_stem(Path::new("...toml"))
+                .unwrap()
+                .starts_with("toml~")
+        );
+        #[cfg(unix)]
+        {
+            let e = Store::for_project(&Path::new("/tmp").join(names.last().unwrap()));
+            assert_eq!(e.err().unwrap().exit_code(), crate::error::exit::DATA);
         }
     }
 

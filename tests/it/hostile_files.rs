@@ -140,3 +140,40 @@ fn deeply_nested_markdown_renders_without_overflowing_the_stack() {
         assert_contains(&html, "deep", "x.html");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn project_files_whose_names_collided_keep_stores_of_their_own() {
+    use std::os::unix::ffi::OsStrExt;
+    let sb = Sandbox::new().with_example(CRM_EXAMPLE);
+    std::fs::copy(example(CRM_EXAMPLE), sb.file("...toml")).unwrap();
+    for (project, text) in [("plan-ai.toml", "Answer A."), ("...toml", "Answer B.")] {
+        sb.run_stdin(&["paste", "metrics", "-", "-p", project], text)
+            .expect(0);
+    }
+    for (project, mine, theirs) in [
+        ("plan-ai.toml", "Answer A.", "Answer B."),
+        ("...toml", "Answer B.", "Answer A."),
+    ] {
+        let args = [
+            "render",
+            "--allow-partial",
+            "-p",
+            project,
+            "-o",
+            "x.md",
+            "--force",
+        ];
+        sb.run(&args).expect(6);
+        let plan = sb.read("x.md");
+        assert_contains(&plan, mine, project);
+        assert_lacks(&plan, theirs, project);
+    }
+    // A name that is not UTF-8 cannot name a store or a plan: refused.
+    let odd = sb.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9.toml"));
+    std::fs::copy(example(CRM_EXAMPLE), &odd).unwrap();
+    let mut cmd = sb.command(&["paste", "metrics", "-", "-p"]);
+    cmd.arg(&odd);
+    let err = run_with_stdin(cmd, "Answer C.").expect(3).stderr();
+    assert_contains(&err, "must be valid UTF-8", "stderr");
+}
