@@ -177,3 +177,44 @@ fn project_files_whose_names_collided_keep_stores_of_their_own() {
     let err = run_with_stdin(cmd, "Answer C.").expect(3).stderr();
     assert_contains(&err, "must be valid UTF-8", "stderr");
 }
+
+#[test]
+fn escape_codes_and_line_breaks_in_local_data_stay_out_of_documents() {
+    let sb = answered();
+    let project = sb.read("plan-ai.toml").replace(
+        "name = \"Sales CRM rollout 2027\"",
+        "name = \"Sales\\u001b]0;pwned\\u0007 CRM\\n# injected\"",
+    );
+    let project = project.replace(
+        "name = \"field sales representatives\"",
+        "name = \"field\\u001b[2J sales\\r\\nreps\"",
+    );
+    sb.write("plan-ai.toml", &project);
+    sb.write(
+        "prompts/evil.md",
+        "+++\ntitle = \"Evil\\u001b[31m\\ntitle\"\n+++\nAsk about {{ project.name }}.\n",
+    );
+    sb.run_stdin(&["paste", "evil", "-"], "Evil answer.")
+        .expect(0);
+    for id in ["resistance", "communication", "metrics"] {
+        sb.run_stdin(&["paste", id, "-"], &format!("Answer for {id}."))
+            .expect(0);
+    }
+    sb.run(&["render", "--format", "md,html", "--force"])
+        .expect(0);
+    for file in ["plan.md", "plan.html"] {
+        let text = sb.read(file);
+        assert!(!text.contains(['\x1b', '\x07', '\r']), "{file}: {text:?}");
+    }
+    let md = sb.read("plan.md");
+    assert_contains(
+        &md,
+        "# Implementation plan: Sales CRM # injected\n",
+        "plan.md",
+    );
+    assert_contains(&md, "Evil title", "plan.md");
+    // The line break did not make a heading of its own (in the appendix, the prompt as sent
+    // keeps it, inside a code block).
+    let html = sb.read("plan.html");
+    assert_eq!(html.matches("<h1").count(), 1, "{html}");
+}
