@@ -218,3 +218,43 @@ fn escape_codes_and_line_breaks_in_local_data_stay_out_of_documents() {
     let html = sb.read("plan.html");
     assert_eq!(html.matches("<h1").count(), 1, "{html}");
 }
+
+/// A .docx of `files`: each a name and its bytes.
+fn docx(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, bytes) in files {
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+#[test]
+fn a_reference_header_showing_one_big_picture_forty_times_stays_in_little_memory() {
+    let w = "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"";
+    let rels: String = (0..40)
+        .map(|i| format!(r#"<Relationship Id="rId{i}" Type="x/image" Target="media/logo.png"/>"#))
+        .collect();
+    let header = format!("<w:hdr {w}><w:p><w:r><w:t>ACME</w:t></w:r></w:p></w:hdr>");
+    let picture = vec![0u8; 30 << 20];
+    let reference = docx(&[
+        ("word/styles.xml", format!("<w:styles {w}></w:styles>").as_bytes()),
+        ("word/document.xml", br#"<w:document><w:body><w:sectPr><w:headerReference w:type="default" r:id="h"/></w:sectPr></w:body></w:document>"#),
+        ("word/_rels/document.xml.rels", br#"<Relationships><Relationship Id="h" Target="header1.xml"/></Relationships>"#),
+        ("word/header1.xml", header.as_bytes()),
+        ("word/_rels/header1.xml.rels", format!("<Relationships>{rels}</Relationships>").as_bytes()),
+        ("word/media/logo.png", &picture),
+    ]);
+    drop(picture);
+    let sb = answered();
+    std::fs::write(sb.file("ref.docx"), reference).unwrap();
+    let (code, kib) = peak_kib(
+        &sb,
+        &["render", "-o", "x.docx", "--reference-doc", "ref.docx"],
+    );
+    assert_eq!(code, 0);
+    assert!(kib < 64 * 1024, "peak RSS {kib} KiB");
+    assert!(sb.file("x.docx").exists());
+}
