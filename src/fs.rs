@@ -34,9 +34,50 @@ pub fn read_limited_from(reader: impl std::io::Read, max: u64) -> std::io::Resul
     Ok((bytes.len() as u64 <= max).then_some(bytes))
 }
 
-/// Reads the file at `path`, at most `max` bytes; `None` if it is longer.
+/// Reads the file at `path`, at most `max` bytes; `None` if it is longer. Takes whatever can
+/// be opened, pipes included (`paste answer <(pbpaste)`); files plan-ai finds or keeps itself
+/// are read with [`read_regular`].
 pub fn read_limited(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
     read_limited_from(std::fs::File::open(path)?, max)
+}
+
+/// [`read_limited`] for a regular file only: a FIFO, device or socket is refused at once
+/// (see [`open_regular`]).
+pub fn read_regular(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+    read_limited_from(open_regular(path)?, max)
+}
+
+/// Opens `path` for reading if it is a regular file. Opening a FIFO blocks until a writer
+/// comes, which a planted one never does, and a device may never end: the file is opened
+/// without blocking and checked through the opened handle (no gap between check and open).
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    require_regular(&file)?;
+    Ok(file)
+}
+
+/// An error unless `file` is a regular file.
+pub fn require_regular(file: &std::fs::File) -> std::io::Result<()> {
+    if file.metadata()?.is_file() {
+        Ok(())
+    } else {
+        Err(not_regular())
+    }
+}
+
+/// Why a FIFO, device or socket is not read.
+pub fn not_regular() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        "not a regular file (a FIFO, device or socket); plan-ai reads only regular files",
+    )
 }
 
 /// Temporary files start with this, then the writing process's id and a dash.
@@ -159,6 +200,32 @@ mod tests {
         }
         // An endless reader ends at the limit.
         assert_eq!(read_limited_from(std::io::repeat(0), 1000).unwrap(), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_opened_and_a_fifo_never_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.toml");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        let file = dir.path().join("plain.toml");
+        std::fs::write(&file, "x").unwrap();
+        let cases: [(&Path, Option<&[u8]>); 4] = [
+            (&file, Some(b"x")),
+            (&fifo, None),
+            (Path::new("/dev/zero"), None),
+            (dir.path(), None),
+        ];
+        for (path, want) in cases {
+            let got = read_regular(path, 100);
+            match want {
+                Some(bytes) => assert_eq!(got.unwrap().as_deref(), Some(bytes)),
+                None => assert!(got.is_err(), "{path:?}"),
+            }
+        }
+        let e = read_regular(&fifo, 1).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
     }
 
     #[cfg(unix)]

@@ -101,7 +101,7 @@ impl Config {
 
     pub fn load() -> Result<Config> {
         let path = Self::path();
-        match crate::fs::read_limited(&path, MAX_CONFIG_BYTES) {
+        match crate::fs::read_regular(&path, MAX_CONFIG_BYTES) {
             Ok(Some(bytes)) => {
                 let text = String::from_utf8(bytes).map_err(|_| {
                     Error::Config(format!(

@@ -71,6 +71,8 @@ pub enum Notice {
     },
     /// A structured answer did not fit (or was cut off) and is asked for once more.
     Reasking { why: String },
+    /// Requests wait this long to stay under the endpoint's rate limits (said when over 10 s).
+    Pacing(Duration),
     /// An attempt failed and another follows after `delay`.
     Retrying {
         reason: String,
@@ -129,6 +131,11 @@ impl fmt::Display for Notice {
                 "the server does not take {rejected}; asking with {next} instead"
             ),
             Notice::Reasking { why } => write!(f, "{why}; asking once more"),
+            Notice::Pacing(wait) => write!(
+                f,
+                "waiting {:.0} s to stay under the endpoint's rate limit (rpm, tpm, or what the server said is left)",
+                wait.as_secs_f64()
+            ),
             Notice::Retrying {
                 reason,
                 delay,
@@ -384,7 +391,7 @@ impl Client {
                 return Err(self.rate_limited_for_good(refusals, attempts - 1));
             }
             let estimate = (prompt_chars / 4) as u32 + params.max_tokens.unwrap_or(512);
-            self.pacer.acquire(estimate).await;
+            self.pacer.acquire(estimate, notify).await;
             let body = wire::body(&self.model, req, &params);
             let failure = match self.attempt(&body, sink, notify).await {
                 Ok(mut answer) => {

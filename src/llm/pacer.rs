@@ -3,6 +3,7 @@
 //! the server's `x-ratelimit-*` headers, and one pause for everyone when the server answers
 //! 429, instead of each request backing off on its own while the others keep hitting the limit.
 
+use super::{Notice, Notify};
 use reqwest::header::HeaderMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -55,6 +56,8 @@ struct State {
     paused_until: Option<Instant>,
     /// The server's own count of what is left, and when it resets.
     server_tokens: Option<(u64, Instant)>,
+    /// The end of the last long wait reported, so concurrent waiters say it once.
+    reported_until: Option<Instant>,
 }
 
 /// Shared by all requests to one endpoint.
@@ -65,6 +68,11 @@ pub struct Pacer {
 
 /// The longest a server's reset time is trusted for (a typo'd header must not stall a run).
 const MAX_RESET: Duration = Duration::from_secs(120);
+/// A reset time beyond this is not a rate limit's window but a broken header (`1e308`): ignored.
+const ABSURD_RESET: f64 = 3600.0;
+/// Waits longer than this are said (as a [`Notice::Pacing`]): a run that sits still that long
+/// must not look hung.
+pub const REPORTED_WAIT: Duration = Duration::from_secs(10);
 
 impl Pacer {
     pub fn new(limits: Limits) -> Pacer {
@@ -75,6 +83,7 @@ impl Pacer {
                 last: Instant::now(),
                 paused_until: None,
                 server_tokens: None,
+                reported_until: None,
             }),
         }
     }
@@ -83,12 +92,17 @@ impl Pacer {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Waits until a request of about `tokens` tokens may go, and takes its share.
-    pub async fn acquire(&self, tokens: u32) {
+    /// Waits until a request of about `tokens` tokens may go, and takes its share. A wait over
+    /// [`REPORTED_WAIT`] is said through `notify`.
+    pub async fn acquire(&self, tokens: u32, notify: Notify<'_>) {
         loop {
-            let wait = self.try_take(tokens as f64, Instant::now());
+            let now = Instant::now();
+            let wait = self.try_take(tokens as f64, now);
             if wait.is_zero() {
                 return;
+            }
+            if self.worth_saying(wait, now) {
+                notify(Notice::Pacing(wait));
             }
             // A little jitter, so workers released together do not arrive together.
             let jitter = Duration::from_millis(fastrand::u64(0..150));
@@ -141,6 +155,21 @@ impl Pacer {
         Duration::ZERO
     }
 
+    /// Whether a wait of `wait` from `now` is long and new enough to be said: concurrent
+    /// requests waiting for the same moment say it once.
+    fn worth_saying(&self, wait: Duration, now: Instant) -> bool {
+        if wait <= REPORTED_WAIT {
+            return false;
+        }
+        let mut s = self.state();
+        let end = now + wait;
+        if s.reported_until.is_some_and(|r| end <= r + REPORTED_WAIT) {
+            return false;
+        }
+        s.reported_until = Some(end);
+        true
+    }
+
     /// Everyone waits `wait` (a 429): the limit is shared, so backing off alone does not help.
     pub fn pause(&self, wait: Duration) {
         let until = Instant::now() + wait.min(MAX_RESET);
@@ -149,7 +178,7 @@ impl Pacer {
     }
 
     /// Tightens pacing to what the server says is left (`x-ratelimit-remaining-*` and
-    /// `-reset-*`). Negative or malformed values are ignored.
+    /// `-reset-*`). Negative or malformed values are ignored, and so are resets over an hour.
     pub fn observe(&self, headers: &HeaderMap) {
         let now = Instant::now();
         let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -186,12 +215,13 @@ impl Pacer {
     }
 }
 
-/// A reset time as OpenAI writes it: `1s`, `6m0s`, `12ms`, `1m30.5s`, `2h`, or plain seconds.
+/// A reset time as OpenAI writes it: `1s`, `6m0s`, `12ms`, `1m30.5s`, `1h`, or plain seconds.
+/// `None` for anything else, including a negative, infinite or absurd (over an hour) time.
 pub fn parse_reset(text: &str) -> Option<Duration> {
     let t = text.trim();
     if let Ok(secs) = t.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0)
-            .then(|| Duration::from_secs_f64(secs.min(86_400.0)));
+        return (secs.is_finite() && (0.0..=ABSURD_RESET).contains(&secs))
+            .then(|| Duration::from_secs_f64(secs));
     }
     let mut total = 0.0;
     let mut rest = t;
@@ -216,7 +246,7 @@ pub fn parse_reset(text: &str) -> Option<Duration> {
         total += value * scale;
         rest = &rest[unit_len..];
     }
-    (total.is_finite() && total <= 86_400.0).then(|| Duration::from_secs_f64(total))
+    (total.is_finite() && total <= ABSURD_RESET).then(|| Duration::from_secs_f64(total))
 }
 
 #[cfg(test)]
@@ -230,9 +260,16 @@ mod tests {
             ("6m0s", Some(360.0)),
             ("12ms", Some(0.012)),
             ("1m30.5s", Some(90.5)),
-            ("2h", Some(7200.0)),
+            ("1h", Some(3600.0)),
             ("0.25", Some(0.25)),
             ("-1", None),
+            // Absurd: not a rate limit's window, so ignored rather than capped.
+            ("1e308", None),
+            ("inf", None),
+            ("NaN", None),
+            ("3601", None),
+            ("2h", None),
+            ("99999999999999999999h", None),
             ("soon", None),
             ("5x", None),
             ("", Some(0.0)),
@@ -303,6 +340,34 @@ mod tests {
         h.insert("x-ratelimit-remaining-tokens", "lots".parse().unwrap());
         p.observe(&h);
         assert_eq!(p.try_take(100.0, Instant::now()), Duration::ZERO);
+    }
+
+    #[test]
+    fn an_absurd_reset_header_is_ignored() {
+        let p = Pacer::new(Limits::default());
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-remaining-requests", "0".parse().unwrap());
+        h.insert("x-ratelimit-reset-requests", "1e308".parse().unwrap());
+        p.observe(&h);
+        assert_eq!(p.try_take(1.0, Instant::now()), Duration::ZERO);
+    }
+
+    #[test]
+    fn long_waits_are_said_once_however_many_wait() {
+        let p = Pacer::new(Limits::default());
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let cases = [
+            (s(5), 0, false),  // short: not worth a word
+            (s(10), 0, false), // the limit itself: not said
+            (s(30), 0, true),  // long: said
+            (s(30), 0, false), // the same moment, another waiter: said already
+            (s(29), 1, false), // still that moment (ends within 10 s of it)
+            (s(45), 1, true),  // a later, longer wait: said again
+        ];
+        for (wait, at, want) in cases {
+            assert_eq!(p.worth_saying(wait, t0 + s(at)), want, "{wait:?} at {at}");
+        }
     }
 
     #[test]

@@ -142,17 +142,18 @@ impl Plan {
             let stale = stored.as_ref().is_some_and(|s| !s.is_current(f, None));
             sections.push(PlanSection {
                 id: f.section.clone(),
-                title: f.title.clone(),
+                title: one_line(&strip_controls(&f.title)),
                 built_in: prompts::is_built_in(&f.section),
-                prompt: f.paste_text(),
+                prompt: strip_controls(&f.paste_text()),
                 answer: stored.map(|s| section_answer(s, p.structure.as_ref(), project)),
                 stale,
             });
         }
         let provenance = provenance(&sections);
+        let shown = clean_project(project);
         Plan {
-            grid: Grid::of(&project.stakeholders),
-            project: project.clone(),
+            grid: Grid::of(&shown.stakeholders),
+            project: shown,
             today: crate::text::today_iso(),
             sections,
             provenance,
@@ -256,6 +257,62 @@ fn section_answer(
     }
 }
 
+/// The parts of a project file documents show.
+const SHOWN: [&str; 8] = [
+    "project",
+    "roles",
+    "groups",
+    "stakeholders",
+    "champions",
+    "milestones",
+    "feedback",
+    "operations",
+];
+/// Fields that may run over several lines; every other one is shown on one line.
+const MULTI_LINE: [&str; 6] = [
+    "description",
+    "primary_purpose",
+    "what_changes",
+    "concerns",
+    "notes",
+    "why",
+];
+
+/// The project as documents show it. A shared project file (or a template title) may hold
+/// escape codes, which are dropped, and line breaks in a name, which would end a heading or
+/// a table row, and become spaces.
+fn clean_project(project: &Project) -> Project {
+    fn clean(v: &mut toml::Value, multi_line: bool) {
+        match v {
+            toml::Value::String(s) => {
+                let text = strip_controls(s);
+                *s = if multi_line { text } else { one_line(&text) };
+            }
+            toml::Value::Array(items) => items.iter_mut().for_each(|i| clean(i, multi_line)),
+            toml::Value::Table(t) => t
+                .iter_mut()
+                .for_each(|(k, v)| clean(v, MULTI_LINE.contains(&k.as_str()))),
+            _ => {}
+        }
+    }
+    let Ok(toml::Value::Table(mut table)) = toml::Value::try_from(project) else {
+        return project.clone();
+    };
+    for key in SHOWN {
+        if let Some(v) = table.get_mut(key) {
+            clean(v, false);
+        }
+    }
+    toml::Value::Table(table)
+        .try_into()
+        .unwrap_or_else(|_| project.clone())
+}
+
+/// Text for one line: line breaks and tabs become spaces.
+fn one_line(text: &str) -> String {
+    text.replace(['\n', '\t'], " ")
+}
+
 /// A stored JSON value with every string cleaned of terminal escapes.
 fn clean_json(v: &serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
@@ -318,6 +375,28 @@ mod tests {
             stance: Stance::Neutral,
             notes: None,
         }
+    }
+
+    #[test]
+    fn escapes_and_line_breaks_in_project_data_stay_out_of_the_plan() {
+        let mut project = Project::default();
+        project.project.name = Some("Evil\x1b]0;pwned\x07 name\n# injected".into());
+        project.project.description = Some("line one\x1b[2J\nline two".into());
+        project.project.launch_date = "2027-03-01".parse().ok();
+        let mut s = person("Ann\r\nLee\u{9b}31m", Level::High, Level::High);
+        s.notes = Some("first\nsecond".into());
+        project.stakeholders.push(s);
+        let shown = clean_project(&project);
+        let info = &shown.project;
+        assert_eq!(info.name.as_deref(), Some("Evil name # injected"));
+        assert_eq!(info.description.as_deref(), Some("line one\nline two"));
+        assert_eq!(info.launch_date, project.project.launch_date);
+        assert_eq!(shown.stakeholders[0].name, "Ann Lee");
+        assert_eq!(
+            shown.stakeholders[0].notes.as_deref(),
+            Some("first\nsecond")
+        );
+        assert_eq!(shown.stakeholders[0].influence, Level::High);
     }
 
     #[test]

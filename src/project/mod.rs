@@ -75,11 +75,17 @@ fn read_text(path: &Path) -> Result<String> {
             path.join("plan-ai.toml").display()
         )));
     }
+    if !meta.is_file() {
+        return Err(Error::Data(format!(
+            "{} is not a regular file (a FIFO, device or socket); give the project file itself",
+            path.display()
+        )));
+    }
     if meta.len() > MAX_FILE_BYTES {
         return Err(too_big(path, meta.len()));
     }
-    // Metadata says nothing of /dev/zero or a FIFO: the read itself is bounded.
-    let bytes = crate::fs::read_limited(path, MAX_FILE_BYTES)
+    // Opened as a regular file only (never blocking on a FIFO put there since), and bounded.
+    let bytes = crate::fs::read_regular(path, MAX_FILE_BYTES)
         .map_err(|e| Error::file("read project file", path, e))?
         .ok_or_else(|| too_big_unknown(path))?;
     String::from_utf8(bytes).map_err(|e| {

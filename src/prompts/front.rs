@@ -75,7 +75,7 @@ fn load_schema(
                 Source::BuiltIn => std::path::PathBuf::from("."),
             };
             let path = dir.join(&file);
-            let bytes = crate::fs::read_limited(&path, 1 << 20)
+            let bytes = crate::fs::read_regular(&path, 1 << 20)
                 .map_err(|e| format!("schema file {}: {e}", path.display()))?
                 .ok_or_else(|| format!("schema file {} is over 1 MiB", path.display()))?;
             serde_json::from_slice(&bytes)

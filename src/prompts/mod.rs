@@ -9,6 +9,7 @@ mod fill;
 mod front;
 
 pub use fill::{FilledPrompt, environment, fill_all, missing_inputs};
+pub use front::valid_id;
 
 use crate::error::{Error, NameKind, Result, UnknownName};
 use std::collections::BTreeMap;
@@ -178,7 +179,7 @@ impl Catalog {
 const MAX_TEMPLATE_BYTES: u64 = 1 << 20;
 
 fn read_template(path: &Path) -> Result<String> {
-    let bytes = crate::fs::read_limited(path, MAX_TEMPLATE_BYTES)
+    let bytes = crate::fs::read_regular(path, MAX_TEMPLATE_BYTES)
         .map_err(|e| Error::file("read template", path, e))?
         .ok_or_else(|| {
             Error::Data(format!(

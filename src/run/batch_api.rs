@@ -9,7 +9,7 @@ use super::section::{Generated, Planned, structured_messages};
 use super::store::{BatchState, PendingSection, StoredSection};
 use crate::chat::{ChatRequest, FinishReason};
 use crate::error::Result;
-use crate::llm::{Client, Notify};
+use crate::llm::{Client, Notice, Notify};
 use crate::sections::Rung;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -169,7 +169,8 @@ fn request_line<C>(
     (line, section)
 }
 
-/// Polls every batch the members wait for; stores what completed.
+/// Polls every batch the members wait for; stores what completed. A batch the server no
+/// longer knows releases its sections (they are requested again), and the others go on.
 pub async fn collect<C>(
     members: &[Member<C>],
     clients: &[Option<Arc<Client>>],
@@ -177,86 +178,160 @@ pub async fn collect<C>(
 ) -> Result<Collected> {
     let mut report = Collected::default();
     // Each batch is asked about once, whatever number of projects it carries.
-    let mut seen: HashMap<String, crate::llm::batch::BatchInfo> = HashMap::new();
-    let mut outputs: HashMap<String, HashMap<String, crate::llm::batch::ResultLine>> =
-        HashMap::new();
+    let mut states: HashMap<usize, BatchState> = HashMap::new();
+    let mut batches: Vec<((String, usize), Vec<usize>)> = Vec::new();
     for (i, m) in members.iter().enumerate() {
-        let (Some(mut state), Some(client)) = (m.store.batch_state(), clients[i].as_ref()) else {
+        let (Some(state), Some(client)) = (m.store.batch_state(), clients[i].as_ref()) else {
             continue;
         };
+        for id in &state.ignored {
+            notify(Notice::Info(format!(
+                "{}: ignoring `{}` in {}: not a section id",
+                label(m),
+                crate::text::snippet(&crate::sanitize::strip_controls(id), 80),
+                m.store.dir().join("batch.json").display()
+            )));
+        }
         let Some(batch_id) = state.batch_id.clone() else {
             continue;
         };
-        let info = match seen.get(&batch_id) {
-            Some(info) => info.clone(),
-            None => {
-                let info = client.get_batch(&batch_id).await?;
-                if info.status.is_running() {
-                    report.running.push((
-                        info.id.clone(),
-                        info.status.as_str(),
-                        info.completed,
-                        info.total,
-                    ));
-                }
-                seen.insert(batch_id.clone(), info.clone());
-                info
+        let key = (batch_id, Arc::as_ptr(client) as usize);
+        match batches.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, waiting)) => waiting.push(i),
+            None => batches.push((key, vec![i])),
+        }
+        states.insert(i, state);
+    }
+    for ((batch_id, _), waiting) in batches {
+        let client = clients[waiting[0]].as_ref().expect("grouped by client");
+        let Some(info) = client.get_batch(&batch_id).await? else {
+            let shown = crate::text::snippet(&crate::sanitize::strip_controls(&batch_id), 80);
+            let why = format!(
+                "the server no longer knows batch {shown} (deleted, expired or another account's)"
+            );
+            for i in waiting {
+                let mut state = states.remove(&i).unwrap_or_default();
+                release(&members[i], &mut state, &why, notify, &mut report)?;
             }
+            continue;
         };
         if info.status.is_running() {
+            report.running.push((
+                info.id.clone(),
+                info.status.as_str(),
+                info.completed,
+                info.total,
+            ));
             continue;
         }
-        if !outputs.contains_key(&batch_id) {
-            let mut lines = HashMap::new();
-            for file in [&info.output_file_id, &info.error_file_id]
-                .into_iter()
-                .flatten()
+        // Each line is stored the moment it is read: one line in memory at a time.
+        let mut wanted: HashMap<String, (usize, String)> = HashMap::new();
+        for &i in &waiting {
+            for (section, p) in states[&i]
+                .sections
+                .iter()
+                .filter(|(_, p)| p.failed.is_none())
             {
-                let (parsed, _) =
-                    crate::llm::batch::parse_results(&client.file_content(file).await?);
-                for l in parsed {
-                    lines.insert(l.custom_id.clone(), l);
-                }
+                wanted.insert(p.custom_id.clone(), (i, section.clone()));
             }
-            outputs.insert(batch_id.clone(), lines);
         }
-        let lines = &outputs[&batch_id];
-        let ended = format!("the batch {}", info.status.as_str());
-        let mut stored = Vec::new();
-        for (section, pending) in state
-            .sections
-            .iter_mut()
-            .filter(|(_, p)| p.failed.is_none())
+        let mut outcomes: HashMap<String, std::result::Result<(), String>> = HashMap::new();
+        for file in [&info.output_file_id, &info.error_file_id]
+            .into_iter()
+            .flatten()
         {
-            let result = match lines.get(&pending.custom_id) {
-                Some(l) => match (&l.body, &l.error) {
-                    (Some(body), _) => client.batch_answer(body),
-                    (None, e) => Err(e.clone().unwrap_or_default()),
-                },
-                None => Err(format!("no result in the batch's output ({ended})")),
+            let mut each = |line: crate::llm::batch::ResultLine| {
+                let Some((i, section)) = wanted.get(&line.custom_id) else {
+                    return;
+                };
+                if outcomes.contains_key(&line.custom_id) {
+                    return;
+                }
+                let pending = &states[i].sections[section];
+                let result = match (line.body, line.error) {
+                    (Some(body), _) => client.batch_answer(&body),
+                    (None, e) => Err(e.unwrap_or_default()),
+                };
+                let result =
+                    result.and_then(|answer| store_result(&members[*i], section, pending, answer));
+                outcomes.insert(line.custom_id, result);
             };
-            match result.and_then(|answer| store_result(m, section, pending, answer)) {
-                Ok(()) => {
-                    report.stored += 1;
-                    stored.push(section.clone());
-                }
-                Err(why) => {
-                    let _ = m.store.note_outcome(section, Some(&why));
-                    notify(crate::llm::Notice::Info(format!(
-                        "{}: {section}: {why}; it is sent again with the next --batch run",
-                        m.prefix.as_deref().unwrap_or("plan")
-                    )));
-                    report.failed.push((section.clone(), why.clone()));
-                    pending.failed = Some(why);
-                }
+            if !client.file_lines(file, &mut each).await? {
+                notify(Notice::Info(format!(
+                    "batch {}: the server no longer has its file {file}",
+                    info.id
+                )));
             }
         }
-        // Stored sections leave the state; failed ones wait to be sent again.
-        state.sections.retain(|id, _| !stored.contains(id));
-        state.batch_id = None;
-        m.store.save_batch_state(&state)?;
+        let ended = format!("the batch {}", info.status.as_str());
+        for i in waiting {
+            let m = &members[i];
+            let mut state = states.remove(&i).unwrap_or_default();
+            let mut stored = Vec::new();
+            for (section, pending) in state
+                .sections
+                .iter_mut()
+                .filter(|(_, p)| p.failed.is_none())
+            {
+                let outcome = outcomes.remove(&pending.custom_id);
+                match outcome
+                    .unwrap_or_else(|| Err(format!("no result in the batch's output ({ended})")))
+                {
+                    Ok(()) => {
+                        report.stored += 1;
+                        stored.push(section.clone());
+                    }
+                    Err(why) => {
+                        let _ = m.store.note_outcome(section, Some(&why));
+                        notify(Notice::Info(format!(
+                            "{}: {section}: {why}; it is sent again with the next --batch run",
+                            label(m)
+                        )));
+                        report.failed.push((section.clone(), why.clone()));
+                        pending.failed = Some(why);
+                    }
+                }
+            }
+            // Stored sections leave the state; failed ones wait to be sent again.
+            state.sections.retain(|id, _| !stored.contains(id));
+            state.batch_id = None;
+            m.store.save_batch_state(&state)?;
+        }
     }
     Ok(report)
+}
+
+fn label<C>(m: &Member<C>) -> &str {
+    m.prefix.as_deref().unwrap_or("plan")
+}
+
+/// Frees the sections of a batch that is gone: they wait to be sent again, and a real-time
+/// run requests them.
+fn release<C>(
+    m: &Member<C>,
+    state: &mut BatchState,
+    why: &str,
+    notify: Notify<'_>,
+    report: &mut Collected,
+) -> Result<()> {
+    let mut released = Vec::new();
+    for (section, pending) in state
+        .sections
+        .iter_mut()
+        .filter(|(_, p)| p.failed.is_none())
+    {
+        let _ = m.store.note_outcome(section, Some(why));
+        report.failed.push((section.clone(), why.to_string()));
+        pending.failed = Some(why.to_string());
+        released.push(section.clone());
+    }
+    notify(Notice::Info(format!(
+        "{}: {why}; released {}: the next run requests them again",
+        label(m),
+        crate::text::plural(released.len(), "section")
+    )));
+    state.batch_id = None;
+    m.store.save_batch_state(state)
 }
 
 /// Stores one batch result as a real-time answer would be stored.

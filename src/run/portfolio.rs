@@ -54,7 +54,7 @@ fn walk(dir: &Path, recursive: bool, found: &mut Vec<PathBuf>) -> Result<()> {
 /// Whether a TOML file is a plan-ai project: it has a `[project]` table. A file that does not
 /// parse counts when it says `[project]` (so a broken project is reported, not ignored).
 fn is_project(path: &Path) -> bool {
-    let Ok(Some(bytes)) = crate::fs::read_limited(path, crate::project::MAX_FILE_BYTES) else {
+    let Ok(Some(bytes)) = crate::fs::read_regular(path, crate::project::MAX_FILE_BYTES) else {
         return false;
     };
     let text = String::from_utf8_lossy(&bytes);

@@ -57,11 +57,18 @@ pub fn strict(schema: &Value) -> Value {
 /// The most tokens an answer to `schema` can take when every string is as long as its
 /// `maxLength` allows and every array as long as its `maxItems` (about 3 characters a token,
 /// plus the JSON around the values): the token limit that lets a grammar-constrained model
-/// finish, and stops one that loops. `None` when a string or array has no bound.
+/// finish, and stops one that loops. `None` when a string or array has no bound. Never over
+/// [`MAX_BUDGET`], however large a custom schema's bounds (`maxItems: 1e12` must not wrap).
 pub fn token_budget(schema: &Value) -> Option<u32> {
     let tokens = max_tokens(schema)?;
-    Some((tokens + tokens / 10 + 16).min(u32::MAX as u64) as u32)
+    let padded = tokens.saturating_add(tokens / 10).saturating_add(16);
+    Some(padded.min(MAX_BUDGET as u64) as u32)
 }
+
+/// The largest budget asked for: the most output today's large models allow (gpt-4.1 and
+/// Claude models: 32,768), far above what the built-in sections need (a few thousand tokens);
+/// a larger `max_tokens` is refused by most servers and only lets a looping model run longer.
+pub const MAX_BUDGET: u32 = 32_768;
 
 fn max_tokens(s: &Value) -> Option<u64> {
     if let Some(values) = s.get("enum").and_then(Value::as_array) {
@@ -75,13 +82,15 @@ fn max_tokens(s: &Value) -> Option<u64> {
     match s.get("type").and_then(Value::as_str) {
         Some("object") => {
             let props = s.get("properties").and_then(Value::as_object)?;
-            props.iter().try_fold(2, |sum, (name, sub)| {
-                Some(sum + name.len() as u64 / 3 + 3 + max_tokens(sub)?)
+            props.iter().try_fold(2u64, |sum, (name, sub)| {
+                let field = (name.len() as u64 / 3 + 3).saturating_add(max_tokens(sub)?);
+                Some(sum.saturating_add(field))
             })
         }
         Some("array") => {
             let n = s.get("maxItems").and_then(Value::as_u64)?;
-            Some(2 + n * (max_tokens(s.get("items")?)? + 1))
+            let item = max_tokens(s.get("items")?)?.saturating_add(1);
+            Some(n.saturating_mul(item).saturating_add(2))
         }
         Some("string") => Some(s.get("maxLength").and_then(Value::as_u64)? / 3 + 2),
         _ => Some(4),
@@ -365,6 +374,27 @@ mod tests {
         assert_eq!(b, 92 + 9 + 16, "{b}");
         let unbounded = object(vec![("x".into(), json!({"type": "string"}))]);
         assert_eq!(token_budget(&unbounded), None);
+    }
+
+    #[test]
+    fn huge_bounds_saturate_at_the_cap_instead_of_wrapping() {
+        let list = |max: u64, len: u64| {
+            object(vec![(
+                "x".into(),
+                json!({"type": "array", "maxItems": max, "items": {"type": "string", "maxLength": len}}),
+            )])
+        };
+        let cases = [
+            (list(u64::MAX, 10), MAX_BUDGET),
+            (list(1_000_000_000_000, 10), MAX_BUDGET),
+            (list(3, u64::MAX), MAX_BUDGET),
+            (list(u64::MAX, u64::MAX), MAX_BUDGET),
+            // Small bounds are untouched: 2 + 3 × (10/3 + 2 + 1) = 20; the object 2 + 3 + 20.
+            (list(3, 10), 25 + 2 + 16),
+        ];
+        for (schema, want) in cases {
+            assert_eq!(token_budget(&schema), Some(want), "{schema}");
+        }
     }
 
     #[test]

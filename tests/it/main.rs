@@ -13,6 +13,8 @@ mod endpoint;
 mod exports;
 mod fake_server_selftest;
 mod hostile;
+mod hostile_batch;
+mod hostile_files;
 mod keyring;
 mod libreoffice;
 mod load;

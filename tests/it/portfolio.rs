@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 /// A folder `projects/` with the two examples as `crm.toml` and `erp.toml`, and a config whose
 /// default profile (structured, no retries beyond `retries`) talks to `server`.
-fn portfolio(server: &FakeServer, extra: &str) -> Sandbox {
+pub(crate) fn portfolio(server: &FakeServer, extra: &str) -> Sandbox {
     let sb = Sandbox::new();
     std::fs::create_dir_all(sb.file("projects")).unwrap();
     std::fs::copy(example(CRM_EXAMPLE), sb.file("projects/crm.toml")).unwrap();
@@ -235,7 +235,7 @@ fn a_429_pauses_every_worker_until_the_server_says_and_the_run_finishes() {
     assert_eq!(too_soon, 0, "requests came within the pause");
 }
 
-fn batch_server(batches: Arc<FakeBatches>) -> FakeServer {
+pub(crate) fn batch_server(batches: Arc<FakeBatches>) -> FakeServer {
     let b = batches.clone();
     FakeServer::with_api(
         |req, _| answer(Dialect::JsonSchema, req, "live"),

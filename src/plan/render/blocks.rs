@@ -58,7 +58,13 @@ pub fn plain(inlines: &[Inline]) -> String {
     out
 }
 
-/// Parses Markdown into blocks.
+/// The deepest nesting of quotes and lists kept, and (separately) of emphasis, strike-through
+/// and links: the Word and HTML writers, and dropping the tree, recurse once per level, so an
+/// answer of `> ` repeated 100,000 times must not become 100,000 levels. Deeper containers are
+/// flattened into the deepest kept one (their text stays). Real plans nest three or four deep.
+pub const MAX_NESTING: usize = 16;
+
+/// Parses Markdown into blocks, nested at most [`MAX_NESTING`] deep.
 pub fn parse(markdown: &str) -> Vec<Block> {
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS | Options::ENABLE_STRIKETHROUGH;
@@ -74,6 +80,14 @@ pub fn parse(markdown: &str) -> Vec<Block> {
 struct Builder {
     stack: Vec<Open>,
     done: Vec<Block>,
+    /// Open quotes, lists and items, and open inline containers, kept in the tree.
+    blocks_open: usize,
+    inlines_open: usize,
+    /// Those opened past [`MAX_NESTING`] and left out (their ends are skipped too).
+    blocks_flattened: usize,
+    inlines_flattened: usize,
+    /// A flattened item began: its text starts a paragraph of its own.
+    new_paragraph: bool,
 }
 
 enum Open {
@@ -137,6 +151,23 @@ impl Builder {
     }
 
     fn start(&mut self, tag: Tag<'_>) {
+        // Past the limit a container is transparent: what it holds goes to the one outside.
+        let block = matches!(tag, Tag::BlockQuote(_) | Tag::List(_) | Tag::Item);
+        let inline = matches!(
+            tag,
+            Tag::Strong | Tag::Emphasis | Tag::Strikethrough | Tag::Link { .. }
+        );
+        if block && (self.blocks_flattened > 0 || self.blocks_open >= MAX_NESTING) {
+            self.blocks_flattened += 1;
+            self.new_paragraph = true;
+            return;
+        }
+        if inline && (self.inlines_flattened > 0 || self.inlines_open >= MAX_NESTING) {
+            self.inlines_flattened += 1;
+            return;
+        }
+        self.blocks_open += usize::from(block);
+        self.inlines_open += usize::from(inline);
         let open = match tag {
             Tag::Heading { level, .. } => Open::Inlines(Container::Heading(heading(level)), vec![]),
             Tag::Paragraph => Open::Inlines(Container::Paragraph, vec![]),
@@ -196,6 +227,23 @@ impl Builder {
         if transparent {
             return;
         }
+        // Ends nest as their starts did: the innermost open one of a kind was flattened, if any.
+        let block = matches!(tag, TagEnd::BlockQuote(_) | TagEnd::List(_) | TagEnd::Item);
+        let inline = matches!(
+            tag,
+            TagEnd::Strong | TagEnd::Emphasis | TagEnd::Strikethrough | TagEnd::Link
+        );
+        if block && self.blocks_flattened > 0 {
+            self.blocks_flattened -= 1;
+            self.new_paragraph = true;
+            return;
+        }
+        if inline && self.inlines_flattened > 0 {
+            self.inlines_flattened -= 1;
+            return;
+        }
+        self.blocks_open -= usize::from(block && self.blocks_open > 0);
+        self.inlines_open -= usize::from(inline && self.inlines_open > 0);
         let Some(open) = self.stack.pop() else { return };
         match open {
             Open::Inlines(container, inlines) => match container {
@@ -252,10 +300,11 @@ impl Builder {
     /// An inline goes into the innermost inline container; text loose in a list item (a
     /// "tight" list has no paragraphs) gets a paragraph of its own.
     fn inline(&mut self, inline: Inline) {
+        let new_paragraph = std::mem::take(&mut self.new_paragraph);
         match self.stack.last_mut() {
             Some(Open::Inlines(_, inlines)) => inlines.push(inline),
             Some(Open::Blocks(container, blocks)) => {
-                let in_item = matches!(container, BlockContainer::Item(_));
+                let in_item = matches!(container, BlockContainer::Item(_)) && !new_paragraph;
                 match blocks.last_mut() {
                     Some(Block::Paragraph(p)) if in_item => p.push(inline),
                     _ => blocks.push(Block::Paragraph(vec![inline])),
@@ -266,6 +315,7 @@ impl Builder {
     }
 
     fn block(&mut self, block: Block) {
+        self.new_paragraph = false;
         match self.stack.last_mut() {
             Some(Open::Blocks(_, blocks)) => blocks.push(block),
             _ => self.done.push(block),
@@ -372,6 +422,66 @@ mod tests {
             panic!("{b:?}")
         };
         assert!(plain(p).contains("<div>block html</div>"), "{b:?}");
+    }
+
+    /// How deep blocks nest, counted without recursion.
+    fn depth(blocks: &[Block]) -> usize {
+        let mut deepest = 0;
+        let mut todo: Vec<(&Block, usize)> = blocks.iter().map(|b| (b, 1)).collect();
+        while let Some((b, d)) = todo.pop() {
+            deepest = deepest.max(d);
+            match b {
+                Block::Quote(inner) => todo.extend(inner.iter().map(|b| (b, d + 1))),
+                Block::List { items, .. } => {
+                    for item in items {
+                        todo.extend(item.blocks.iter().map(|b| (b, d + 1)));
+                    }
+                }
+                Block::Paragraph(inlines) => {
+                    let mut open: Vec<(&Inline, usize)> = inlines.iter().map(|i| (i, d)).collect();
+                    while let Some((i, d)) = open.pop() {
+                        deepest = deepest.max(d);
+                        if let Inline::Strong(c) | Inline::Emphasis(c) | Inline::Strike(c) = i {
+                            open.extend(c.iter().map(|i| (i, d + 1)));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        deepest
+    }
+
+    #[test]
+    fn nesting_is_bounded_and_what_is_deeper_is_kept_flat() {
+        // Each quote level is one; each list level two (the list, then its item).
+        let cases = [
+            (format!("{}deep", "> ".repeat(100_000)), MAX_NESTING + 1),
+            (format!("{}deep", "- ".repeat(20_000)), MAX_NESTING + 1),
+            (
+                format!("{}x{}", "*".repeat(10_000), "*".repeat(10_000)),
+                2 * MAX_NESTING,
+            ),
+            ("> > > three".to_string(), 4),
+            ("- a\n  - b\n    - c".to_string(), 7),
+        ];
+        for (md, most) in cases {
+            let blocks = parse(&md);
+            let d = depth(&blocks);
+            assert!(d <= most, "{}…: depth {d}", &md[..10.min(md.len())]);
+            assert!(
+                format!("{blocks:?}").contains(['d', 'x', 'c']),
+                "the text is kept"
+            );
+        }
+        // A list deeper than the limit keeps each item's text apart.
+        let deep: String = (0..MAX_NESTING + 3)
+            .map(|n| format!("{}- item {n}\n", "  ".repeat(n)))
+            .collect();
+        let text = format!("{:?}", parse(&deep));
+        for n in 0..MAX_NESTING + 3 {
+            assert!(text.contains(&format!("item {n}\"")), "item {n}: {text}");
+        }
     }
 
     #[test]

@@ -123,7 +123,7 @@ pub fn notice(plan: &Plan) -> String {
 
 /// Reads a reference .docx (a user's Word template), with a clear error.
 pub fn read_reference_docx(path: &std::path::Path) -> Result<Vec<u8>> {
-    let bytes = crate::fs::read_limited(path, 64 << 20)
+    let bytes = crate::fs::read_regular(path, 64 << 20)
         .map_err(|e| Error::file("read the reference document", path, e))?
         .ok_or_else(|| {
             Error::Data(format!(

@@ -49,7 +49,8 @@ fn relative(path: &Path, base: &Path) -> String {
         .to_string()
 }
 
-/// The summary as a table; paths relative to `base` (where the summary is written).
+/// The summary as a table; paths relative to `base` (where the summary is written). Names
+/// and paths come from local files: no escape codes reach any format.
 pub fn table(statuses: &[Status], base: &Path) -> Table {
     Table {
         caption: None,
@@ -57,7 +58,7 @@ pub fn table(statuses: &[Status], base: &Path) -> Table {
         rows: statuses
             .iter()
             .map(|s| {
-                vec![
+                let row: [String; 10] = [
                     s.name.clone(),
                     relative(&s.path, base),
                     s.system.clone(),
@@ -75,7 +76,10 @@ pub fn table(statuses: &[Status], base: &Path) -> Table {
                         .as_deref()
                         .map(|p| relative(p, base))
                         .unwrap_or_default(),
-                ]
+                ];
+                row.iter()
+                    .map(|c| crate::sanitize::strip_controls(c))
+                    .collect()
             })
             .collect(),
     }
@@ -102,8 +106,16 @@ pub fn markdown(statuses: &[Status], base: &Path, today: &str) -> String {
             .enumerate()
             .map(|(i, c)| {
                 if i == 9 && !c.is_empty() {
-                    // A link to the plan (the path as the target, angle-bracketed for spaces).
-                    format!("[{}](<{}>)", markdown_cell(c), c.replace('>', "%3E"))
+                    // A link to the plan (the path as the target, angle-bracketed for spaces;
+                    // what would end the target, or the row, percent-encoded).
+                    let target = c
+                        .replace('%', "%25")
+                        .replace('<', "%3C")
+                        .replace('>', "%3E")
+                        .replace('\n', "%0A")
+                        .replace('|', "%7C")
+                        .replace('\\', "%5C");
+                    format!("[{}](<{target}>)", markdown_cell(c))
                 } else {
                     markdown_cell(c)
                 }
@@ -158,9 +170,9 @@ pub fn xlsx(statuses: &[Status], base: &Path) -> Result<Vec<u8>> {
         .set_align(rust_xlsxwriter::FormatAlign::Top);
     for (r, row) in t.rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
-            let text: String = cell.chars().take(32_000).collect();
+            // Cut to what a cell holds, counted as Excel counts (UTF-16 units), not chars.
             sheet
-                .write_string_with_format(r as u32 + 1, c as u16, &text, &wrap)
+                .write_string_with_format(r as u32 + 1, c as u16, super::xlsx::clean(cell), &wrap)
                 .map_err(err)?;
         }
     }
@@ -234,5 +246,35 @@ mod tests {
         assert_eq!(v[1]["sections"]["failed"], 1);
         assert_eq!(v[0]["cost"], 0.5);
         assert!(xlsx(&all, Path::new("/p")).unwrap().starts_with(b"PK"));
+    }
+
+    #[test]
+    fn escapes_pipes_and_line_breaks_in_names_keep_to_their_cells() {
+        let mut s = status("evil", &[State::Done]);
+        s.name = "Evil\x1b[2J|name\r\n# heading".into();
+        s.path = PathBuf::from("/p/a\nb|c\x1b]0;t\x07.toml");
+        s.plan = Some(PathBuf::from("/p/a\nb|c>d%.plan.md"));
+        let md = markdown(&[s], Path::new("/p"), "2026-11-25");
+        assert!(!md.contains(['\x1b', '\x07', '\r']), "{md:?}");
+        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+        assert_eq!(rows.len(), 3, "{md}");
+        // Every row has the table's 10 cells: 11 pipes not escaped with a backslash.
+        for row in rows {
+            let pipes = row
+                .match_indices('|')
+                .filter(|(i, _)| !row[..*i].ends_with('\\'));
+            assert_eq!(pipes.count(), 11, "{row}");
+        }
+        assert!(md.contains("(<a%0Ab%7Cc%3Ed%25.plan.md>)"), "{md}");
+    }
+
+    #[test]
+    fn a_name_longer_than_a_cell_is_cut_not_a_failed_workbook() {
+        // 20,000 characters outside the BMP: 40,000 UTF-16 units, over Excel's 32,767.
+        for name in ["😀".repeat(20_000), "x".repeat(40_000)] {
+            let mut s = status("crm", &[State::Done]);
+            s.name = name;
+            assert!(xlsx(&[s], Path::new("/p")).unwrap().starts_with(b"PK"));
+        }
     }
 }

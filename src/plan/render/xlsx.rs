@@ -371,7 +371,7 @@ fn about_lines(plan: &Plan) -> Vec<(&'static str, String)> {
 
 /// Text fit for one cell: control characters and escape sequences dropped (line breaks and tabs
 /// kept), and cut to Excel's limit, saying so in the cell.
-fn clean(s: &str) -> String {
+pub(super) fn clean(s: &str) -> String {
     let s = crate::sanitize::strip_controls(s);
     let s = s.trim();
     let total = s.encode_utf16().count();

@@ -24,6 +24,16 @@ pub struct Behaviour {
     pub expire: bool,
     /// Polls a batch needs before it completes (0: completes at once).
     pub polls_to_complete: u32,
+    /// The message of a failed line (default: "fake: this line failed").
+    pub fail_message: Option<String>,
+    /// Appended to the id of batches created.
+    pub id_suffix: Option<String>,
+    /// The status every poll reports, instead of the usual ones.
+    pub status: Option<String>,
+    /// Answers padded to this many bytes.
+    pub answer_bytes: Option<usize>,
+    /// Lines of this many bytes, for no request, added to every output file.
+    pub filler_lines: Option<(usize, usize)>,
 }
 
 #[derive(Default)]
@@ -112,6 +122,11 @@ impl FakeBatches {
         self.state().batches.len()
     }
 
+    /// Forgets every batch, as a server does after a while: polling one is a 404.
+    pub fn forget(&self, id: &str) {
+        self.state().batches.remove(id);
+    }
+
     /// Answers the Batch API's paths; `None` for anything else.
     pub fn handle(&self, req: &Recorded) -> Option<Reply> {
         let path = req.path.split('?').next().unwrap_or_default();
@@ -175,7 +190,11 @@ impl FakeBatches {
             return Reply::error(404, "no such input file");
         }
         s.next += 1;
-        let id = format!("batch_{}", s.next);
+        let id = format!(
+            "batch_{}{}",
+            s.next,
+            self.behaviour().id_suffix.unwrap_or_default()
+        );
         s.batches.insert(
             id.clone(),
             Batch {
@@ -202,6 +221,9 @@ impl FakeBatches {
             .split(|c| *c == b'\n')
             .filter(|l| !l.is_empty())
             .count();
+        if let Some(status) = self.behaviour().status {
+            return Reply::json(200, json!({"id": id, "status": status}));
+        }
         if polls <= self.behaviour().polls_to_complete {
             let status = if polls == 1 {
                 "validating"
@@ -239,6 +261,14 @@ impl FakeBatches {
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect();
         let (mut out, mut err) = (String::new(), String::new());
+        let behaviour = self.behaviour();
+        if let Some((count, bytes)) = behaviour.filler_lines {
+            let body = json!({"choices": [{"message": {"content": "f".repeat(bytes)}}]});
+            for n in 0..count {
+                out.push_str(&json!({"custom_id": format!("filler-{n}"), "response": {"status_code": 200, "body": body}}).to_string());
+                out.push('\n');
+            }
+        }
         for line in lines.iter().rev() {
             let custom_id = line["custom_id"].as_str().unwrap_or_default();
             if self
@@ -247,19 +277,28 @@ impl FakeBatches {
                 .as_deref()
                 .is_some_and(|f| custom_id.contains(f))
             {
-                err.push_str(
-                    &json!({"id": "r", "custom_id": custom_id, "response": {"status_code": 500,
-                    "body": {"error": {"message": "fake: this line failed"}}}, "error": null})
-                    .to_string(),
-                );
+                // The request failed (a 500), or the line itself (an error object, as for
+                // an expired line).
+                let line = match &behaviour.fail_message {
+                    None => {
+                        json!({"id": "r", "custom_id": custom_id, "response": {"status_code": 500,
+                        "body": {"error": {"message": "fake: this line failed"}}}, "error": null})
+                    }
+                    Some(message) => json!({"id": "r", "custom_id": custom_id, "response": null,
+                        "error": {"code": "fake", "message": message}}),
+                };
+                err.push_str(&line.to_string());
                 err.push('\n');
                 continue;
             }
             let schema = line["body"].pointer("/response_format/json_schema/schema");
-            let content = match schema {
+            let mut content = match schema {
                 Some(s) => fill_schema(s, &format!("batch answer for {custom_id}")).to_string(),
                 None => format!("Batch prose for {custom_id}."),
             };
+            if let Some(n) = behaviour.answer_bytes {
+                content.push_str(&" padding".repeat(n / 8));
+            }
             let body = json!({"id": "chatcmpl-b", "object": "chat.completion", "model": FAKE_MODEL,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30}});

@@ -94,6 +94,33 @@ impl Sandbox {
     pub fn run_stdin(&self, args: &[&str], input: &str) -> Run {
         run_with_stdin(self.command(args), input)
     }
+
+    /// Runs plan-ai and fails the test (killing it) if it has not ended within `limit`: for
+    /// what must never block, such as a FIFO where a file should be.
+    #[track_caller]
+    pub fn run_within(&self, args: &[&str], limit: std::time::Duration) -> Run {
+        let out = tempfile::tempfile().unwrap();
+        let err = tempfile::tempfile().unwrap();
+        let mut child = self
+            .command(args)
+            .stdout(out.try_clone().unwrap())
+            .stderr(err.try_clone().unwrap())
+            .spawn()
+            .expect("run plan-ai");
+        let status = super::process::wait_exit(&mut child, limit);
+        let read = |mut f: std::fs::File| {
+            use std::io::{Read, Seek};
+            let mut bytes = Vec::new();
+            f.rewind().unwrap();
+            f.read_to_end(&mut bytes).unwrap();
+            bytes
+        };
+        Run(Output {
+            status,
+            stdout: read(out),
+            stderr: read(err),
+        })
+    }
 }
 
 /// Runs `cmd` with `input` on its standard input, capturing both output streams.

@@ -1,6 +1,7 @@
 //! Waiting on, and signalling, a plan-ai run spawned in the background.
 
-use std::process::{Child, Command, ExitStatus};
+use super::cli::Sandbox;
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// Polls until `cond` holds, for at most `limit`.
@@ -39,4 +40,37 @@ pub fn interrupt(child: &Child) {
         .status()
         .unwrap();
     assert!(sent.success(), "kill -INT {}: {sent}", child.id());
+}
+
+/// Runs plan-ai to its end under GNU time and returns its exit code and peak memory (max RSS)
+/// in KiB. Through `time`, not wait4 from here: a child spawned straight from this (large) test
+/// process inherits its memory high-water mark at exec.
+pub fn peak_kib(sb: &Sandbox, args: &[&str]) -> (i32, u64) {
+    let report = sb.file("time.out");
+    let mut cmd = sb.command(args);
+    let mut timed = std::process::Command::new("/usr/bin/time");
+    timed
+        .args(["-f", "%M", "-o"])
+        .arg(&report)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => timed.env(k, v),
+            None => timed.env_remove(k),
+        };
+    }
+    let status = timed
+        .current_dir(sb.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("/usr/bin/time (Debian package `time`, installed by scripts/test)");
+    let _ = &mut cmd;
+    let kib = std::fs::read_to_string(&report)
+        .ok()
+        .and_then(|s| s.trim().lines().last()?.trim().parse().ok())
+        .expect("GNU time's report");
+    (status.code().unwrap_or(-1), kib)
 }

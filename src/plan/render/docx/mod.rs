@@ -90,7 +90,7 @@ pub fn render(blocks: &[Block], meta: &DocMeta, reference: Option<&[u8]>) -> Res
         Some(bytes) => read_reference(bytes)?,
         None => Reference::default(),
     };
-    let page = page(reference.document.as_deref());
+    let page = page(reference.section.as_ref());
     let (styles, ids) = styles(reference.styles.as_deref());
     let theme = reference.theme;
     let notice = fill(NOTICE, &[("notice", &escape(&meta.notice))]);

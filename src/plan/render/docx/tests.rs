@@ -159,3 +159,93 @@ word/media/logo.png ¦ PNGDATA
         assert!(parts["word/footer1.xml"].contains("Confidential"));
     }
 }
+
+#[test]
+fn unclosed_styles_are_refused_in_linear_time() {
+    // 1 MiB took 17 s and 4 MiB over 120 s with the scan before (quadratic).
+    let style = r#"<w:style w:type="paragraph" w:styleId="S"><w:name w:val="n"/>"#;
+    for size in [1 << 20, 4 << 20] {
+        let styles = format!(
+            "<w:styles xmlns:w=\"x\">{}</w:styles>",
+            style.repeat(size / style.len())
+        );
+        let files = format!("word/document.xml <w:document/>\nword/styles.xml {styles}");
+        let started = std::time::Instant::now();
+        let result = render(&[], &meta(), Some(&docx(&files)));
+        assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+        match result {
+            Err(Error::Data(m)) => assert!(m.contains("styles.xml is not usable XML"), "{m}"),
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+    }
+}
+
+#[test]
+fn dtds_and_outside_links_are_not_copied_through() {
+    let dtd = r#"<?xml version="1.0"?><!DOCTYPE w:styles [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>"#;
+    let reference = WITH_FURNITURE
+        .replace("word/styles.xml <w:styles", &format!("word/styles.xml {dtd}<w:styles"))
+        .replace("word/header2.xml <w:hdr", &format!("word/header2.xml {dtd}<w:hdr"))
+        .replace(
+            r#"<Relationship Id="rId2" Target="https://acme.example" TargetMode="External"/>"#,
+            r#"<Relationship Id="rId2" Type="x/hyperlink" Target="https://acme.example" TargetMode="External"/><Relationship Id="rId3" Type="x/image" Target="file:///\\attacker\share\a.png" TargetMode="External"/><Relationship Id="rId4" Type="x/image" Target="http://attacker.example/a.png" TargetMode="External"/><Relationship Id="rId5" Type="x/styles" Target="styles.xml"/>"#,
+        );
+    let wanted = "word/header1.xml ¦ >ACME Corp<\nword/_rels/header1.xml.rels ¦ Target=\"media/logo.png\" ¦ Target=\"https://acme.example\"";
+    let parts = check(
+        &render(&parse(PLAN), &meta(), Some(&docx(&reference))).unwrap(),
+        wanted,
+    );
+    for (name, text) in &parts {
+        for bad in ["DOCTYPE", "ENTITY", "attacker"] {
+            assert!(!text.contains(bad), "{bad} in {name}: {text}");
+        }
+    }
+    assert!(parts["word/styles.xml"].contains("w:styleId=\"Heading1\""));
+    // A header that shows an outside picture is left out, with what it links.
+    let linked = reference.replace(
+        "<w:t>ACME Corp</w:t>",
+        r#"<w:t>ACME Corp</w:t><a:blip r:link="rId3"/>"#,
+    );
+    let parts = check(
+        &render(&parse(PLAN), &meta(), Some(&docx(&linked))).unwrap(),
+        "",
+    );
+    assert!(!parts["word/header1.xml"].contains("ACME"));
+    assert!(!parts.values().any(|t| t.contains("attacker")));
+    // A part that uses entities its DTD declared is refused (it cannot be copied without them).
+    let used = reference.replace("<w:t>ACME Corp</w:t>", "<w:t>&b;</w:t>");
+    let used = used.replace(r#"<w:name w:val="Normal"/>"#, r#"<w:name w:val="&b;"/>"#);
+    match render(&parse(PLAN), &meta(), Some(&docx(&used))) {
+        Err(Error::Data(m)) => assert!(m.contains("entities declared in a DTD"), "{m}"),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+}
+
+#[test]
+fn a_picture_used_forty_times_is_copied_once_and_copies_are_bounded() {
+    let rels: String = (0..40)
+        .map(|i| format!(r#"<Relationship Id="rIdL{i}" Target="media/logo.png"/>"#))
+        .collect();
+    let reference = WITH_FURNITURE.replace(
+        r#"<Relationship Id="rId1" Target="media/logo.png"/>"#,
+        &rels,
+    );
+    let parts = check(
+        &render(&parse(PLAN), &meta(), Some(&docx(&reference))).unwrap(),
+        "word/media/logo.png ¦ PNGDATA",
+    );
+    assert!(parts["word/header1.xml"].contains("ACME"));
+    // Three pictures of 30 MiB: over the 64 MiB copied parts may add up to.
+    let big = "x".repeat(30 << 20);
+    let mut reference = WITH_FURNITURE.replace(
+        r#"<Relationship Id="rId1" Target="media/logo.png"/>"#,
+        r#"<Relationship Id="rId1" Target="media/a.png"/><Relationship Id="rId7" Target="media/b.png"/><Relationship Id="rId8" Target="media/c.png"/>"#,
+    );
+    for name in ["a", "b", "c"] {
+        reference += &format!("\nword/media/{name}.png {big}");
+    }
+    match render(&parse(PLAN), &meta(), Some(&docx(&reference))) {
+        Err(Error::Data(m)) => assert!(m.contains("over 64 MiB together"), "{m}"),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+}

@@ -3,7 +3,10 @@
 //! work and a finished section is never paid for twice. Also remembers the drafts it wrote, so
 //! it never overwrites one a person has edited since.
 
+mod names;
+
 pub use super::record::{AnswerSource, RequestRecord, StoredSection};
+pub use names::{check_project_name, default_plan_base, project_stem};
 
 use crate::chat::Message;
 use crate::error::{Error, Result};
@@ -30,6 +33,10 @@ pub struct BatchState {
     pub model: String,
     pub submitted_at: String,
     pub sections: BTreeMap<String, PendingSection>,
+    /// Keys of the file that are not section ids (`../../x`), left out when it was read:
+    /// they would become file names.
+    #[serde(skip)]
+    pub ignored: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -44,18 +51,20 @@ pub struct PendingSection {
     pub failed: Option<String>,
 }
 
-/// A stored file that is not a section record: reported, then treated as absent, so the
-/// section is simply requested again.
+/// A stored file that is not a section record (or not a regular file, or cannot be read):
+/// reported, then treated as absent, so the section is simply requested again.
 #[derive(Debug)]
-pub struct Unreadable(pub PathBuf);
+pub struct Unreadable(pub PathBuf, pub String);
+
+impl Unreadable {
+    fn not_a_record(path: PathBuf) -> Unreadable {
+        Unreadable(path, "not a plan-ai section record".into())
+    }
+}
 
 impl std::fmt::Display for Unreadable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "ignoring {}: not a plan-ai section record",
-            self.0.display()
-        )
+        write!(f, "ignoring {}: {}", self.0.display(), self.1)
     }
 }
 
@@ -75,6 +84,7 @@ impl Store {
     /// gets a store of its own, `.plan-ai/projects/<name>/`, so projects sharing a folder never
     /// share answers (`crm.toml` → `.plan-ai/projects/crm/`).
     pub fn for_project(project_file: &Path) -> Result<Store> {
+        check_project_name(project_file)?;
         let folder = crate::fs::parent_dir(project_file);
         Store::open_at(&folder, folder.join(Store::relative_dir(project_file)))
     }
@@ -146,17 +156,40 @@ impl Store {
     }
 
     /// Holds the store's lock until dropped: read-modify-write steps of two runs at once
-    /// (e.g. two drafts of one project) must not interleave.
+    /// (e.g. two drafts of one project) must not interleave. A lock that is a symbolic link
+    /// (creating it would make a file wherever it points) or not a regular file (a FIFO would
+    /// block the open) is refused.
     fn lock(&self) -> Result<std::fs::File> {
         std::fs::create_dir_all(&self.dir)
             .map_err(|e| Error::file("create folder", &self.dir, e))?;
         let path = self.dir.join("lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+        }
+        let refused = |what: &str| {
+            Error::Refused(format!(
+                "{} is {what}; plan-ai locks its store with a plain file there. Remove it and run again.",
+                path.display()
+            ))
+        };
+        const ODD: &str = "not a regular file (a FIFO, device or socket)";
+        let odd = || match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => Some("a symbolic link"),
+            Ok(m) if !m.is_file() => Some(ODD),
+            _ => None,
+        };
+        if let Some(what) = odd() {
+            return Err(refused(what));
+        }
+        // Checked again through the open itself: the path may change in between.
+        let file = options
             .open(&path)
-            .map_err(|e| Error::file("open", &path, e))?;
+            .map_err(|e| odd().map_or_else(|| Error::file("open", &path, e), refused))?;
+        crate::fs::require_regular(&file).map_err(|_| refused(ODD))?;
         file.lock().map_err(|e| Error::file("lock", &path, e))?;
         Ok(file)
     }
@@ -165,12 +198,19 @@ impl Store {
         &self.dir
     }
 
-    fn section_path(&self, id: &str) -> PathBuf {
-        self.dir.join("sections").join(format!("{id}.json"))
+    /// Where a section's record is kept. Ids reach here from state files too: one that is not
+    /// a section id (`../../x`, `a/b`) would be a path out of the store, so it has none.
+    fn section_path(&self, id: &str) -> Option<PathBuf> {
+        crate::prompts::valid_id(id).then(|| self.dir.join("sections").join(format!("{id}.json")))
     }
 
     pub fn save(&self, s: &StoredSection) -> Result<PathBuf> {
-        let path = self.section_path(&s.section);
+        let path = self.section_path(&s.section).ok_or_else(|| {
+            Error::Refused(format!(
+                "refusing to store a section named {:?}: not a section id (a-z, 0-9, - and _)",
+                crate::text::snippet(&crate::sanitize::strip_controls(&s.section), 80)
+            ))
+        })?;
         let json = serde_json::to_string_pretty(s).map_err(|e| Error::Other(e.to_string()))?;
         write_atomic(&path, json.as_bytes())?;
         Ok(path)
@@ -178,15 +218,21 @@ impl Store {
 
     /// The stored result for `id`, if any.
     pub fn load(&self, id: &str) -> std::result::Result<Option<StoredSection>, Unreadable> {
-        let path = self.section_path(id);
-        let bytes = match crate::fs::read_limited(&path, MAX_RECORD_BYTES) {
+        let Some(path) = self.section_path(id) else {
+            return Ok(None);
+        };
+        let bytes = match crate::fs::read_regular(&path, MAX_RECORD_BYTES) {
             Ok(Some(bytes)) => bytes,
-            Ok(None) => return Err(Unreadable(path)),
-            Err(_) => return Ok(None),
+            Ok(None) => return Err(Unreadable::not_a_record(path)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                let why = crate::error::strip_os_error(&e.to_string());
+                return Err(Unreadable(path, why));
+            }
         };
         match serde_json::from_slice::<StoredSection>(&bytes) {
             Ok(s) if s.section == id => Ok(Some(s)),
-            _ => Err(Unreadable(path)),
+            _ => Err(Unreadable::not_a_record(path)),
         }
     }
 
@@ -203,7 +249,7 @@ impl Store {
     }
 
     fn formats(&self) -> BTreeMap<String, Rung> {
-        crate::fs::read_limited(&self.formats_path(), 1 << 20)
+        crate::fs::read_regular(&self.formats_path(), 1 << 20)
             .ok()
             .flatten()
             .and_then(|t| serde_json::from_slice(&t).ok())
@@ -261,13 +307,17 @@ impl Store {
         self.dir.join("failures.json")
     }
 
-    /// Sections whose last request failed, with why (for `portfolio status`).
+    /// Sections whose last request failed, with why (for `portfolio status`); keys that are
+    /// not section ids are left out.
     pub fn failures(&self) -> BTreeMap<String, String> {
-        crate::fs::read_limited(&self.failures_path(), 1 << 20)
-            .ok()
-            .flatten()
-            .and_then(|t| serde_json::from_slice(&t).ok())
-            .unwrap_or_default()
+        let mut failures: BTreeMap<String, String> =
+            crate::fs::read_regular(&self.failures_path(), 1 << 20)
+                .ok()
+                .flatten()
+                .and_then(|t| serde_json::from_slice(&t).ok())
+                .unwrap_or_default();
+        failures.retain(|id, _| crate::prompts::valid_id(id));
+        failures
     }
 
     /// Remembers that `section`'s last request failed (`Some(why)`) or succeeded (`None`).
@@ -295,27 +345,49 @@ impl Store {
         self.dir.join("batch.json")
     }
 
-    /// The Batch API job this project's sections wait for, if any.
+    /// The Batch API job this project's sections wait for, if any. Keys that are not section
+    /// ids are left out (and listed in `ignored`).
     pub fn batch_state(&self) -> Option<BatchState> {
-        crate::fs::read_limited(&self.batch_path(), 64 << 20)
+        let mut state: BatchState = crate::fs::read_regular(&self.batch_path(), 64 << 20)
             .ok()
             .flatten()
-            .and_then(|t| serde_json::from_slice(&t).ok())
+            .and_then(|t| serde_json::from_slice(&t).ok())?;
+        let (good, bad) = std::mem::take(&mut state.sections)
+            .into_iter()
+            .partition(|(id, _)| crate::prompts::valid_id(id));
+        state.sections = good;
+        state.ignored = bad.into_keys().collect();
+        Some(state)
     }
 
     /// Saves the batch state; an empty one is removed.
     pub fn save_batch_state(&self, state: &BatchState) -> Result<()> {
         let _lock = self.lock()?;
         if state.sections.is_empty() {
-            return match std::fs::remove_file(self.batch_path()) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    Err(Error::file("remove", &self.batch_path(), e))
-                }
-                _ => Ok(()),
-            };
+            return self.remove_batch_state();
         }
         let json = serde_json::to_string_pretty(state).map_err(|e| Error::Other(e.to_string()))?;
         write_atomic(&self.batch_path(), json.as_bytes())
+    }
+
+    /// Forgets the Batch API job this project waits for (`plan-ai batch forget`): its
+    /// sections are no longer "in a batch", so any run may request them. Returns what was
+    /// forgotten (none when there was no batch; an unreadable batch.json is removed all the
+    /// same). What the batch brings back later is not collected.
+    pub fn forget_batch(&self) -> Result<Option<BatchState>> {
+        let _lock = self.lock()?;
+        let state = self.batch_state();
+        self.remove_batch_state()?;
+        Ok(state)
+    }
+
+    fn remove_batch_state(&self) -> Result<()> {
+        match std::fs::remove_file(self.batch_path()) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(Error::file("remove", &self.batch_path(), e))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn drafts_path(&self) -> PathBuf {
@@ -331,7 +403,7 @@ impl Store {
             .to_string();
         let _lock = self.lock()?;
         let mut written: BTreeMap<String, String> =
-            crate::fs::read_limited(&self.drafts_path(), MAX_DRAFT_BYTES)
+            crate::fs::read_regular(&self.drafts_path(), MAX_DRAFT_BYTES)
                 .ok()
                 .flatten()
                 .and_then(|t| serde_json::from_slice(&t).ok())
@@ -343,7 +415,7 @@ impl Store {
             )));
         }
         if !force && path.exists() {
-            let existing = crate::fs::read_limited(path, MAX_DRAFT_BYTES)
+            let existing = crate::fs::read_regular(path, MAX_DRAFT_BYTES)
                 .ok()
                 .flatten();
             let ours = existing.as_deref().is_some_and(|e| {
@@ -364,196 +436,20 @@ impl Store {
     }
 }
 
-/// A project file's own name when it is not the default `plan-ai.toml`.
-pub fn project_stem(project_file: &Path) -> Option<String> {
-    let name = project_file.file_name()?.to_str()?;
-    if name == "plan-ai.toml" {
-        return None;
-    }
-    let stem = name.strip_suffix(".toml").unwrap_or(name);
-    Some(stem.to_string())
-}
-
-/// Where a project's plan goes by default, without an extension: `plan` next to a lone
-/// `plan-ai.toml`, `<name>.plan` next to any other project file (`crm.toml` → `crm.plan.md`).
-pub fn default_plan_base(project_file: &Path) -> PathBuf {
-    let folder = crate::fs::parent_dir(project_file);
-    match project_stem(project_file) {
-        None => folder.join("plan"),
-        Some(stem) => folder.join(format!("{stem}.plan")),
-    }
-}
-
-/// FNV-1a, 64-bit: stable across Rust versions (std's hasher is not), and collisions do not
-/// matter for "did someone edit this file".
+/// A file's fingerprint: collisions do not matter for "did someone edit this file".
 fn fingerprint(bytes: &[u8]) -> String {
+    format!("{:016x}-{}", fnv(bytes), bytes.len())
+}
+
+/// FNV-1a, 64-bit: stable across Rust versions (std's hasher is not).
+fn fnv(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
     for b in bytes {
         h ^= *b as u64;
         h = h.wrapping_mul(0x100000001b3);
     }
-    format!("{h:016x}-{}", bytes.len())
+    h
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::project::Project;
-    use crate::run::record::tests::filled;
-
-    #[test]
-    fn fingerprints_are_stable_and_tell_files_apart() {
-        assert_eq!(fingerprint(b""), "cbf29ce484222325-0");
-        assert_eq!(fingerprint(b"a"), "af63dc4c8601ec8c-1");
-        assert_ne!(fingerprint(b"ab"), fingerprint(b"ba"));
-    }
-
-    #[test]
-    fn save_load_and_unreadable_records() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        assert!(store.load("metrics").unwrap().is_none());
-        let s =
-            StoredSection::from_paste(&filled("p"), "answer", None, &Project::default()).unwrap();
-        store.save(&s).unwrap();
-        assert_eq!(store.load("metrics").unwrap().unwrap().answer, "answer");
-        std::fs::write(dir.path().join(".plan-ai/sections/metrics.json"), "{}").unwrap();
-        let mut notes = Vec::new();
-        assert!(store.load_or_note("metrics", &mut notes).is_none());
-        assert!(
-            notes[0].contains("not a plan-ai section record"),
-            "{notes:?}"
-        );
-    }
-
-    #[test]
-    fn rungs_are_remembered_per_endpoint_and_model() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        assert_eq!(store.remembered_rung("http://h/v1 m"), None);
-        store
-            .remember_rung("http://h/v1 m", Rung::JsonObject)
-            .unwrap();
-        store
-            .remember_rung("http://h/v1 other", Rung::JsonSchema)
-            .unwrap();
-        assert_eq!(
-            store.remembered_rung("http://h/v1 m"),
-            Some(Rung::JsonObject)
-        );
-        assert_eq!(
-            store.remembered_rung("http://h/v1 other"),
-            Some(Rung::JsonSchema)
-        );
-    }
-
-    #[test]
-    fn one_request_at_a_time_is_remembered_per_endpoint_and_model() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        assert!(!store.remembered_one_at_a_time("http://h/v1 m"));
-        store.remember_one_at_a_time("http://h/v1 m").unwrap();
-        store.remember_one_at_a_time("http://h/v1 m").unwrap();
-        assert!(store.remembered_one_at_a_time("http://h/v1 m"));
-        assert!(!store.remembered_one_at_a_time("http://h/v1 other"));
-    }
-
-    #[test]
-    fn each_project_file_has_its_own_store_and_plan() {
-        let cases = [
-            ("plan-ai.toml", ".plan-ai", "plan"),
-            ("dir/plan-ai.toml", ".plan-ai", "dir/plan"),
-            ("crm.toml", ".plan-ai/projects/crm", "crm.plan"),
-            ("p/erp.v2.toml", ".plan-ai/projects/erp.v2", "p/erp.v2.plan"),
-        ];
-        for (file, store, plan) in cases {
-            assert_eq!(
-                Store::relative_dir(Path::new(file)),
-                PathBuf::from(store),
-                "{file}"
-            );
-            let want = if file.contains('/') {
-                PathBuf::from(plan)
-            } else {
-                Path::new(".").join(plan)
-            };
-            assert_eq!(default_plan_base(Path::new(file)), want, "{file}");
-        }
-    }
-
-    #[test]
-    fn a_new_store_adopts_the_shared_stores_answers_for_its_prompts() {
-        let dir = tempfile::tempdir().unwrap();
-        let legacy = Store::open(dir.path()).unwrap();
-        legacy
-            .save(
-                &StoredSection::from_paste(
-                    &filled("mine"),
-                    "old answer",
-                    None,
-                    &Project::default(),
-                )
-                .unwrap(),
-            )
-            .unwrap();
-        let own = Store::for_project(&dir.path().join("crm.toml")).unwrap();
-        assert_eq!(
-            own.adopt_from(&legacy, &[filled("other prompt")]).unwrap(),
-            0
-        );
-        assert_eq!(own.adopt_from(&legacy, &[filled("mine")]).unwrap(), 1);
-        assert_eq!(own.load("metrics").unwrap().unwrap().answer, "old answer");
-        // Once it has answers of its own, it adopts nothing more.
-        assert_eq!(own.adopt_from(&legacy, &[filled("mine")]).unwrap(), 0);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_symlinked_store_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let elsewhere = tempfile::tempdir().unwrap();
-        std::os::unix::fs::symlink(elsewhere.path(), dir.path().join(DIR)).unwrap();
-        let e = Store::open(dir.path()).err().unwrap();
-        assert!(e.to_string().contains("is a symbolic link"), "{e}");
-    }
-
-    #[test]
-    fn concurrent_draft_writers_keep_every_entry() {
-        let dir = tempfile::tempdir().unwrap();
-        let threads: Vec<_> = (0..8)
-            .map(|i| {
-                let root = dir.path().to_path_buf();
-                std::thread::spawn(move || {
-                    let store = Store::open(&root).unwrap();
-                    for round in 0..5 {
-                        let path = root.join(format!("plan-{i}.md"));
-                        store
-                            .write_draft(&path, format!("v{round}").as_bytes(), false)
-                            .unwrap();
-                    }
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        let text = std::fs::read_to_string(dir.path().join(DIR).join("drafts.json")).unwrap();
-        let written: BTreeMap<String, String> = serde_json::from_str(&text).unwrap();
-        assert_eq!(written.len(), 8, "{text}");
-    }
-
-    #[test]
-    fn drafts_are_not_clobbered() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let path = dir.path().join("plan.md");
-        store.write_draft(&path, b"v1", false).unwrap();
-        store.write_draft(&path, b"v2", false).unwrap();
-        std::fs::write(&path, "edited by hand").unwrap();
-        let e = store.write_draft(&path, b"v3", false).unwrap_err();
-        assert_eq!(e.exit_code(), crate::error::exit::FAILURE);
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "edited by hand");
-        store.write_draft(&path, b"v3", true).unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "v3");
-    }
-}
+mod tests;
