@@ -130,6 +130,11 @@ pub enum Command {
         #[command(subcommand)]
         action: PortfolioAction,
     },
+    /// The project's Batch API job
+    Batch {
+        #[command(subcommand)]
+        action: BatchAction,
+    },
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions {
         /// The shell to complete for
@@ -371,6 +376,12 @@ pub enum TableFormat {
     Json,
     /// CSV with a header row (RFC 4180)
     Csv,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BatchAction {
+    /// Stop waiting for the project's batch: its sections are requested by the next draft (what the batch brings back later is not collected)
+    Forget,
 }
 
 #[derive(Subcommand, Debug)]

@@ -147,3 +147,23 @@ pub fn collect_quietly<C>(cx: &Ctx, members: &[Member<C>]) -> Result<()> {
     }
     Ok(())
 }
+
+/// `batch forget`: the project stops waiting for its batch.
+pub fn forget(cx: &Ctx) -> Result<i32> {
+    let ws = cx.open()?;
+    let store = cx.store(&ws)?;
+    let path = ws.loaded.path.display();
+    match store.forget_batch()? {
+        Some(state) => {
+            let ids: Vec<&str> = state.sections.keys().map(String::as_str).collect();
+            cx.ui.status(format_args!(
+                "forgot batch {} of {path}: {} ({}) no longer wait for it; the next draft requests them, and what the batch brings back later is not collected",
+                state.batch_id.as_deref().unwrap_or("(not sent)"),
+                plural(ids.len(), "section"),
+                ids.join(", ")
+            ));
+        }
+        None => cx.ui.status(format_args!("{path} waits for no batch")),
+    }
+    Ok(exit::OK)
+}

@@ -99,8 +99,10 @@ fn collect_earlier_batch(cx: &Ctx, member: &mut Member<Kept>) -> Result<()> {
     let out = member.hold_back_batched();
     if !out.is_empty() {
         cx.ui.note(format_args!(
-            "{} still in a batch: not requested now",
-            out.join(", ")
+            "{} still in a batch: not requested now (`plan-ai portfolio collect {}` fetches them; `plan-ai batch forget{}` stops waiting)",
+            out.join(", "),
+            shell_word(&cx.g.project.display().to_string()),
+            super::project_flag(&cx.g.project)
         ));
     }
     Ok(())

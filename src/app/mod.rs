@@ -16,7 +16,7 @@ mod portfolio;
 mod project;
 mod review;
 
-use crate::cli::{Cli, Command, Global, PortfolioAction, ProfilesAction, Tuning};
+use crate::cli::{BatchAction, Cli, Command, Global, PortfolioAction, ProfilesAction, Tuning};
 use crate::endpoint::Overrides;
 use crate::error::{Error, Result};
 use crate::llm::Notice;
@@ -86,6 +86,9 @@ fn run(cli: Cli, ui: &Ui) -> Result<i32> {
             PortfolioAction::Collect(paths) => portfolio::collect(cx, &paths),
             PortfolioAction::Load(args) => load::load(cx, &args),
         },
+        Command::Batch {
+            action: BatchAction::Forget,
+        } => batch::forget(cx),
         Command::Completions { shell } => docs::completions(cx, shell),
         Command::Man => docs::man(cx),
     }

@@ -171,3 +171,38 @@ fn a_huge_answer_in_the_output_file_is_refused_in_little_memory() {
             .exists()
     );
 }
+
+#[test]
+fn batch_forget_stops_waiting_and_the_next_draft_requests_the_sections() {
+    let (_batches, server, sb) = submitted(Behaviour {
+        polls_to_complete: 1000,
+        ..Behaviour::default()
+    });
+    let before = server.count();
+    // Still running: draft requests nothing of it and says how to stop waiting.
+    let run = sb.run(&["draft", "-p", "projects/crm.toml"]);
+    assert_contains(&run.stderr(), "still in a batch", "draft");
+    assert_contains(
+        &run.stderr(),
+        "plan-ai batch forget -p projects/crm.toml",
+        "the way out",
+    );
+    assert_eq!(server.count(), before, "nothing bought twice");
+    let err = sb
+        .run(&["batch", "forget", "-p", "projects/crm.toml"])
+        .expect(0)
+        .stderr();
+    assert_contains(&err, "forgot batch", "batch forget");
+    assert_contains(&err, "3 sections", "batch forget");
+    assert!(!sb.file(&format!("{CRM_STORE}/batch.json")).exists());
+    sb.run(&["draft", "-p", "projects/crm.toml"]).expect(0);
+    assert_eq!(server.count(), before + 3, "the next draft asks for them");
+    let again = sb
+        .run(&["batch", "forget", "-p", "projects/crm.toml"])
+        .expect(0);
+    assert_contains(
+        &again.stderr(),
+        "waits for no batch",
+        "nothing left to forget",
+    );
+}

@@ -258,3 +258,36 @@ fn a_reference_header_showing_one_big_picture_forty_times_stays_in_little_memory
     assert!(kib < 64 * 1024, "peak RSS {kib} KiB");
     assert!(sb.file("x.docx").exists());
 }
+
+/// Local data on the terminal: every line goes through the one printer, which strips escape
+/// codes whatever their origin (a file name, a template title, a group name).
+#[test]
+fn escape_codes_in_local_data_never_reach_the_terminal() {
+    let sb = Sandbox::new();
+    let name = "evil\u{1b}]0;pwned\u{7}\u{1b}[2J.toml";
+    let text = std::fs::read_to_string(example(CRM_EXAMPLE))
+        .unwrap()
+        .replace("name = \"executives\"", "name = \"exec\u{1b}[31mutives\"");
+    sb.write(name, &text);
+    sb.write(
+        "prompts/extra.md",
+        "+++\ntitle = \"Extra \u{1b}]52;c;ZXZpbA==\u{7}section\"\n+++\nSay something about {{ project.system }}.\n",
+    );
+    let runs = [
+        sb.run(&["check", "-p", name]),
+        sb.run(&["sections", "-p", name]),
+        sb.run(&["prompt", "--all", "-p", name]),
+        sb.run(&["render", "--allow-partial", "-p", name]),
+        sb.run(&["portfolio", "status", "."]),
+        sb.run(&["review", "-p", name]),
+        sb.run(&["check", "-p", "missing\u{1b}[2J.toml"]),
+    ];
+    for run in runs {
+        for text in [run.stdout(), run.stderr()] {
+            assert!(
+                !text.contains('\u{1b}') && !text.contains('\u{7}'),
+                "{text:?}"
+            );
+        }
+    }
+}
