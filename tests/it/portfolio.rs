@@ -349,3 +349,37 @@ fn an_expired_batch_requeues_everything() {
     let run = sb.run(&["draft", "-p", "projects/crm.toml"]).expect(0);
     assert_eq!(server.count(), 3, "{}", run.stderr());
 }
+
+/// `portfolio status` reads paths from where it runs: two `plan-ai.toml` in two folders keep
+/// their folders, each row names its project, and a folder with projects only further down
+/// says so and points at `--recursive`.
+#[test]
+fn status_keeps_each_folder_and_names_each_project() {
+    let sb = Sandbox::new();
+    for dir in ["p01", "p02"] {
+        std::fs::create_dir_all(sb.file(dir)).unwrap();
+        std::fs::copy(
+            example(CRM_EXAMPLE),
+            sb.file(&format!("{dir}/plan-ai.toml")),
+        )
+        .unwrap();
+    }
+    let out = sb
+        .run(&[
+            "portfolio",
+            "status",
+            "p01/plan-ai.toml",
+            "p02/plan-ai.toml",
+        ])
+        .expect(0)
+        .stdout();
+    assert_contains(&out, "p01/plan-ai.toml", "the first keeps its folder");
+    assert_contains(&out, "p02/plan-ai.toml", "so does the second");
+    assert_lacks(&out, &sb.path().display().to_string(), "no absolute paths");
+    assert_contains(&out, "Sales CRM rollout 2027", "the project's name");
+    let err = sb.run(&["portfolio", "status", "."]).expect(2).stderr();
+    assert_contains(&err, "no project files", "an empty top folder");
+    assert_contains(&err, "--recursive", "the way to look further down");
+    sb.run(&["portfolio", "status", ".", "--recursive"])
+        .expect(0);
+}
