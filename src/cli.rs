@@ -45,8 +45,11 @@ pub struct Global {
     /// Folder of prompt templates that override or add sections [default: prompts/ next to the project file]
     #[arg(long, global = true, value_name = "DIR")]
     pub prompts: Option<PathBuf>,
-    /// Let prompts include person-level data (stakeholder names, stances); off by default
-    #[arg(long, global = true)]
+    /// What prompts may carry of the stakeholders: local (nothing: the default), pseudonymised (S01, S02…, names put back locally) or shared [default: the project's [privacy] people]
+    #[arg(long, global = true, value_enum, value_name = "MODE")]
+    pub people: Option<PeopleMode>,
+    /// The same as --people shared
+    #[arg(long, global = true, conflicts_with = "people")]
     pub share_people: bool,
     /// Endpoint profile from the config file, or a preset (openai, ollama, llamacpp, vllm, lmstudio, openrouter)
     #[arg(long, global = true, env = "PLAN_AI_PROFILE", value_name = "NAME")]
@@ -63,6 +66,17 @@ pub struct Global {
     /// Print only results, warnings and errors: no notes, progress or status lines
     #[arg(short, long, global = true)]
     pub quiet: bool,
+}
+
+/// What prompts may carry of the stakeholders.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeopleMode {
+    /// Nothing: names, titles and stances stay on this machine
+    Local,
+    /// The register as S01, S02…, with names, titles and contacts taken out of the notes
+    Pseudonymised,
+    /// As written
+    Shared,
 }
 
 #[derive(Subcommand, Debug)]

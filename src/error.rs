@@ -45,6 +45,16 @@ pub enum Error {
     Config(String),
     /// The project file does not exist.
     ProjectNotFound(PathBuf),
+    /// A request would carry person-level data the project keeps local (people = "local").
+    PersonInRequest {
+        section: String,
+        /// The project field it comes from, when one holds it.
+        field: Option<String>,
+        /// What it is: "the name", "the title", "an e-mail address"…
+        found: &'static str,
+        /// Whose it is, when it is a stakeholder's.
+        person: Option<String>,
+    },
     /// A profile that needs a key has none it may send.
     KeyNeeded {
         profile: String,
@@ -77,7 +87,7 @@ impl Error {
             },
             Error::Endpoint(_) => exit::ENDPOINT,
             Error::Config(_) | Error::KeyNeeded { .. } => exit::CONFIG,
-            Error::ProjectNotFound(_) => exit::DATA,
+            Error::ProjectNotFound(_) | Error::PersonInRequest { .. } => exit::DATA,
             Error::Incomplete(_) => exit::INCOMPLETE,
             Error::Usage(_) => exit::USAGE,
             Error::Interrupted => exit::INTERRUPTED,
@@ -120,6 +130,23 @@ impl fmt::Display for Error {
             Error::Unknown(u) => u.fmt(f),
             Error::Endpoint(e) => e.fmt(f),
             Error::Interrupted => f.write_str("interrupted"),
+            Error::PersonInRequest {
+                section,
+                field,
+                found,
+                person,
+            } => {
+                write!(f, "the request for `{section}` would send {found}")?;
+                if let Some(person) = person {
+                    write!(f, " of stakeholder {person}")?;
+                }
+                if let Some(field) = field {
+                    write!(f, ", from {field}")?;
+                }
+                f.write_str(
+                    "; person-level data stays on this machine (people = \"local\"), so nothing was sent",
+                )
+            }
             Error::ProjectNotFound(path) => {
                 write!(f, "project file {} not found", path.display())
             }

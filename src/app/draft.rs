@@ -143,7 +143,8 @@ struct Resume {
     max_tokens: Option<u32>,
     prompts: Option<String>,
     sections: Vec<String>,
-    share_people: bool,
+    /// `--people MODE`, when the command line chose one.
+    people: Option<&'static str>,
 }
 
 impl Resume {
@@ -158,7 +159,7 @@ impl Resume {
             max_tokens: args.tuning.max_tokens,
             prompts: g.prompts.as_ref().map(|p| p.display().to_string()),
             sections: args.sections.clone(),
-            share_people: g.share_people,
+            people: cx.privacy().map(|p| p.as_str()),
         }
     }
 }
@@ -179,9 +180,7 @@ fn resume_command(r: &Resume) -> String {
     if !r.sections.is_empty() {
         add("--sections", Some(r.sections.join(",")));
     }
-    if r.share_people {
-        cmd.push_str(" --share-people");
-    }
+    add("--people", r.people.map(str::to_string));
     cmd
 }
 
@@ -269,10 +268,10 @@ mod tests {
                     max_tokens: Some(900),
                     prompts: Some("our prompts".into()),
                     sections: vec!["metrics".into(), "resistance".into()],
-                    share_people: true,
+                    people: Some("shared"),
                     ..Resume::default()
                 },
-                "plan-ai draft -p 'my p.toml' --profile work --model gpt-4o --temperature 0.2 --max-tokens 900 --prompts 'our prompts' --sections metrics,resistance --share-people",
+                "plan-ai draft -p 'my p.toml' --profile work --model gpt-4o --temperature 0.2 --max-tokens 900 --prompts 'our prompts' --sections metrics,resistance --people shared",
             ),
             (
                 Resume {

@@ -116,7 +116,13 @@ impl Ctx<'_> {
 
     /// The command line's privacy choice, if it made one (the project file decides otherwise).
     fn privacy(&self) -> Option<Privacy> {
-        self.g.share_people.then_some(Privacy::Shared)
+        use crate::cli::PeopleMode;
+        match (self.g.people, self.g.share_people) {
+            (Some(PeopleMode::Local), _) => Some(Privacy::Local),
+            (Some(PeopleMode::Pseudonymised), _) => Some(Privacy::Pseudonymised),
+            (Some(PeopleMode::Shared), _) | (None, true) => Some(Privacy::Shared),
+            (None, false) => None,
+        }
     }
 
     /// Opens the project the command line names, with its weak spots said.
@@ -207,6 +213,7 @@ mod tests {
         let g = |quiet, verbose| Global {
             project: "plan-ai.toml".into(),
             prompts: None,
+            people: None,
             share_people: false,
             profile: None,
             base_url: None,

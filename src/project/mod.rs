@@ -4,6 +4,7 @@
 //! reported at once, with its line and column.
 
 mod model;
+pub mod people;
 pub mod validate;
 mod warnings;
 
@@ -180,7 +181,8 @@ fn normalize(mut p: Project) -> Project {
 }
 
 /// The project as the templates see it: project-, group- and role-level data, and person-level
-/// data only when `privacy` shares it. Dates are plain `YYYY-MM-DD` strings.
+/// data as `privacy` allows: none, pseudonymised (see [`pseudonymised_people`]) or as written.
+/// Dates are plain `YYYY-MM-DD` strings.
 pub fn template_context(p: &Project, privacy: Privacy) -> serde_json::Value {
     let mut v = serde_json::to_value(p).unwrap_or_default();
     if let Some(obj) = v.as_object_mut() {
@@ -206,13 +208,62 @@ pub fn template_context(p: &Project, privacy: Privacy) -> serde_json::Value {
                 m["date"] = d;
             }
         }
-        if !privacy.shares_people() {
-            for key in PERSON_LEVEL {
-                obj.remove(*key);
+        match privacy {
+            Privacy::Local => {
+                for key in PERSON_LEVEL {
+                    obj.remove(*key);
+                }
             }
+            Privacy::Pseudonymised => {
+                let (stakeholders, champions) = pseudonymised_people(p);
+                obj.insert("stakeholders".into(), stakeholders);
+                obj.insert("champions".into(), champions);
+            }
+            Privacy::Shared => {}
         }
     }
     v
+}
+
+/// The register and champions as a pseudonymised request carries them: each stakeholder as
+/// their pseudonym (`name` and `id`: S01, S02, … in register order) with group, influence,
+/// interest, stance and notes (names, titles and contacts in them replaced); no titles (the
+/// group stands in). A champion in the register is their pseudonym, anyone else `[person]`.
+pub fn pseudonymised_people(p: &Project) -> (serde_json::Value, serde_json::Value) {
+    use serde_json::json;
+    let register = people::Register::of(p);
+    let stakeholders = p
+        .stakeholders
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let id = people::pseudonym(i);
+            json!({
+                "id": id,
+                "name": id,
+                "group": register.pseudonymise(&s.group),
+                "influence": s.influence,
+                "interest": s.interest,
+                "stance": s.stance,
+                "notes": s.notes.as_deref().map(|n| register.pseudonymise(n)),
+            })
+        })
+        .collect();
+    let champions = p
+        .champions
+        .iter()
+        .map(|c| {
+            json!({
+                "name": register.pseudonymise(&c.name),
+                "group": c.group.as_deref().map(|g| register.pseudonymise(g)),
+                "why": c.why.as_deref().map(|w| register.pseudonymise(w)),
+            })
+        })
+        .collect();
+    (
+        serde_json::Value::Array(stakeholders),
+        serde_json::Value::Array(champions),
+    )
 }
 
 #[cfg(test)]

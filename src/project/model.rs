@@ -219,24 +219,54 @@ pub struct OutputPrefs {
 /// The project's `[privacy]` table.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PrivacyPrefs {
-    /// Opt-in: let prompts see person-level data (stakeholders, champions).
+    /// What prompts may carry of the people: local, pseudonymised or shared.
+    pub people: Option<Privacy>,
+    /// The older spelling of `people = "shared"`.
     #[serde(default)]
     pub share_people: bool,
 }
 
-/// Whether person-level data (stakeholder names, stances, champions) may go into prompts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+impl PrivacyPrefs {
+    /// The project's choice: `people`, else `share_people`, else local.
+    pub fn privacy(&self) -> Privacy {
+        match (self.people, self.share_people) {
+            (Some(p), _) => p,
+            (None, true) => Privacy::Shared,
+            (None, false) => Privacy::Local,
+        }
+    }
+}
+
+/// What person-level data (stakeholder names, titles, stances, notes, champions) may go into
+/// prompts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Privacy {
-    /// It stays on this machine: prompts never see it (the default).
+    /// It stays on this machine: prompts never see it, and a request that would carry a name
+    /// is refused (the default).
     #[default]
     Local,
-    /// The user opted in: prompts may use it.
+    /// Prompts see the register as pseudonyms (S01, S02, …) with group, influence, interest,
+    /// stance and notes cleaned of names and contacts; names are put back locally.
+    Pseudonymised,
+    /// The user opted in: prompts may use it as written.
     Shared,
 }
 
 impl Privacy {
-    pub fn shares_people(self) -> bool {
-        self == Privacy::Shared
+    pub const NAMES: &'static [&'static str] = &["local", "pseudonymised", "shared"];
+
+    /// Prompts may use the register (pseudonymised or as written).
+    pub fn allows_people(self) -> bool {
+        self != Privacy::Local
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Privacy::Local => "local",
+            Privacy::Pseudonymised => "pseudonymised",
+            Privacy::Shared => "shared",
+        }
     }
 }
 

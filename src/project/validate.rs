@@ -2,7 +2,7 @@
 //! *every* unknown key, wrong type and bad value is reported at once with its line and column,
 //! instead of serde's first error only.
 
-use super::model::{Level, Stance};
+use super::model::{Level, Privacy, Stance};
 use crate::text::{did_you_mean, line_col};
 use std::fmt::Write as _;
 use std::ops::Range;
@@ -105,7 +105,10 @@ const ENDPOINT: &[Field] = &[
     f("temperature", Kind::Float),
     f("max_tokens", Kind::Count),
 ];
-const PRIVACY: &[Field] = &[f("share_people", Kind::Bool)];
+const PRIVACY: &[Field] = &[
+    f("people", Kind::OneOf(Privacy::NAMES)),
+    f("share_people", Kind::Bool),
+];
 const OUTPUT: &[Field] = &[f("formats", Kind::StrList), f("reference_docx", Kind::Str)];
 const ROOT: &[Field] = &[
     f("project", Kind::Table(INFO)),

@@ -4,6 +4,7 @@
 use super::Section;
 use crate::chat::Message;
 use crate::error::{Error, MissingInput, Result};
+use crate::project::people::{self, Guard};
 use crate::project::{self, Privacy, Project};
 use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::{Deserialize, Serialize};
@@ -126,6 +127,34 @@ pub fn fill_all(
         .collect()
 }
 
+/// The messages as they may leave the machine (see [`Guard`]): refused when people are kept
+/// local and one names someone, with the project field it came from; pseudonymised when asked.
+pub fn guarded(
+    guard: &Guard,
+    section: &str,
+    messages: Vec<Message>,
+    p: &Project,
+) -> Result<Vec<Message>> {
+    messages
+        .into_iter()
+        .map(|m| match guard.outgoing(&m.content) {
+            Ok(content) => Ok(Message { content, ..m }),
+            Err(hit) => {
+                let field = people::group_level_fields(p)
+                    .into_iter()
+                    .find(|(_, value)| guard.register.scan(value).contains(&hit))
+                    .map(|(path, _)| path);
+                Err(Error::PersonInRequest {
+                    section: section.to_string(),
+                    field,
+                    found: hit.found.as_str(),
+                    person: hit.person,
+                })
+            }
+        })
+        .collect()
+}
+
 /// Fills one section. A template that uses an undefined value fails here, with its line.
 fn fill(
     env: &mut Environment<'static>,
@@ -142,11 +171,11 @@ fn fill(
     env.add_template_owned(section.id.clone(), section.body.clone())
         .map_err(source_err)?;
     let tmpl = env.get_template(&section.id).map_err(source_err)?;
-    if !privacy.shares_people() {
+    if !privacy.allows_people() {
         let used = tmpl.undeclared_variables(false);
         if let Some(person) = project::PERSON_LEVEL.iter().find(|k| used.contains(**k)) {
             return Err(Error::Data(format!(
-                "template {} ({}) uses `{person}`, which is person-level data.\nPerson-level data stays on this machine unless you opt in: set `[privacy] share_people = true` in the project file, or pass --share-people.",
+                "template {} ({}) uses `{person}`, which is person-level data.\nPerson-level data stays on this machine unless you opt in: set `[privacy] people = \"pseudonymised\"` (or \"shared\") in the project file, or pass --people pseudonymised.",
                 section.id, section.source
             )));
         }
@@ -162,6 +191,8 @@ fn fill(
         messages.push(Message::system(system));
     }
     messages.push(Message::user(crate::text::collapse_blank_lines(&text)));
+    let guard = Guard::new(p, privacy);
+    let messages = guarded(&guard, &section.id, messages, p)?;
     Ok(FilledPrompt {
         section: section.id.clone(),
         title: section.title.clone(),

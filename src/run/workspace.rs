@@ -38,12 +38,8 @@ impl Workspace {
             &loaded.dir(),
             prompts_flag,
         ))?;
-        let from_file = match loaded.project.privacy.share_people {
-            true => Privacy::Shared,
-            false => Privacy::Local,
-        };
         Ok(Workspace {
-            privacy: privacy_flag.unwrap_or(from_file),
+            privacy: privacy_flag.unwrap_or(loaded.project.privacy.privacy()),
             loaded,
             catalog,
         })

@@ -430,7 +430,7 @@ fn person_level_data_needs_an_explicit_opt_in() {
     );
     let err = sb.run(&["prompt", "people"]).expect(3).stderr();
     assert!(
-        err.contains("person-level") && err.contains("--share-people"),
+        err.contains("person-level") && err.contains("--people pseudonymised"),
         "{err}"
     );
     let out = sb
