@@ -467,3 +467,37 @@ fn excel_has_a_sheet_per_tracker_with_lists_frozen_headers_and_tables() {
         assert_contains(&about, "Generated", "what and when");
     }
 }
+
+#[test]
+fn csv_cells_that_start_like_formulas_are_shown_never_run() {
+    // Project data and a model's answer that a spreadsheet would run as formulas.
+    let sb = pasted(CRM_EXAMPLE, &[]);
+    let text = sb
+        .read("plan-ai.toml")
+        .replace(
+            "name = \"Sales CRM rollout 2027\"",
+            "name = \"=HYPERLINK(\\\"http://evil.example\\\",\\\"open\\\")\"",
+        )
+        .replace("notes = \"sponsor;", "notes = \"@SUM(1+1) sponsor;")
+        .replace(
+            "name = \"Margaret Ellison\"",
+            "name = \"+1+cmd|' /C calc'!A0\"",
+        );
+    sb.write("plan-ai.toml", &text);
+    sb.run(&["render", "--format", "csv", "--allow-partial"])
+        .expect(6);
+    let people = std::fs::read_to_string(sb.file("plan-csv/stakeholders.csv")).unwrap();
+    assert_contains(&people, "\n'+1+cmd|' /C calc'!A0,", "the name, inert");
+    assert_contains(&people, "'@SUM(1+1) sponsor;", "the note, inert");
+    let status = sb
+        .run(&["portfolio", "status", ".", "--csv"])
+        .expect(0)
+        .stdout();
+    assert_contains(&status, "'=HYPERLINK(", "the project's name, inert");
+    for row in people.lines().chain(status.lines()) {
+        for cell in row.trim_start_matches('\u{feff}').split(',') {
+            let cell = cell.trim_start_matches('"');
+            assert!(!cell.starts_with(['=', '+', '-', '@']), "{cell} in {row}");
+        }
+    }
+}
