@@ -1,11 +1,12 @@
 //! The plan's tables as CSV files, one per table, for SharePoint lists, Planner and Jira:
 //! UTF-8 with a byte-order mark (so Excel reads the encoding), RFC 4180 quoting, CRLF lines.
+//! A list in a cell is its items joined with "; " (one line per record for the importers).
 //! A cell a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, tab, CR first) is
 //! written with a leading `'`, as OWASP advises for CSV injection: shown, never run.
 
 use crate::error::{Error, Result};
 use crate::plan::Plan;
-use crate::sections::table::Table;
+use crate::sections::table::{Table, list_items};
 use crate::sections::{Kind, communication, metrics, resistance};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -99,7 +100,10 @@ pub fn write(table: &Table) -> Result<Vec<u8>> {
     w.write_record(table.columns.iter().map(|c| inert(c).into_owned()))
         .map_err(err)?;
     for row in &table.rows {
-        w.write_record(row.iter().map(|c| inert(c).into_owned()))
+        let row = row
+            .iter()
+            .map(|c| list_items(c).map_or_else(|| c.clone(), |i| i.join("; ")));
+        w.write_record(row.map(|c| inert(&c).into_owned()))
             .map_err(err)?;
     }
     w.into_inner()
@@ -128,6 +132,7 @@ mod tests {
                 vec!["plain".into(), "with, comma".into()],
                 vec!["quote \"here\"".into(), "two\nlines".into()],
                 vec!["emoji 👍".into(), "שלום".into()],
+                vec!["• one\n• two".into(), "• one alone".into()],
             ],
         };
         let bytes = write(&t).unwrap();
@@ -135,7 +140,7 @@ mod tests {
         let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
         assert_eq!(
             text,
-            "A,B\r\nplain,\"with, comma\"\r\n\"quote \"\"here\"\"\",\"two\nlines\"\r\nemoji 👍,שלום\r\n"
+            "A,B\r\nplain,\"with, comma\"\r\n\"quote \"\"here\"\"\",\"two\nlines\"\r\nemoji 👍,שלום\r\none; two,• one alone\r\n"
         );
         // Read back by the same RFC's rules.
         let mut r = csv::Reader::from_reader(text.as_bytes());

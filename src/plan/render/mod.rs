@@ -8,6 +8,7 @@ pub mod csv;
 pub mod docx;
 pub mod html;
 pub mod markdown;
+pub mod measure;
 pub mod portfolio;
 pub mod xlsx;
 
