@@ -4,6 +4,7 @@
 //! sections), as the trackers people keep.
 
 pub mod blocks;
+pub mod cells;
 pub mod csv;
 pub mod docx;
 pub mod html;

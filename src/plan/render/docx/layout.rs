@@ -72,7 +72,7 @@ fn number(xml: &str, name: &str) -> f64 {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) enum Layout {
+pub enum Layout {
     /// A table across the page.
     Table,
     /// A table on landscape pages.
@@ -167,6 +167,43 @@ fn fits(rows: &[&[Vec<Inline>]], head: bool, sheet: &Sheet, font: Font) -> bool 
     }
     let widths = widths(&needs, sheet.width);
     tallest(rows, &widths, font) <= sheet.height * TALLEST
+}
+
+/// How a table is laid out on a portrait page `width` × `height` twips (and that page turned
+/// to landscape) at `font`: what a web page's print layout asks.
+pub fn layout_for(
+    header: &[Vec<Inline>],
+    rows: &[Vec<Vec<Inline>>],
+    (width, height): (f64, f64),
+    font: Font,
+) -> Layout {
+    let sheet = |width, height| Sheet {
+        xml: String::new(),
+        width,
+        height,
+    };
+    let pages = Pages {
+        portrait: sheet(width, height),
+        landscape: Some(sheet(height, width)),
+    };
+    choose(header, rows, &pages, font)
+}
+
+/// Each column's share of a table's width, by what it holds (none when a table has fewer
+/// than three columns: those need no help): how a web page sizes its columns, for a page
+/// about 1,150 pixels wide (16,000 twips of 10 pt text).
+pub fn shares(header: &[Vec<Inline>], rows: &[Vec<Vec<Inline>>], font: Font) -> Vec<f64> {
+    let mut all = vec![header];
+    all.extend(rows.iter().map(Vec::as_slice));
+    let needs = needs(&all, true, font);
+    if needs.len() < 3 {
+        return Vec::new();
+    }
+    let total: f64 = needs.iter().map(|n| n.least).sum::<f64>().max(16_000.0);
+    widths(&needs, total)
+        .into_iter()
+        .map(|w| w / total)
+        .collect()
 }
 
 /// How a top-level table is laid out. A table without a header (a field/value table) or with

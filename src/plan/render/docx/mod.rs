@@ -15,6 +15,7 @@ use super::blocks::Block;
 use super::measure::Font;
 use crate::error::{Error, Result};
 use body::{Body, escape};
+pub use layout::{Layout, layout_for, shares};
 use reference::{Furniture, Reference, page, read_reference, styles};
 use std::collections::HashMap;
 use std::io::{Cursor, Read, Write};

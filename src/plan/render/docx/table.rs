@@ -5,7 +5,6 @@ use super::super::blocks::{Block, Inline, plain};
 use super::body::BOLD;
 use super::layout::{self, INDENT, Layout, Pages, Sheet};
 use super::*;
-use crate::sections::table::BULLET;
 
 const TABLE: &str = r#"<w:tbl><w:tblPr><w:tblStyle w:val="{style}"/><w:tblW w:w="5000" w:type="pct"/><w:tblLayout w:type="fixed"/><w:tblLook w:val="04A0" w:firstRow="{first}" w:lastRow="0" w:firstColumn="{column}" w:lastColumn="0" w:noHBand="1" w:noVBand="1"/></w:tblPr><w:tblGrid>"#;
 const CELL: &str = r#"<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/>{shade}</w:tcPr>"#;
@@ -174,23 +173,12 @@ impl Body {
     /// A cell's text: a list as bullet paragraphs, anything else as one paragraph; `keep`
     /// leads their properties.
     fn cell(&mut self, cell: &[Inline], fmt: u8, keep: &str) {
-        if !layout::paragraphs(cell).1 {
+        let Some(items) = super::super::cells::items(cell) else {
             return self.para(Some("TableText"), keep, cell, fmt);
-        }
+        };
         let bullet = fill(CELL_BULLET, &[("indent", &(INDENT as i64).to_string())]);
         let bullet = format!("{keep}{bullet}");
-        for item in cell
-            .split(|i| *i == Inline::Break)
-            .filter(|i| !i.is_empty())
-        {
-            let mut item = item.to_vec();
-            if let Some(Inline::Text(t)) = item.first_mut() {
-                *t = t
-                    .trim_start()
-                    .trim_start_matches(BULLET.trim_end())
-                    .trim_start()
-                    .to_string();
-            }
+        for item in items {
             self.para(Some("TableText"), &bullet, &item, fmt);
         }
     }
