@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::project::{Level, Stance};
 use crate::sections::metrics::Dimension;
+use crate::sections::table::list as list_cell;
 use crate::sections::{Kind, Structured, communication, resistance};
 use rust_xlsxwriter::{
     ColNum, Color, ConditionalFormatCell, ConditionalFormatCellRule, ConditionalFormatFormula,
@@ -17,11 +18,6 @@ type X<T = ()> = std::result::Result<T, XlsxError>;
 
 /// Excel's limit on a cell's text, in UTF-16 units.
 const CELL_MAX: usize = 32_767;
-/// Columns autofit up to about 60 characters (in pixels, as autofit counts); longer text wraps.
-const MAX_WIDTH_PX: u32 = 60 * 7 + 12;
-/// About how many characters of prose a line of such a column holds, to size wrapped rows
-/// (LibreOffice does not grow them by itself).
-const LINE_CHARS: usize = 70;
 /// Rows below a table that still get its drop-downs and colours, for the rows people add.
 const SPARE_ROWS: RowNum = 200;
 
@@ -104,6 +100,15 @@ enum Cell {
     Empty,
 }
 
+/// A cell's text as it takes room (a number or a date as about ten digits).
+fn text(row: &[Cell], c: usize) -> &str {
+    match row.get(c) {
+        Some(Cell::Text(s)) => s.as_str(),
+        Some(Cell::Number(_) | Cell::Date(_)) => "0000-00-00",
+        _ => "",
+    }
+}
+
 fn t(s: &str) -> Cell {
     Cell::Text(clean(s))
 }
@@ -114,39 +119,56 @@ fn texts(items: &[&str]) -> Vec<Cell> {
 }
 
 /// Writes a tracker: a frozen header, an Excel table over the rows (one empty row when there
-/// are none), columns autofit up to ~60 characters with wrapped text, and its drop-downs.
-/// Returns the sheet and the table's last row.
+/// are none), columns sized by what they hold with wrapped text and rows as tall as it, set
+/// up to print (landscape, one page wide, the header row on every page, the project and
+/// page numbers in the header and footer), and its drop-downs. Returns the sheet and the
+/// table's last row.
 fn tracker<'w>(
     wb: &'w mut Workbook,
-    spec: &Spec,
+    (spec, page): (&Spec, &Page),
     columns: &[&str],
     rows: Vec<Vec<Cell>>,
 ) -> X<(&'w mut Worksheet, RowNum)> {
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     let date = wrap.clone().set_num_format("yyyy-mm-dd");
-    let head = Format::new().set_bold().set_font_color(Color::White);
-    let head = head.set_background_color(Color::RGB(0x4472C4));
+    let head = Format::new()
+        .set_bold()
+        .set_font_color(Color::White)
+        .set_text_wrap();
+    let head = head
+        .set_background_color(Color::RGB(0x4472C4))
+        .set_align(FormatAlign::Top);
     let ws = wb.add_worksheet().set_name(spec.sheet)?;
     let rows = if rows.is_empty() { vec![vec![]] } else { rows };
     let last = RowNum::try_from(rows.len()).map_err(|_| XlsxError::RowColumnLimitError)?;
     let width = ColNum::try_from(columns.len()).map_err(|_| XlsxError::RowColumnLimitError)?;
+    let texts: Vec<Vec<&str>> = (0..columns.len())
+        .map(|c| {
+            std::iter::once(columns[c])
+                .chain(rows.iter().map(|r| text(r, c)))
+                .collect()
+        })
+        .collect();
+    let fixed = |c: usize| {
+        spec.widths
+            .iter()
+            .find(|w| usize::from(w.0) == c)
+            .map(|w| w.1)
+    };
+    let widths = print::widths(&texts, &(0..columns.len()).map(fixed).collect::<Vec<_>>());
     for (r, row) in (1..).zip(&rows) {
-        let mut tallest = 1;
         for c in 0..width {
             match row.get(usize::from(c)) {
-                Some(Cell::Text(s)) if !s.is_empty() => {
-                    tallest = tallest.max(lines(s, LINE_CHARS));
-                    ws.write_string(r, c, s)?
-                }
+                Some(Cell::Text(s)) if !s.is_empty() => ws.write_string(r, c, s)?,
                 Some(Cell::Number(n)) => ws.write_number(r, c, *n)?,
                 Some(Cell::Date(d)) => ws.write_datetime(r, c, d)?,
                 _ => ws.write_blank(r, c, &wrap)?,
             };
         }
-        if tallest > 1 {
-            ws.set_row_height(r, (15 * tallest).min(409) as f64)?;
-        }
+        let cells: Vec<&str> = (0..columns.len()).map(|c| text(row, c)).collect();
+        ws.set_row_height(r, print::height(&cells, &widths, false))?;
     }
+    ws.set_row_height(0, print::height(columns, &widths, true))?;
     // Each column's format goes to its cells, and to the rows people add to the table.
     let column = |(c, h): (ColNum, &&str)| {
         let format = [&wrap, &date][usize::from(spec.dates.contains(&c))];
@@ -158,11 +180,10 @@ fn tracker<'w>(
     let table = table.set_style(TableStyle::Medium2);
     ws.add_table(0, 0, last, width.saturating_sub(1), &table)?;
     ws.set_freeze_panes(1, 0)?.set_repeat_rows(0, 0)?;
-    ws.set_landscape().set_print_fit_to_pages(1, 0);
-    ws.set_autofit_max_width(MAX_WIDTH_PX).autofit();
-    for &(col, width) in spec.widths {
-        ws.set_column_width(col, width)?;
+    for (c, w) in (0..).zip(widths) {
+        ws.set_column_width(c, w)?;
     }
+    page.set_up(ws);
     for &(col, items) in spec.lists {
         let list = DataValidation::new().allow_list_strings(items)?;
         ws.add_data_validation(1, col, last + SPARE_ROWS, col, &list)?;
@@ -170,11 +191,37 @@ fn tracker<'w>(
     Ok((ws, last))
 }
 
-/// How many lines `s` takes in a column `width` characters wide (wide characters count twice).
-fn lines(s: &str, width: usize) -> usize {
-    let wide = |c: char| 1 + usize::from(c >= '\u{2E80}');
-    let line = |l: &str| l.chars().map(wide).sum::<usize>().div_ceil(width).max(1);
-    s.split('\n').map(line).sum()
+/// Every sheet's print setup: landscape, one page wide, the project and the draft notice in
+/// the header and footer with page numbers.
+struct Page {
+    header: String,
+    footer: String,
+}
+
+impl Page {
+    fn of(plan: &Plan) -> Page {
+        let project = plan
+            .project
+            .project
+            .name
+            .as_deref()
+            .unwrap_or("Implementation plan");
+        let mut notice = String::from("DRAFT for review: partly written by a language model");
+        if !plan.missing().is_empty() {
+            notice += &format!(
+                "; incomplete, no answer yet for {}",
+                plan.missing().join(", ")
+            );
+        }
+        let (header, footer) = print::header_footer(project, &notice);
+        Page { header, footer }
+    }
+
+    fn set_up(&self, ws: &mut Worksheet) {
+        ws.set_landscape().set_print_fit_to_pages(1, 0);
+        ws.set_header(self.header.as_str())
+            .set_footer(self.footer.as_str());
+    }
 }
 
 fn fill((background, font): (u32, u32)) -> Format {
@@ -204,7 +251,7 @@ fn stakeholders(wb: &mut Workbook, plan: &Plan) -> X {
         .collect();
     let mut columns = crate::plan::REGISTER_COLUMNS.to_vec();
     columns.extend(["Desired stance", "Owner", "Next action"]);
-    let (ws, last) = tracker(wb, &PEOPLE, &columns, rows)?;
+    let (ws, last) = tracker(wb, (&PEOPLE, &Page::of(plan)), &columns, rows)?;
     let stances = [Stance::Resistant, Stance::Unaware, Stance::Unknown];
     for (stance, colours) in stances.into_iter().zip([RED, AMBER, GREY]) {
         let rule = ConditionalFormatCell::new();
@@ -231,7 +278,7 @@ fn communication_sheet(wb: &mut Workbook, plan: &Plan) -> X {
     let mut columns = vec!["Audience"];
     columns.extend(communication::COLUMNS.iter().map(|(_, header)| *header));
     columns.extend(["Status", "Date sent"]);
-    tracker(wb, &MESSAGES, &columns, rows)?;
+    tracker(wb, (&MESSAGES, &Page::of(plan)), &columns, rows)?;
     Ok(())
 }
 
@@ -239,14 +286,15 @@ fn resistance_sheet(wb: &mut Workbook, plan: &Plan) -> X {
     let points = plan.resistance().map_or(&[][..], |r| r.points.as_slice());
     let rows = (points.iter())
         .map(|p| {
-            let [roles, tactics] = [&p.affected_roles, &p.tactics].map(|l| l.join("\n"));
+            // One item a line, each after a bullet.
+            let [roles, tactics] = [&p.affected_roles, &p.tactics].map(|l| list_cell(l));
             let [reason, who, sign] = [&p.underlying_reason, &p.who_acts, &p.early_warning_sign];
             texts(&[&p.point, &roles, reason, &tactics, who, &p.when, sign])
         })
         .collect();
     let mut columns = resistance::COLUMNS.to_vec();
     columns.extend(["Owner", "Status"]);
-    tracker(wb, &POINTS, &columns, rows)?;
+    tracker(wb, (&POINTS, &Page::of(plan)), &columns, rows)?;
     Ok(())
 }
 
@@ -264,7 +312,12 @@ fn metrics_sheet(wb: &mut Workbook, plan: &Plan) -> X {
         })
         .collect();
     let columns = "Metric|Dimension|What it measures|Baseline|Target|Target value|Current value|Owner|Cadence|How to collect|Low scores indicate";
-    let (ws, last) = tracker(wb, &METRICS, &columns.split('|').collect::<Vec<_>>(), rows)?;
+    let (ws, last) = tracker(
+        wb,
+        (&METRICS, &Page::of(plan)),
+        &columns.split('|').collect::<Vec<_>>(),
+        rows,
+    )?;
     let number =
         DataValidation::new().allow_decimal_number(DataValidationRule::Between(-1e15, 1e15));
     let number = number.set_input_message("A number in the Target value's unit: 85 for 85%.")?;
@@ -293,7 +346,12 @@ fn milestones(wb: &mut Workbook, plan: &Plan) -> X {
             vec![t(&m.name), date]
         })
         .collect();
-    tracker(wb, &MILESTONES, &["Milestone", "Date", "Status"], rows)?;
+    tracker(
+        wb,
+        (&MILESTONES, &Page::of(plan)),
+        &["Milestone", "Date", "Status"],
+        rows,
+    )?;
     Ok(())
 }
 
@@ -308,10 +366,10 @@ fn about(ws: &mut Worksheet, plan: &Plan) -> X {
         let value = clean(&value);
         ws.write_string_with_format(r, 0, label, &bold)?;
         ws.write_string_with_format(r, 1, &value, &wrap)?;
-        ws.set_row_height(r, (15 * lines(&value, 100)).min(409) as f64)?;
+        ws.set_row_height(r, print::height(&[label, &value], &[24.0, 100.0], false))?;
     }
     ws.set_column_width(0, 24)?.set_column_width(1, 100)?;
-    ws.set_landscape().set_print_fit_to_pages(1, 0);
+    Page::of(plan).set_up(ws);
     Ok(())
 }
 
@@ -416,5 +474,6 @@ fn target_number(s: &str) -> Option<f64> {
     n.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+mod print;
 #[cfg(test)]
 mod tests;

@@ -124,7 +124,7 @@ fn the_crm_workbook_has_a_sheet_and_table_per_tracker() {
         has(&cell(&metrics, at), &format!("<v>{want}</v>"));
     }
     assert!(!cell(&metrics, "F4").contains("<v>"), "\"to be agreed\"");
-    let wanted = "executives¦IT support¦Derek Holloway¦need for customer service text¦reason text¦field sales representatives\ninside sales coordinators¦Sales CRM rollout 2027¦Confidential¦filled from the structured answer.";
+    let wanted = "executives¦IT support¦Derek Holloway¦need for customer service text¦reason text¦• field sales representatives\n• inside sales coordinators¦Sales CRM rollout 2027¦Confidential¦filled from the structured answer.";
     has(&part("xl/sharedStrings.xml"), wanted);
     has(
         &part("xl/worksheets/sheet2.xml"),
@@ -191,4 +191,62 @@ fn target_values_are_read_from_the_target_text() {
         assert_eq!(target_number(text), want.parse().ok(), "{text}");
     }
     assert_eq!(target_number(&"9".repeat(400)), None);
+}
+
+#[test]
+fn every_sheet_prints_landscape_one_page_wide_with_titles_and_page_numbers() {
+    let long = |k: &str| format!("{k}: {}", "a sentence of ordinary words ".repeat(4));
+    let mut project = crm();
+    project.project.name = Some("R&D rollout".into());
+    let part = parts(&plan(&project, &|kind| {
+        (kind != Kind::Metrics).then(|| json(&project, kind, &long))
+    }));
+    for i in 1..=6 {
+        let sheet = part(&format!("xl/worksheets/sheet{i}.xml"));
+        let wanted = "<pageSetUpPr fitToPage=\"1\"/>¦fitToHeight=\"0\" orientation=\"landscape\"¦<oddHeader>&amp;LR&amp;&amp;D rollout&amp;R&amp;A</oddHeader>¦&amp;RPage &amp;P of &amp;N</oddFooter>¦no answer yet for metrics";
+        has(&sheet, wanted);
+    }
+    let book = part("xl/workbook.xml");
+    for sheet in [
+        "Stakeholders",
+        "Communication",
+        "Resistance",
+        "Metrics",
+        "Milestones",
+    ] {
+        has(&book, &format!(">{sheet}!$1:$1</definedName>"));
+    }
+    // Columns sized by what they hold, capped; rows as tall as their text.
+    let points = part("xl/worksheets/sheet3.xml");
+    let widths: Vec<f64> = (points.split("<col ").skip(1))
+        .map(|c| {
+            c.split("width=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        widths.iter().all(|w| (8.0..=51.0).contains(w)),
+        "{widths:?}"
+    );
+    assert!(points.contains("customHeight=\"1\""), "row heights set");
+    let tall = (points.split("<row r=\"2\"").nth(1))
+        .unwrap()
+        .split("ht=\"")
+        .nth(1)
+        .unwrap();
+    let tall: f64 = tall.split('"').next().unwrap().parse().unwrap();
+    assert!(
+        tall >= 60.0,
+        "a row of long cells is several lines tall: {tall}"
+    );
+    has(
+        &part("xl/sharedStrings.xml"),
+        "• field sales representatives\n• inside sales coordinators",
+    );
 }
