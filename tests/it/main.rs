@@ -4,6 +4,7 @@
 mod support;
 
 mod architecture;
+mod chromium;
 mod draft_batch;
 mod draft_interrupt;
 mod draft_offline;
