@@ -9,7 +9,7 @@
 //!   appendix's three prompts: 3 pages of project data, 3 of resistance blocks, 2 landscape
 //!   pages (communication and metrics), 1 of champions and checklists, 2 of appendix: 11, and
 //!   each landscape section may leave one page part empty. At most 12; at least 7 (fewer
-//!   means content went missing). The layout this replaced took 13 pages and split 60 words.
+//!   means content went missing). The layout this replaced took 13 pages and split 51 words.
 //! - The workbook prints every sheet one page wide at a readable size: its words' median
 //!   height is at least 8 points (about 7 pt text; the old print was 4.3, unreadable), on at
 //!   least one page a sheet and at most 10 (the five resistance records take two).
@@ -60,7 +60,7 @@ fn part(file: &Path, name: &str) -> String {
 fn libreoffice_prints_the_word_plan_without_a_split_word_and_within_its_pages() {
     if !tools_available(
         "libreoffice_prints_the_word_plan",
-        &["soffice", "pdfinfo", "pdftotext"],
+        &["soffice", "pdfinfo", "pdftotext", "font:Carlito"],
     ) {
         return;
     }
@@ -92,7 +92,7 @@ fn libreoffice_prints_the_word_plan_without_a_split_word_and_within_its_pages() 
 fn libreoffice_prints_each_sheet_one_page_wide_at_a_readable_size() {
     if !tools_available(
         "libreoffice_prints_each_sheet",
-        &["soffice", "pdfinfo", "pdftotext"],
+        &["soffice", "pdfinfo", "pdftotext", "font:Carlito"],
     ) {
         return;
     }

@@ -26,9 +26,14 @@ pub fn answer_file(answers: &str, section: &str) -> PathBuf {
     repo().join(format!("tests/it/data/answers/{answers}/{section}.json"))
 }
 
+/// Whether a program is on the PATH, or (`font:NAME`) a font is installed.
 pub fn have(tool: &str) -> bool {
+    let check = match tool.strip_prefix("font:") {
+        Some(font) => format!("fc-list | grep -c '{font}'"),
+        None => format!("command -v {tool}"),
+    };
     Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
+        .args(["-c", &check])
         .output()
         .is_ok_and(|o| o.status.success())
 }
