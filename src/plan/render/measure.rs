@@ -49,21 +49,21 @@ impl Font {
         Font { bold: true, ..self }
     }
 
-    /// A character's advance in twentieths of a point (Word's unit, "twips").
-    fn advance(&self, c: char) -> f64 {
+    /// A character's advance in thousandths of an em.
+    fn em(&self, c: char) -> f64 {
         let table = if self.bold { &BOLD } else { &REGULAR };
-        let em = match c {
+        match c {
             ' '..='~' => f64::from(table[c as usize - 32]),
             // Wide scripts (CJK, emoji) take a full em; other letters about an average one.
             c if c >= '\u{2E80}' => 1000.0,
             _ => 560.0,
-        };
-        em * self.points * 20.0 / 1000.0 * self.scale
+        }
     }
 
-    /// The width of `text` on one line, in twips.
+    /// The width of `text` on one line, in twentieths of a point (Word's unit, "twips").
     pub fn width(&self, text: &str) -> f64 {
-        text.chars().map(|c| self.advance(c)).sum()
+        let em: f64 = text.chars().map(|c| self.em(c)).sum();
+        em * self.points * 20.0 / 1000.0 * self.scale
     }
 
     /// The widest unbreakable piece of `text`: word processors break lines at spaces and

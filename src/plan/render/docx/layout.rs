@@ -90,51 +90,68 @@ pub(super) struct Need {
     pub text: f64,
 }
 
-/// A cell's paragraphs: a list's items, or its lines as one paragraph.
-pub(super) fn paragraphs(cell: &[Inline]) -> (Vec<String>, bool) {
-    let text = plain(cell);
-    match list_items(&text) {
-        Some(items) => (items.into_iter().map(str::to_string).collect(), true),
-        None => (vec![text], false),
+/// A cell's text as it is measured: a list's items, or its lines as one paragraph.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Text {
+    pub paras: Vec<String>,
+    pub list: bool,
+}
+
+impl Text {
+    pub(super) fn of(cell: &[Inline]) -> Text {
+        let text = plain(cell);
+        match list_items(&text) {
+            Some(items) => Text {
+                paras: items.into_iter().map(str::to_string).collect(),
+                list: true,
+            },
+            None => Text {
+                paras: vec![text],
+                list: false,
+            },
+        }
+    }
+
+    /// What the cell needs; a header cell is bold.
+    fn need(&self, font: Font) -> Need {
+        let indent = if self.list { INDENT } else { 0.0 };
+        let widest = |f: &dyn Fn(&str) -> f64| self.paras.iter().map(|p| f(p)).fold(0.0, f64::max);
+        let longest_line = |p: &str| p.lines().map(|l| font.width(l)).fold(0.0, f64::max);
+        Need {
+            least: widest(&|p| font.longest_word(p)) * SLACK + PAD + indent,
+            most: widest(&longest_line) * SLACK + PAD + indent,
+            text: self.paras.iter().map(|p| font.width(p)).sum(),
+        }
+    }
+
+    /// The cell's height, `width` twips wide.
+    pub(super) fn height(&self, width: f64, font: Font) -> f64 {
+        let room = width - PAD - if self.list { INDENT } else { 0.0 };
+        let lines: usize = self.paras.iter().map(|p| font.lines(p, room / SLACK)).sum();
+        lines as f64 * LINE + self.paras.len() as f64 * AFTER
     }
 }
 
-/// What a cell needs; a header cell is bold.
-fn need(cell: &[Inline], font: Font) -> Need {
-    let (paras, list) = paragraphs(cell);
-    let indent = if list { INDENT } else { 0.0 };
-    let widest = |f: &dyn Fn(&str) -> f64| paras.iter().map(|p| f(p)).fold(0.0, f64::max);
-    let longest_line = |p: &str| p.lines().map(|l| font.width(l)).fold(0.0, f64::max);
-    Need {
-        least: widest(&|p| font.longest_word(p)) * SLACK + PAD + indent,
-        most: widest(&longest_line) * SLACK + PAD + indent,
-        text: paras.iter().map(|p| font.width(p)).sum(),
-    }
-}
-
-/// The height of a cell `width` twips wide.
-pub(super) fn height(cell: &[Inline], width: f64, font: Font) -> f64 {
-    let (paras, list) = paragraphs(cell);
-    let room = width - PAD - if list { INDENT } else { 0.0 };
-    let lines: usize = paras.iter().map(|p| font.lines(p, room / SLACK)).sum();
-    lines as f64 * LINE + paras.len() as f64 * AFTER
+/// Rows of cells as they are measured.
+pub(super) fn texts(rows: &[&[Vec<Inline>]]) -> Vec<Vec<Text>> {
+    rows.iter()
+        .map(|r| r.iter().map(|c| Text::of(c)).collect())
+        .collect()
 }
 
 /// What each column of `rows` needs (`head`: the first row is a bold header).
-pub(super) fn needs(rows: &[&[Vec<Inline>]], head: bool, font: Font) -> Vec<Need> {
-    let columns = rows.iter().map(|r| r.len()).max().unwrap_or(0);
-    let mut needs = vec![
-        Need {
-            least: PAD,
-            most: PAD,
-            text: 0.0
-        };
-        columns
-    ];
+pub(super) fn needs(rows: &[Vec<Text>], head: bool, font: Font) -> Vec<Need> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let least = Need {
+        least: PAD,
+        most: PAD,
+        text: 0.0,
+    };
+    let mut needs = vec![least; columns];
     for (r, row) in rows.iter().enumerate() {
         let font = if head && r == 0 { font.bold() } else { font };
-        for (n, cell) in needs.iter_mut().zip(row.iter()) {
-            let c = need(cell, font);
+        for (n, cell) in needs.iter_mut().zip(row) {
+            let c = cell.need(font);
             n.least = n.least.max(c.least);
             n.most = n.most.max(c.most);
             n.text += c.text;
@@ -149,23 +166,22 @@ pub(super) fn widths(needs: &[Need], width: f64) -> Vec<f64> {
     share(&bounds, width)
 }
 
-/// The tallest row of `rows` in columns `widths` wide.
-pub(super) fn tallest(rows: &[&[Vec<Inline>]], widths: &[f64], font: Font) -> f64 {
-    let row = |r: &&[Vec<Inline>]| {
-        let cells = r.iter().zip(widths).map(|(c, w)| height(c, *w, font));
+/// The tallest of `rows` in columns `widths` wide.
+pub(super) fn tallest(rows: &[Vec<Text>], widths: &[f64], font: Font) -> f64 {
+    let row = |r: &Vec<Text>| {
+        let cells = r.iter().zip(widths).map(|(c, w)| c.height(*w, font));
         cells.fold(0.0, f64::max) + ROW
     };
     rows.iter().map(row).fold(0.0, f64::max)
 }
 
-/// Whether `rows` make a readable table on `sheet`: every word fits its column, and no row
-/// is taller than [`TALLEST`] of the page.
-fn fits(rows: &[&[Vec<Inline>]], head: bool, sheet: &Sheet, font: Font) -> bool {
-    let needs = needs(rows, head, font);
+/// Whether `rows`, whose columns need `needs`, make a readable table on `sheet`: every word
+/// fits its column, and no row is taller than [`TALLEST`] of the page.
+fn fits(rows: &[Vec<Text>], needs: &[Need], sheet: &Sheet, font: Font) -> bool {
     if needs.iter().map(|n| n.least).sum::<f64>() > sheet.width {
         return false;
     }
-    let widths = widths(&needs, sheet.width);
+    let widths = widths(needs, sheet.width);
     tallest(rows, &widths, font) <= sheet.height * TALLEST
 }
 
@@ -195,7 +211,7 @@ pub fn layout_for(
 pub fn shares(header: &[Vec<Inline>], rows: &[Vec<Vec<Inline>>], font: Font) -> Vec<f64> {
     let mut all = vec![header];
     all.extend(rows.iter().map(Vec::as_slice));
-    let needs = needs(&all, true, font);
+    let needs = needs(&texts(&all), true, font);
     if needs.len() < 3 {
         return Vec::new();
     }
@@ -217,12 +233,13 @@ pub(super) fn choose(
     let blank = header.iter().all(|c| plain(c).trim().is_empty());
     let mut all = vec![header];
     all.extend(rows.iter().map(Vec::as_slice));
-    let all = &all[usize::from(blank)..];
-    if fits(all, !blank, &pages.portrait, font) {
+    let all = texts(&all[usize::from(blank)..]);
+    let needs = needs(&all, !blank, font);
+    if fits(&all, &needs, &pages.portrait, font) {
         return Layout::Table;
     }
     if let Some(landscape) = &pages.landscape
-        && fits(all, !blank, landscape, font)
+        && fits(&all, &needs, landscape, font)
     {
         return Layout::Landscape;
     }
@@ -334,13 +351,20 @@ mod tests {
             table("| Short | Header |\n|---|---|\n| a b | • extraordinary<br>• two |\n");
         let mut all = vec![h.as_slice()];
         all.extend(rows.iter().map(Vec::as_slice));
-        let needs = needs(&all, true, font);
+        let needs = needs(&texts(&all), true, font);
         let word = font.width("extraordinary") * SLACK + PAD + INDENT;
         assert!((needs[1].least - word).abs() < 1e-6, "{needs:?}");
         assert!((needs[0].least - (font.bold().width("Short") * SLACK + PAD)).abs() < 1e-6);
         let items = vec!["extraordinary".to_string(), "two".to_string()];
-        assert_eq!(paragraphs(&rows[0][1]), (items, true));
-        assert!(height(&rows[0][1], 3000.0, font) > height(&rows[0][0], 3000.0, font));
+        let list = Text::of(&rows[0][1]);
+        assert_eq!(
+            list,
+            Text {
+                paras: items,
+                list: true
+            }
+        );
+        assert!(list.height(3000.0, font) > Text::of(&rows[0][0]).height(3000.0, font));
     }
 
     #[test]

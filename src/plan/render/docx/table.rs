@@ -3,7 +3,7 @@
 
 use super::super::blocks::{Block, Inline, plain};
 use super::body::BOLD;
-use super::layout::{self, INDENT, Layout, Pages, Sheet};
+use super::layout::{self, INDENT, Layout, Pages, Sheet, Text};
 use super::*;
 
 const TABLE: &str = r#"<w:tbl><w:tblPr><w:tblStyle w:val="{style}"/><w:tblW w:w="5000" w:type="pct"/><w:tblLayout w:type="fixed"/><w:tblLook w:val="04A0" w:firstRow="{first}" w:lastRow="0" w:firstColumn="{column}" w:lastColumn="0" w:noHBand="1" w:noVBand="1"/></w:tblPr><w:tblGrid>"#;
@@ -70,13 +70,14 @@ impl Body {
         let mut all = vec![header];
         all.extend(rows.iter().map(Vec::as_slice));
         let all = &all[skip..];
-        let needs = layout::needs(all, skip == 0, self.font);
+        let texts = layout::texts(all);
+        let needs = layout::needs(&texts, skip == 0, self.font);
         let widths = self.fitted(&layout::widths(&needs, self.width as f64));
         self.grid(&widths, skip == 0, false);
-        for (r, row) in all.iter().enumerate() {
+        for (r, (row, texts)) in all.iter().zip(&texts).enumerate() {
             let head = r + skip == 0;
             let shade = |_: usize| when(head, HEAD_CELL);
-            self.row(row, &widths, (head, false), shade);
+            self.row((row, texts), &widths, (head, false), shade);
         }
         self.out += "</w:tbl>";
         self.after_table = true;
@@ -88,12 +89,20 @@ impl Body {
         let style = ["Heading2", "Heading3"][usize::from(self.level >= 3)];
         let fields = header.get(1..).unwrap_or_default();
         // One pair of widths for every block, so they line up.
-        let one = std::slice::from_ref;
-        let labels: Vec<&[Vec<Inline>]> = fields.iter().map(one).collect();
-        let values = rows.iter().flat_map(|r| r.iter().skip(1));
-        let values: Vec<&[Vec<Inline>]> = values.map(one).collect();
+        let labels: Vec<Vec<Text>> = fields.iter().map(|f| vec![Text::of(f)]).collect();
+        let values = rows
+            .iter()
+            .map(|r| r.iter().skip(1).map(|c| Text::of(c)).collect());
+        let values: Vec<Vec<Text>> = values.collect();
         let label = layout::needs(&labels, false, self.font.bold())[0];
-        let value = layout::needs(&values, false, self.font)[0];
+        // Every value shares one column.
+        let value = layout::needs(&values, false, self.font).into_iter();
+        let value = value.reduce(|a, b| layout::Need {
+            least: a.least.max(b.least),
+            most: a.most.max(b.most),
+            text: a.text + b.text,
+        });
+        let value = value.unwrap_or(label);
         let width = self.width as f64;
         // Fields on one line where they fit in a share of the width, values take the rest.
         let most = label.most.min(width * FIELDS).max(label.least);
@@ -112,8 +121,14 @@ impl Body {
             for c in 1..header.len() {
                 let cell = row.get(c).cloned().unwrap_or_default();
                 let pair = [fields[c - 1].clone(), cell];
+                let value = values[n]
+                    .get(c - 1)
+                    .cloned()
+                    .unwrap_or_else(|| Text::of(&[]));
+                let texts = [labels[c - 1][0].clone(), value];
                 let keep = c + 1 < header.len();
-                self.row(&pair, &widths, (false, keep), |c| when(c == 0, FIELD_CELL));
+                let shade = |c: usize| when(c == 0, FIELD_CELL);
+                self.row((&pair, &texts), &widths, (false, keep), shade);
             }
             self.out += "</w:tbl>";
         }
@@ -146,14 +161,14 @@ impl Body {
     /// the row after it. A header's cells and shaded ones (a field's) are bold.
     fn row(
         &mut self,
-        row: &[Vec<Inline>],
+        (row, texts): (&[Vec<Inline>], &[Text]),
         widths: &[i64],
         (head, keep): (bool, bool),
         shade: impl Fn(usize) -> &'static str,
     ) {
         let repeat = when(head, "<w:tblHeader/>");
-        let height = |(c, w): (&Vec<Inline>, &i64)| layout::height(c, *w as f64, self.font);
-        let tallest = row.iter().zip(widths).map(height).fold(0.0, f64::max);
+        let height = |(c, w): (&Text, &i64)| c.height(*w as f64, self.font);
+        let tallest = texts.iter().zip(widths).map(height).fold(0.0, f64::max);
         let whole = when(head || tallest <= self.height * WHOLE, "<w:cantSplit/>");
         self.out += &format!("<w:tr><w:trPr>{whole}{repeat}</w:trPr>");
         for (c, w) in widths.iter().enumerate() {
