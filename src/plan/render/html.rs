@@ -76,7 +76,7 @@ pub fn render(blocks: &[Block], title: &str, notice: &str) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"plan-ai {}\">\n<title>{}</title>\n<style>{STYLE}@media (max-width: 700px) {{{}}}\n@media print {{{}}}\n</style>\n</head>\n<body>\n<header class=\"notice\">{}</header>\n<main>\n",
         env!("CARGO_PKG_VERSION"),
         escape(title),
-        CARDS.replace("{t}", ".table"),
+        CARDS.replace("{t}", ".table:not(.pairs)"),
         CARDS.replace("{t}", ".table.records"),
         escape(notice)
     );
@@ -161,10 +161,17 @@ fn block(out: &mut String, b: &Block) {
 }
 
 /// A table; each cell carries its column's name for the phone layout (one card per row),
-/// which a table of records (`layout`) also prints in.
+/// which a table of records (`layout`) also prints in. A key-value table (document control:
+/// its header row is empty) stays a table: its rows are pairs already.
 fn table(out: &mut String, header: &[Vec<Inline>], rows: &[Vec<Vec<Inline>>], layout: Layout) {
-    let records = when(layout == Layout::Blocks, " records");
-    let _ = writeln!(out, "<div class=\"table{records}\"><table>");
+    let labels: Vec<String> = header.iter().map(|c| escape(plain(c).trim())).collect();
+    let pairs = labels.iter().all(String::is_empty);
+    let class = match (pairs, layout) {
+        (true, _) => " pairs",
+        (false, Layout::Blocks) => " records",
+        _ => "",
+    };
+    let _ = writeln!(out, "<div class=\"table{class}\"><table>");
     // Columns share the width by what they hold (the browser keeps each at least as wide as
     // its longest word).
     let shares = shares(header, rows, Font::default());
@@ -175,9 +182,8 @@ fn table(out: &mut String, header: &[Vec<Inline>], rows: &[Vec<Vec<Inline>>], la
         }
         out.push_str("</colgroup>\n");
     }
-    // A key-value table (document control) has an empty header row: leave it out.
-    let labels: Vec<String> = header.iter().map(|c| escape(plain(c).trim())).collect();
-    if labels.iter().any(|l| !l.is_empty()) {
+    // A key-value table's empty header row is left out.
+    if !pairs {
         out.push_str("<thead><tr>");
         for cell in header {
             out.push_str("<th scope=\"col\">");
