@@ -431,6 +431,13 @@ mod tests {
             html.contains("@media print {\n  .table.records table"),
             "cards in print"
         );
+        // A key-value table stays a table on a phone too.
+        let html = page("| | |\n|---|---|\n| Project | X |\n");
+        assert!(
+            html.contains("<div class=\"table pairs\"><table>\n<tbody>"),
+            "{html}"
+        );
+        assert!(html.contains("@media (max-width: 700px) {\n  .table:not(.pairs) table"));
     }
 
     #[test]
