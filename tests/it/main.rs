@@ -15,6 +15,7 @@ mod exports;
 mod fake_server_selftest;
 mod hostile;
 mod keyring;
+mod layouts;
 mod libreoffice;
 mod offline;
 mod portfolio;
