@@ -389,6 +389,7 @@ mod tests {
         assert!(html.contains("break-before: page"));
         assert!(html.contains("break-inside: avoid"));
         assert!(html.contains("@page wide { size: A4 landscape"));
+        assert!(html.contains("max-width: 75rem") && html.contains("position: sticky; top: 0"));
         assert!(
             !html.contains("anywhere") && !html.contains("hyphens"),
             "no word is split"
