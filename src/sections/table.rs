@@ -4,7 +4,8 @@
 use super::{Structured, communication, metrics, resistance};
 use serde_json::Value;
 
-/// A table of text. A cell may hold several lines (list items): renderers keep them apart.
+/// A table of text. A cell may hold several lines; a list's items each start with [`BULLET`]
+/// (see [`list`]), and every renderer shows them as its own kind of list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
     /// Shown above the table when a section has several.
@@ -44,9 +45,9 @@ impl Structured {
                     .map(|p| {
                         vec![
                             p.point.clone(),
-                            p.affected_roles.join("\n"),
+                            list(&p.affected_roles),
                             p.underlying_reason.clone(),
-                            p.tactics.join("\n"),
+                            list(&p.tactics),
                             p.who_acts.clone(),
                             p.when.clone(),
                             p.early_warning_sign.clone(),
@@ -78,6 +79,33 @@ impl Structured {
             Structured::Custom(v) => custom_tables(v),
         }
     }
+}
+
+/// What starts each item of a list in a cell.
+pub const BULLET: &str = "• ";
+
+/// A list as one cell's text: each item on a line of its own after a [`BULLET`]; a single
+/// item is just its text (a list of one reads as a value).
+pub fn list<S: AsRef<str>>(items: &[S]) -> String {
+    let items: Vec<&str> = items.iter().map(|s| s.as_ref().trim()).collect();
+    match items.as_slice() {
+        [one] => one.to_string(),
+        items => items
+            .iter()
+            .map(|i| format!("{BULLET}{i}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+/// A cell's list items, when it is a list of two or more (every line starts with a bullet).
+pub fn list_items(cell: &str) -> Option<Vec<&str>> {
+    let lines: Vec<&str> = cell.lines().filter(|l| !l.trim().is_empty()).collect();
+    let items: Option<Vec<&str>> = lines
+        .iter()
+        .map(|l| l.trim_start().strip_prefix(BULLET))
+        .collect();
+    items.filter(|i| i.len() > 1)
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -162,13 +190,13 @@ fn cell(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join("\n"),
+        Value::Array(items) => list(&items.iter().map(cell).collect::<Vec<_>>()),
         other => other.to_string(),
     }
 }
 
-/// The answer as Markdown: the model's summary, then GFM tables (pipes escaped, list items
-/// on lines of their own within a cell).
+/// The answer as Markdown: the model's summary, then GFM tables (pipes escaped, each list
+/// item on a line of its own within its cell, after a bullet).
 pub fn to_markdown(s: &Structured) -> String {
     let mut out = String::new();
     if let Some(summary) = s.summary() {
@@ -229,6 +257,25 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(markdown_cell(input), want, "{input:?}");
         }
+    }
+
+    #[test]
+    fn lists_are_bulleted_lines_and_read_back() {
+        let cases: [(&[&str], &str); 4] = [
+            (&["a", "b"], "• a\n• b"),
+            (&[" one "], "one"),
+            (&[], ""),
+            (&["x | y", "z"], "• x | y\n• z"),
+        ];
+        for (items, want) in cases {
+            assert_eq!(list(items), want, "{items:?}");
+        }
+        assert_eq!(list_items("• a\n• b"), Some(vec!["a", "b"]));
+        assert_eq!(list_items("• a\n\n  • b\n"), Some(vec!["a", "b"]));
+        for prose in ["• a", "one\ntwo", "• a\nb", ""] {
+            assert_eq!(list_items(prose), None, "{prose:?}");
+        }
+        assert_eq!(markdown_cell(&list(&["a", "b"])), "• a<br>• b");
     }
 
     #[test]

@@ -52,7 +52,7 @@ fn rendered(example: &str, file: &str) -> Sandbox {
     sb
 }
 
-fn python(script: &str, arg: &Path) -> String {
+pub fn python(script: &str, arg: &Path) -> String {
     let out = Command::new("python3")
         .args(["-c", script])
         .arg(arg)
@@ -271,22 +271,29 @@ fn word_has_real_headings_tables_lists_and_properties() {
         assert!(styles["heading 1"].as_u64().unwrap() >= 8, "{styles}");
         assert!(styles["heading 2"].as_u64().unwrap() >= 3, "{styles}");
         let tables = d["tables"].as_array().unwrap();
-        // Document control, roles, the register, the grid and the three structured sections.
+        // Document control, roles, the register, the grid, then the structured sections.
         assert!(tables.len() >= 7, "{example}: {} tables", tables.len());
-        assert!(d["repeat"].as_u64().unwrap() >= 6, "header rows repeat");
-        let comms = tables
-            .iter()
-            .find(|t| t[0][0] == "Audience")
-            .expect("the communication matrix");
+        assert!(d["repeat"].as_u64().unwrap() >= 3, "header rows repeat");
+        // A 2,000-character cell makes a row far taller than a quarter of a page: the matrix
+        // becomes one block per audience, a numbered heading and a field/value table.
         let groups = if example == CRM_EXAMPLE { 5 } else { 4 };
+        let blocks: Vec<&Value> = (tables.iter())
+            .filter(|t| t[0][0] == "What they need to know")
+            .collect();
+        assert_eq!(blocks.len(), groups, "a block per group: {blocks:?}");
+        let first = if example == CRM_EXAMPLE {
+            "1. executives"
+        } else {
+            "1. executive board"
+        };
         assert!(
-            comms.as_array().unwrap().len() > groups,
-            "a row per group: {comms}"
+            d["paras"].as_array().unwrap().iter().any(|p| p == first),
+            "{first}"
         );
-        assert_eq!(comms[1][1], HOSTILE, "hostile text kept as text");
-        let long = comms[1].as_array().unwrap().iter();
+        assert_eq!(blocks[0][0][1], HOSTILE, "hostile text kept as text");
+        let long = blocks[0].as_array().unwrap().iter();
         assert!(
-            long.filter_map(Value::as_str)
+            long.filter_map(|row| row[1].as_str())
                 .any(|c| c.trim() == long_cell().trim()),
             "the 2,000-character cell, whole"
         );
@@ -308,12 +315,9 @@ fn word_has_real_headings_tables_lists_and_properties() {
     }
 }
 
-#[test]
-fn word_takes_a_reference_documents_styles_by_name() {
-    let sb = pasted(CRM_EXAMPLE, &["resistance", "communication", "metrics"]);
-    sb.run(&["render", "-o", "first.docx"]).expect(0);
-    // A German template: the heading styles' ids are not English, their names are standard.
-    let rewrite = r#"
+/// Makes `FILE.ref.docx` from a plan-ai .docx: a German template (its heading styles' ids are
+/// not English, their names are standard; heading 1 red) on US Letter.
+pub const GERMAN_LETTER: &str = r#"
 import sys, zipfile
 src = zipfile.ZipFile(sys.argv[1]); out = zipfile.ZipFile(sys.argv[1] + ".ref.docx", "w")
 for i in src.infolist():
@@ -326,7 +330,13 @@ for i in src.infolist():
     out.writestr(i, data)
 out.close()
 "#;
-    python(rewrite, &sb.file("first.docx"));
+
+#[test]
+fn word_takes_a_reference_documents_styles_by_name() {
+    let sb = pasted(CRM_EXAMPLE, &["resistance", "communication", "metrics"]);
+    sb.run(&["render", "-o", "first.docx"]).expect(0);
+    // A German template: the heading styles' ids are not English, their names are standard.
+    python(GERMAN_LETTER, &sb.file("first.docx"));
     sb.run(&[
         "render",
         "-o",
@@ -465,5 +475,39 @@ fn excel_has_a_sheet_per_tracker_with_lists_frozen_headers_and_tables() {
         );
         let about = sheet("About")["rows"].to_string();
         assert_contains(&about, "Generated", "what and when");
+    }
+}
+
+#[test]
+fn csv_cells_that_start_like_formulas_are_shown_never_run() {
+    // Project data and a model's answer that a spreadsheet would run as formulas.
+    let sb = pasted(CRM_EXAMPLE, &[]);
+    let text = sb
+        .read("plan-ai.toml")
+        .replace(
+            "name = \"Sales CRM rollout 2027\"",
+            "name = \"=HYPERLINK(\\\"http://evil.example\\\",\\\"open\\\")\"",
+        )
+        .replace("notes = \"sponsor;", "notes = \"@SUM(1+1) sponsor;")
+        .replace(
+            "name = \"Margaret Ellison\"",
+            "name = \"+1+cmd|' /C calc'!A0\"",
+        );
+    sb.write("plan-ai.toml", &text);
+    sb.run(&["render", "--format", "csv", "--allow-partial"])
+        .expect(6);
+    let people = std::fs::read_to_string(sb.file("plan-csv/stakeholders.csv")).unwrap();
+    assert_contains(&people, "\n'+1+cmd|' /C calc'!A0,", "the name, inert");
+    assert_contains(&people, "'@SUM(1+1) sponsor;", "the note, inert");
+    let status = sb
+        .run(&["portfolio", "status", ".", "--csv"])
+        .expect(0)
+        .stdout();
+    assert_contains(&status, "'=HYPERLINK(", "the project's name, inert");
+    for row in people.lines().chain(status.lines()) {
+        for cell in row.trim_start_matches('\u{feff}').split(',') {
+            let cell = cell.trim_start_matches('"');
+            assert!(!cell.starts_with(['=', '+', '-', '@']), "{cell} in {row}");
+        }
     }
 }

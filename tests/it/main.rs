@@ -4,6 +4,7 @@
 mod support;
 
 mod architecture;
+mod chromium;
 mod draft_batch;
 mod draft_interrupt;
 mod draft_offline;
@@ -16,6 +17,7 @@ mod hostile;
 mod hostile_batch;
 mod hostile_files;
 mod keyring;
+mod layouts;
 mod libreoffice;
 mod load;
 mod offline;

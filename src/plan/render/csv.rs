@@ -1,9 +1,12 @@
 //! The plan's tables as CSV files, one per table, for SharePoint lists, Planner and Jira:
 //! UTF-8 with a byte-order mark (so Excel reads the encoding), RFC 4180 quoting, CRLF lines.
+//! A list in a cell is its items joined with "; " (one line per record for the importers).
+//! A cell a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, tab, CR first) is
+//! written with a leading `'`, as OWASP advises for CSV injection: shown, never run.
 
 use crate::error::{Error, Result};
 use crate::plan::Plan;
-use crate::sections::table::Table;
+use crate::sections::table::{Table, list_items};
 use crate::sections::{Kind, communication, metrics, resistance};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -94,12 +97,26 @@ pub fn write(table: &Table) -> Result<Vec<u8>> {
         .terminator(csv::Terminator::CRLF)
         .from_writer(BOM.to_vec());
     let err = |e: csv::Error| Error::Other(format!("cannot write CSV: {e}"));
-    w.write_record(&table.columns).map_err(err)?;
+    w.write_record(table.columns.iter().map(|c| inert(c).into_owned()))
+        .map_err(err)?;
     for row in &table.rows {
-        w.write_record(row).map_err(err)?;
+        let row = row
+            .iter()
+            .map(|c| list_items(c).map_or_else(|| c.clone(), |i| i.join("; ")));
+        w.write_record(row.map(|c| inert(&c).into_owned()))
+            .map_err(err)?;
     }
     w.into_inner()
         .map_err(|e| Error::Other(format!("cannot write CSV: {e}")))
+}
+
+/// A cell no spreadsheet runs as a formula: one that starts like one gets a leading `'`
+/// (Excel and LibreOffice hide it and show the rest as text).
+fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        true => format!("'{cell}").into(),
+        false => cell.into(),
+    }
 }
 
 #[cfg(test)]
@@ -115,6 +132,7 @@ mod tests {
                 vec!["plain".into(), "with, comma".into()],
                 vec!["quote \"here\"".into(), "two\nlines".into()],
                 vec!["emoji 👍".into(), "שלום".into()],
+                vec!["• one\n• two".into(), "• one alone".into()],
             ],
         };
         let bytes = write(&t).unwrap();
@@ -122,11 +140,39 @@ mod tests {
         let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
         assert_eq!(
             text,
-            "A,B\r\nplain,\"with, comma\"\r\n\"quote \"\"here\"\"\",\"two\nlines\"\r\nemoji 👍,שלום\r\n"
+            "A,B\r\nplain,\"with, comma\"\r\n\"quote \"\"here\"\"\",\"two\nlines\"\r\nemoji 👍,שלום\r\none; two,• one alone\r\n"
         );
         // Read back by the same RFC's rules.
         let mut r = csv::Reader::from_reader(text.as_bytes());
         let rows: Vec<csv::StringRecord> = r.records().map(|r| r.unwrap()).collect();
         assert_eq!(&rows[1][1], "two\nlines");
+    }
+
+    #[test]
+    fn cells_that_start_like_formulas_are_shown_not_run() {
+        let cases = [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
+            ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("a = b", "a = b"),
+            ("email@example.com", "email@example.com"),
+            ("", ""),
+        ];
+        for (cell, want) in cases {
+            assert_eq!(inert(cell), want, "{cell:?}");
+        }
+        let t = Table {
+            caption: None,
+            columns: vec!["=A".into()],
+            rows: vec![vec!["=1+1".into()]],
+        };
+        let text = String::from_utf8(write(&t).unwrap()[3..].to_vec()).unwrap();
+        assert_eq!(text, "'=A\r\n'=1+1\r\n");
     }
 }

@@ -4,24 +4,30 @@
 //! and mailto links become links.
 
 use super::blocks::{Block, Inline, Item, plain};
+use super::docx::{Layout, layout_for, shares};
+use super::measure::Font;
 use std::fmt::Write as _;
 
 const STYLE: &str = r#"
 :root { color-scheme: light; }
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2330;
-  max-width: 58rem; margin: 0 auto; padding: 1rem; }
+  max-width: 75rem; margin: 0 auto; padding: 1rem 1.5rem; }
+main > p, main > ul, main > ol, section > p, section > ul, section > ol { max-width: 52rem; }
 header.notice { background: #fff4d6; border: 1px solid #e6c35c; padding: .5rem .75rem;
   border-radius: 4px; font-size: .9rem; }
 h1 { font-size: 1.9rem; line-height: 1.2; margin: 1.2rem 0 .8rem; }
 h2 { font-size: 1.45rem; border-bottom: 2px solid #d8dde6; padding-bottom: .2rem; margin-top: 2.2rem; }
 h3 { font-size: 1.15rem; margin-top: 1.6rem; }
 h4, h5, h6 { font-size: 1rem; margin-top: 1.2rem; }
-.table { overflow-x: auto; margin: .8rem 0; }
-table { border-collapse: collapse; width: 100%; font-size: .9rem; }
-th, td { border: 1px solid #c9d0db; padding: .35rem .5rem; text-align: left; vertical-align: top;
-  overflow-wrap: break-word; hyphens: auto; }
-th { background: #eef1f6; }
+.table { margin: .8rem 0; }
+table { border-collapse: separate; border-spacing: 0; width: 100%; font-size: .9rem;
+  border-top: 1px solid #c9d0db; border-left: 1px solid #c9d0db; }
+th, td { border-right: 1px solid #c9d0db; border-bottom: 1px solid #c9d0db; padding: .35rem .5rem;
+  text-align: left; vertical-align: top; overflow-wrap: break-word; }
+th { background: #eef1f6; position: sticky; top: 0; z-index: 1; }
 tr { break-inside: avoid; page-break-inside: avoid; }
+td ul { margin: 0; padding-left: 1.1rem; }
+td li + li { margin-top: .25rem; }
 blockquote { margin: 1rem 0; padding: .5rem .8rem; border-left: 4px solid #e6a23c;
   background: #fdf6ec; }
 blockquote p { margin: .2rem 0; }
@@ -29,32 +35,72 @@ pre { background: #f5f6f8; padding: .6rem; overflow-x: auto; white-space: pre-wr
 code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .9em; }
 ul.tasks { list-style: none; padding-left: 1rem; }
 footer { margin-top: 3rem; color: #667085; font-size: .85rem; }
-@media (max-width: 40rem) { body { padding: .6rem; font-size: 15px; } h1 { font-size: 1.5rem; }
-  h2 { font-size: 1.25rem; } th, td { padding: .25rem; } }
+@media (max-width: 64rem) { .table { overflow-x: auto; } th { position: static; } }
+@media (max-width: 700px) { body { padding: .6rem; font-size: 15px; } h1 { font-size: 1.5rem; }
+  h2 { font-size: 1.25rem; } }
 @page { size: A4; margin: 1.6cm 1.4cm; }
+@page wide { size: A4 landscape; margin: 1.4cm 1.4cm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10.5pt; }
-  table { table-layout: fixed; font-size: 8.5pt; }
-  th, td { overflow-wrap: anywhere; }
-  h2 { break-before: page; page-break-before: always; }
+  table { font-size: 8.5pt; border-collapse: collapse; border: 0; }
+  th, td { border: 1px solid #c9d0db; }
+  th { position: static; }
+  section { break-before: page; page-break-before: always; }
+  section.wide { page: wide; }
   thead { display: table-header-group; }
   .table { overflow: visible; }
   a { color: inherit; }
 }
 "#;
 
-/// The page for `blocks`, with `title` in the tab and `notice` above the plan.
+/// One card per row, a cell's column name above it: `{t}` is the tables it applies to.
+const CARDS: &str = r#"
+  {t} table, {t} tbody, {t} tr, {t} td { display: block; width: auto; }
+  {t} table { border: 0; }
+  {t} thead, {t} colgroup { display: none; }
+  {t} tr { border: 1px solid #c9d0db; border-radius: 6px; margin: 0 0 .7rem; padding: .3rem .6rem; }
+  {t} td { border: 0; padding: .2rem 0; }
+  {t} td[data-label]::before { content: attr(data-label); display: block; font-size: .8em;
+    font-weight: 600; color: #4a5568; }
+  {t} td:first-child[data-label] { font-weight: 600; }
+  {t} td:first-child[data-label]::before { display: none; }
+"#;
+
+/// The page for `blocks`, with `title` in the tab and `notice` above the plan. Each part
+/// under a top-level heading is a section; one holding a table too wide for a portrait page
+/// prints on landscape pages.
 pub fn render(blocks: &[Block], title: &str, notice: &str) -> String {
     let mut out = String::with_capacity(64 * 1024);
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"plan-ai {}\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header class=\"notice\">{}</header>\n<main>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"plan-ai {}\">\n<title>{}</title>\n<style>{STYLE}@media (max-width: 700px) {{{}}}\n@media print {{{}}}\n</style>\n</head>\n<body>\n<header class=\"notice\">{}</header>\n<main>\n",
         env!("CARGO_PKG_VERSION"),
         escape(title),
+        CARDS.replace("{t}", ".table:not(.pairs)"),
+        CARDS.replace("{t}", ".table.records"),
         escape(notice)
     );
-    for b in blocks {
-        block(&mut out, b);
+    let part = |b: &Block| matches!(b, Block::Heading { level: 2, .. });
+    let mut rest = blocks;
+    while !rest.is_empty() {
+        let end = (1..rest.len())
+            .find(|&i| part(&rest[i]))
+            .unwrap_or(rest.len());
+        let (here, after) = rest.split_at(end);
+        let layouts: Vec<Option<Layout>> = here.iter().map(printed).collect();
+        let section = part(&here[0]);
+        if section {
+            let wide = layouts.contains(&Some(Layout::Landscape));
+            out.push_str(["<section>\n", "<section class=\"wide\">\n"][usize::from(wide)]);
+        }
+        for (b, layout) in here.iter().zip(layouts) {
+            match (b, layout) {
+                (Block::Table { header, rows }, Some(l)) => table(&mut out, header, rows, l),
+                _ => block(&mut out, b),
+            }
+        }
+        out.push_str(when(section, "</section>\n"));
+        rest = after;
     }
     let _ = write!(
         out,
@@ -63,6 +109,25 @@ pub fn render(blocks: &[Block], title: &str, notice: &str) -> String {
         escape(notice)
     );
     out
+}
+
+fn when(on: bool, s: &str) -> &str {
+    if on { s } else { "" }
+}
+
+/// How a table prints on A4 (1.4 cm margins, 1.6 cm top and bottom) at 8.5 pt, measured as
+/// Word's layout measures it, the browser's font taken a quarter wider than Calibri (as
+/// DejaVu Sans, Linux's system-ui, is): across the
+/// page, on a landscape page, or as one card per row.
+fn printed(b: &Block) -> Option<Layout> {
+    let Block::Table { header, rows } = b else {
+        return None;
+    };
+    let font = Font {
+        scale: 1.25,
+        ..Font::new(8.5)
+    };
+    Some(layout_for(header, rows, (10_318.0, 15_024.0), font))
 }
 
 fn block(out: &mut String, b: &Block) {
@@ -80,30 +145,7 @@ fn block(out: &mut String, b: &Block) {
             out.push_str("</p>\n");
         }
         Block::List { ordered, items } => list(out, *ordered, items),
-        Block::Table { header, rows } => {
-            out.push_str("<div class=\"table\"><table>\n");
-            // A key-value table (document control) has an empty header row: leave it out.
-            if header.iter().any(|c| !plain(c).trim().is_empty()) {
-                out.push_str("<thead><tr>");
-                for cell in header {
-                    out.push_str("<th>");
-                    inlines_html(out, cell);
-                    out.push_str("</th>");
-                }
-                out.push_str("</tr></thead>\n");
-            }
-            out.push_str("<tbody>\n");
-            for row in rows {
-                out.push_str("<tr>");
-                for cell in row {
-                    out.push_str("<td>");
-                    inlines_html(out, cell);
-                    out.push_str("</td>");
-                }
-                out.push_str("</tr>\n");
-            }
-            out.push_str("</tbody></table></div>\n");
-        }
+        Block::Table { header, rows } => table(out, header, rows, Layout::Table),
         Block::Quote(inner) => {
             out.push_str("<blockquote>\n");
             for b in inner {
@@ -116,6 +158,70 @@ fn block(out: &mut String, b: &Block) {
         }
         Block::Rule => out.push_str("<hr>\n"),
     }
+}
+
+/// A table; each cell carries its column's name for the phone layout (one card per row),
+/// which a table of records (`layout`) also prints in. A key-value table (document control:
+/// its header row is empty) stays a table: its rows are pairs already.
+fn table(out: &mut String, header: &[Vec<Inline>], rows: &[Vec<Vec<Inline>>], layout: Layout) {
+    let labels: Vec<String> = header.iter().map(|c| escape(plain(c).trim())).collect();
+    let pairs = labels.iter().all(String::is_empty);
+    let class = match (pairs, layout) {
+        (true, _) => " pairs",
+        (false, Layout::Blocks) => " records",
+        _ => "",
+    };
+    let _ = writeln!(out, "<div class=\"table{class}\"><table>");
+    // Columns share the width by what they hold (the browser keeps each at least as wide as
+    // its longest word).
+    let shares = shares(header, rows, Font::default());
+    if !shares.is_empty() {
+        out.push_str("<colgroup>");
+        for share in shares {
+            let _ = write!(out, "<col style=\"width: {:.1}%\">", share * 100.0);
+        }
+        out.push_str("</colgroup>\n");
+    }
+    // A key-value table's empty header row is left out.
+    if !pairs {
+        out.push_str("<thead><tr>");
+        for cell in header {
+            out.push_str("<th scope=\"col\">");
+            inlines_html(out, cell);
+            out.push_str("</th>");
+        }
+        out.push_str("</tr></thead>\n");
+    }
+    out.push_str("<tbody>\n");
+    for row in rows {
+        out.push_str("<tr>");
+        for (c, cell) in row.iter().enumerate() {
+            match labels.get(c).filter(|l| !l.is_empty()) {
+                Some(label) => {
+                    let _ = write!(out, "<td data-label=\"{label}\">");
+                }
+                None => out.push_str("<td>"),
+            }
+            cell_html(out, cell);
+            out.push_str("</td>");
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table></div>\n");
+}
+
+/// A cell: a list (every line after a bullet) as `<ul>`, anything else as it is.
+fn cell_html(out: &mut String, cell: &[Inline]) {
+    let Some(items) = super::cells::items(cell) else {
+        return inlines_html(out, cell);
+    };
+    out.push_str("<ul>");
+    for item in items {
+        out.push_str("<li>");
+        inlines_html(out, &item);
+        out.push_str("</li>");
+    }
+    out.push_str("</ul>");
 }
 
 fn list(out: &mut String, ordered: bool, items: &[Item]) {
@@ -253,13 +359,15 @@ mod tests {
     #[test]
     fn tables_lists_and_notices_have_their_elements() {
         let html = page(
-            "# T\n\n## 1. Part\n\n| A | B |\n|---|---|\n| x\\|y | one<br>two |\n\n- [ ] check\n- [x] done\n\n1. first\n\n> **Missing:** no answer\n",
+            "# T\n\n## 1. Part\n\n| A | B |\n|---|---|\n| x\\|y | one<br>two |\n| • first<br>• *second* | |\n\n- [ ] check\n- [x] done\n\n1. first\n\n> **Missing:** no answer\n",
         );
         for want in [
             "<h1 id=\"t\">T</h1>",
             "<h2 id=\"1-part\">1. Part</h2>",
-            "<thead><tr><th>A</th><th>B</th></tr></thead>",
-            "<td>x|y</td><td>one<br>two</td>",
+            "<section>\n<h2 id=\"1-part\">",
+            "<thead><tr><th scope=\"col\">A</th><th scope=\"col\">B</th></tr></thead>",
+            "<td data-label=\"A\">x|y</td><td data-label=\"B\">one<br>two</td>",
+            "<td data-label=\"A\"><ul><li>first</li><li><em>second</em></li></ul></td>",
             "<ul class=\"tasks\">",
             "&#9744; check",
             "&#9746; done",
@@ -280,6 +388,57 @@ mod tests {
         assert!(html.contains("@media print"));
         assert!(html.contains("break-before: page"));
         assert!(html.contains("break-inside: avoid"));
+        assert!(html.contains("@page wide { size: A4 landscape"));
+        assert!(html.contains("max-width: 75rem") && html.contains("position: sticky; top: 0"));
+        assert!(
+            !html.contains("anywhere") && !html.contains("hyphens"),
+            "no word is split"
+        );
+    }
+
+    #[test]
+    fn parts_with_wide_tables_print_on_landscape_pages() {
+        let wide = format!(
+            "|{}\n{}|\n|{}\n",
+            "Accountabilities|".repeat(9),
+            "|---".repeat(9),
+            "several words in each of these cells|".repeat(9)
+        );
+        let html = page(&format!(
+            "# T\n\n## 1. Narrow\n\n| A | B |\n|---|---|\n| x | y |\n\n## 2. Wide\n\n{wide}\n## 3. After\n\ntext\n"
+        ));
+        let sections: Vec<&str> = html.split("<section").skip(1).collect();
+        assert_eq!(sections.len(), 3, "{html}");
+        assert!(sections[0].starts_with(">\n<h2 id=\"1-narrow\""));
+        assert!(sections[1].starts_with(" class=\"wide\">\n<h2 id=\"2-wide\""));
+        assert!(sections[2].starts_with(">\n<h2 id=\"3-after\""));
+        assert_eq!(html.matches("</section>").count(), 3);
+        assert!(
+            html.contains("<colgroup><col style=\"width: "),
+            "columns sized by content"
+        );
+        // Rows far taller than a quarter of a landscape page print as one card per row.
+        let tall = format!(
+            "| A | B | C |\n|---|---|---|\n| x | {} | y |\n",
+            "word ".repeat(600)
+        );
+        let html = page(&format!("# T\n\n## 1. Tall\n\n{tall}"));
+        assert!(html.contains("<section>\n<h2"), "{html}");
+        assert!(
+            html.contains("<div class=\"table records\"><table>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("@media print {\n  .table.records table"),
+            "cards in print"
+        );
+        // A key-value table stays a table on a phone too.
+        let html = page("| | |\n|---|---|\n| Project | X |\n");
+        assert!(
+            html.contains("<div class=\"table pairs\"><table>\n<tbody>"),
+            "{html}"
+        );
+        assert!(html.contains("@media (max-width: 700px) {\n  .table:not(.pairs) table"));
     }
 
     #[test]

@@ -4,10 +4,12 @@
 //! sections), as the trackers people keep.
 
 pub mod blocks;
+pub mod cells;
 pub mod csv;
 pub mod docx;
 pub mod html;
 pub mod markdown;
+pub mod measure;
 pub mod portfolio;
 pub mod xlsx;
 

@@ -6,6 +6,8 @@
 //! - `config`: user-config profiles pointing at a fake server.
 //! - `dialects`: how servers answer requests for structured output (`use support::dialects::*`).
 //! - `fake_server`: the in-process OpenAI-compatible server.
+//! - `pages`: realistic answers, printing to PDF, and the split-word check
+//!   (`use support::pages::*`).
 //! - `process`: waiting on and interrupting a background run.
 //! - `store`: the run store's records and stray temp files.
 //! - `draft`: the fake model and sandboxes of the `draft_*` tests (not re-exported here:
@@ -18,6 +20,7 @@ pub mod config;
 pub mod dialects;
 pub mod draft;
 pub mod fake_server;
+pub mod pages;
 pub mod process;
 pub mod store;
 pub use asserts::*;

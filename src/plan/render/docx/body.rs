@@ -1,10 +1,11 @@
 //! The document's body: blocks as paragraphs, runs, tables and numbered lists.
 
-use super::super::blocks::{Block, Inline, Item, plain};
+use super::super::blocks::{Block, Inline, Item};
+use super::super::measure::Font;
 use super::*;
 
 /// Run formatting, as bits.
-const BOLD: u8 = 1;
+pub(super) const BOLD: u8 = 1;
 const ITALIC: u8 = 2;
 const STRIKE: u8 = 4;
 const CODE: u8 = 8;
@@ -18,7 +19,10 @@ pub(super) struct Body {
     pub(super) links: Vec<String>, // hyperlink targets, escaped
     pub(super) ordered: usize,     // ordered lists so far: each is numbered on its own, from 1
     pub(super) width: i64,         // between the margins, in twentieths of a point
-    after_table: bool,
+    pub(super) height: f64,        // the same, top to bottom
+    pub(super) font: Font,         // a table's text, as measured
+    pub(super) level: u8,          // the last heading's
+    pub(super) after_table: bool,
 }
 
 impl Body {
@@ -33,6 +37,7 @@ impl Body {
                 let styles = ["Title", "Heading1", "Heading2", "Heading3"];
                 let style = styles[usize::from(*level).clamp(1, 4) - 1];
                 self.para(Some(style), "", inlines, 0);
+                self.level = *level;
             }
             Block::Paragraph(inlines) => self.para(style, &indent, inlines, 0),
             Block::List { ordered, items } => self.list(*ordered, items, nested),
@@ -92,70 +97,6 @@ impl Body {
         }
     }
 
-    fn table(&mut self, header: &[Vec<Inline>], rows: &[Vec<Vec<Inline>>]) {
-        let columns = rows.iter().map(Vec::len).fold(header.len(), usize::max);
-        if columns == 0 {
-            return;
-        }
-        self.out += when(self.after_table, "<w:p/>"); // two tables in a row would merge
-        // An empty header row (a key-value table's) is left out.
-        let blank = header.iter().all(|c| plain(c).trim().is_empty());
-        let skip = usize::from(blank && !rows.is_empty());
-        let mut all = vec![header];
-        all.extend(rows.iter().map(Vec::as_slice));
-        let widths = self.widths(columns, &all[skip..]);
-        self.out += &fill(TABLE, &[("style", &self.ids["TableGrid"])]);
-        let column = |w: &i64| format!(r#"<w:gridCol w:w="{w}"/>"#);
-        self.out += &(widths.iter().map(column).collect::<String>() + "</w:tblGrid>");
-        for (r, row) in all[skip..].iter().enumerate() {
-            let head = r + skip == 0;
-            let repeat = when(head, "<w:tblHeader/>");
-            // A row is kept on one page unless it is so tall that keeping it whole would
-            // leave most of a page empty.
-            let whole = when(head || short_row(row, &widths), "<w:cantSplit/>");
-            self.out += &format!("<w:tr><w:trPr>{whole}{repeat}</w:trPr>");
-            for (c, w) in widths.iter().enumerate() {
-                let shade = when(head, HEAD_CELL);
-                self.out += &fill(CELL, &[("w", &w.to_string()), ("shade", shade)]);
-                let cell = row.get(c).map_or(&[][..], Vec::as_slice);
-                self.para(None, "", cell, if head { BOLD } else { 0 });
-                self.out += "</w:tc>";
-            }
-            self.out += "</w:tr>";
-        }
-        self.out += "</w:tbl>";
-        self.after_table = true;
-    }
-
-    /// A column's width lies between its longest word's and its longest line's (within
-    /// limits): all at their longest lines when that fits, else the long ones share the rest.
-    fn widths(&self, columns: usize, rows: &[&[Vec<Inline>]]) -> Vec<i64> {
-        let twips = |chars: Option<usize>, most| chars.unwrap_or(0).min(most) as i64 * 120 + 200;
-        let measure = |c: &Vec<Inline>| {
-            let text = plain(c);
-            // Word breaks a line after a hyphen or a slash too: those make the longest word.
-            let words = text.split(|c: char| c.is_whitespace() || c == '-' || c == '/');
-            let word = twips(words.map(|w| w.chars().count() + 1).max(), 16);
-            let line = twips(text.lines().map(|l| l.chars().count()).max(), 60);
-            (word, line.max(word))
-        };
-        let max = |a: (i64, i64), b: (i64, i64)| (a.0.max(b.0), a.1.max(b.1));
-        let cells = |c| rows.iter().filter_map(move |r| r.get(c));
-        let column = |c| cells(c).map(measure).fold((200, 200), max);
-        let sizes: Vec<(i64, i64)> = (0..columns).map(column).collect();
-        let (least, most) = sizes.iter().fold((0, 0), |a, s| (a.0 + s.0, a.1 + s.1));
-        let filled = |t: i64| sizes.iter().map(|s| t.clamp(s.0, s.1)).sum::<i64>();
-        let steps = (0..=self.width / 20).map(|k| k * 20);
-        let fits = |t: &i64| filled(*t) <= self.width;
-        let level = steps.take_while(fits).last().unwrap_or(0);
-        let fit = |&(low, high): &(i64, i64)| match () {
-            _ if most <= self.width => high * self.width / most,
-            _ if least >= self.width => low * self.width / least,
-            _ => level.clamp(low, high),
-        };
-        sizes.iter().map(fit).collect()
-    }
-
     fn inlines(&mut self, inlines: &[Inline], fmt: u8) {
         let mut text = String::new(); // neighbouring texts make one run
         for (i, inline) in inlines.iter().enumerate() {
@@ -207,24 +148,6 @@ impl Body {
         push_text(&mut self.out, text);
         self.out += "</w:r>";
     }
-}
-
-/// Whether a table row is at most about a third of a page tall, estimated from its text and
-/// its columns' widths (twentieths of a point).
-fn short_row(row: &[Vec<Inline>], widths: &[i64]) -> bool {
-    const LINE: i64 = 270; // a table line of 10-11 pt text
-    const CHAR: i64 = 105; // an average character's width
-    const MOST: i64 = 4500; // about a third of an A4 or Letter page between the margins
-    let lines = |(cell, width): (&Vec<Inline>, &i64)| -> i64 {
-        let per_line = ((width - 170) / CHAR).max(1) as usize;
-        let text = plain(cell);
-        let lines = text
-            .lines()
-            .map(|l| l.chars().count().div_ceil(per_line).max(1));
-        lines.sum::<usize>() as i64
-    };
-    let tallest = row.iter().zip(widths).map(lines).max().unwrap_or(0);
-    tallest * LINE <= MOST
 }
 
 /// Text inside a run: line breaks and tabs as Word's elements, the rest escaped.

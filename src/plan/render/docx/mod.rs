@@ -5,13 +5,17 @@
 //! "berschrift1").
 
 mod body;
+mod layout;
 mod reference;
+mod table;
 #[cfg(test)]
 mod tests;
 
 use super::blocks::Block;
+use super::measure::Font;
 use crate::error::{Error, Result};
 use body::{Body, escape};
+pub use layout::{Layout, layout_for, shares};
 use reference::{Furniture, Reference, page, read_reference, styles};
 use std::collections::HashMap;
 use std::io::{Cursor, Read, Write};
@@ -32,7 +36,7 @@ _rels/.rels <Relationships xmlns="http://schemas.openxmlformats.org/package/2006
 docProps/core.xml <cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>{title}</dc:title><dc:subject>{subject}</dc:subject>{creator}{dates}</cp:coreProperties>
 docProps/app.xml <Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>plan-ai</Application></Properties>
 word/_rels/document.xml.rels <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/numbering" Target="numbering.xml"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings" Target="settings.xml"/><Relationship Id="rId4" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/header" Target="header1.xml"/><Relationship Id="rId5" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer1.xml"/>{theme_rel}{links}</Relationships>
-word/document.xml <w:document {ns}><w:body>{body}<w:sectPr><w:headerReference w:type="default" r:id="rId4"/><w:footerReference w:type="default" r:id="rId5"/>{page}<w:cols w:space="708"/></w:sectPr></w:body></w:document>
+word/document.xml <w:document {ns}><w:body>{body}{sect}</w:body></w:document>
 word/styles.xml {styles}
 word/numbering.xml <w:numbering {ns}>{abstracts}<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>{nums}</w:numbering>
 word/settings.xml <w:settings {ns}><w:zoom w:percent="100"/><w:defaultTabStop w:val="720"/><w:characterSpacingControl w:val="doNotCompress"/><w:compat><w:compatSetting w:name="compatibilityMode" w:uri="http://schemas.microsoft.com/office/word" w:val="15"/></w:compat></w:settings>
@@ -51,9 +55,6 @@ const THEME_REL: &str = r#"<Relationship Id="rId6" Type="http://schemas.openxmlf
 const LINK_REL: &str = r#"<Relationship Id="link{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="{url}" TargetMode="External"/>"#;
 const DATES: &str = r#"<dcterms:created xsi:type="dcterms:W3CDTF">{date}T00:00:00Z</dcterms:created><dcterms:modified xsi:type="dcterms:W3CDTF">{date}T00:00:00Z</dcterms:modified>"#;
 const DEFAULTS: &str = r#"<w:docDefaults><w:rPrDefault><w:rPr><w:rFonts w:ascii="Calibri" w:eastAsia="Calibri" w:hAnsi="Calibri" w:cs="Arial"/><w:sz w:val="22"/><w:szCs w:val="22"/></w:rPr></w:rPrDefault><w:pPrDefault><w:pPr><w:spacing w:after="120" w:line="264" w:lineRule="auto"/></w:pPr></w:pPrDefault></w:docDefaults>"#;
-const TABLE: &str = r#"<w:tbl><w:tblPr><w:tblStyle w:val="{style}"/><w:tblW w:w="5000" w:type="pct"/><w:tblLayout w:type="fixed"/><w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="0" w:lastColumn="0" w:noHBand="1" w:noVBand="1"/></w:tblPr><w:tblGrid>"#;
-const CELL: &str = r#"<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/>{shade}</w:tcPr>"#;
-const HEAD_CELL: &str = r#"<w:shd w:val="clear" w:color="auto" w:fill="DEE6F2"/>"#;
 const RULE: &str =
     r#"<w:pBdr><w:bottom w:val="single" w:sz="6" w:space="1" w:color="A6A6A6"/></w:pBdr>"#;
 const RESTART: &str = r#"<w:num w:numId="{n}"><w:abstractNumId w:val="1"/><w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride><w:lvlOverride w:ilvl="1"><w:startOverride w:val="1"/></w:lvlOverride><w:lvlOverride w:ilvl="2"><w:startOverride w:val="1"/></w:lvlOverride></w:num>"#;
@@ -80,7 +81,8 @@ const STYLES: &str = r#"<w:style w:type="paragraph" w:default="1" w:styleId="{No
 <w:style w:type="paragraph" w:styleId="{Code}"><w:name w:val="Code"/><w:basedOn w:val="{Normal}"/><w:uiPriority w:val="99"/><w:qFormat/><w:pPr><w:pBdr><w:top w:val="single" w:sz="4" w:space="4" w:color="D9D9D9"/><w:left w:val="single" w:sz="4" w:space="4" w:color="D9D9D9"/><w:bottom w:val="single" w:sz="4" w:space="4" w:color="D9D9D9"/><w:right w:val="single" w:sz="4" w:space="4" w:color="D9D9D9"/></w:pBdr><w:shd w:val="clear" w:color="auto" w:fill="F5F5F5"/><w:spacing w:after="160" w:line="240" w:lineRule="auto"/><w:ind w:left="113" w:right="113"/></w:pPr><w:rPr><w:rFonts w:ascii="Consolas" w:hAnsi="Consolas" w:cs="Courier New"/><w:noProof/><w:sz w:val="18"/><w:szCs w:val="18"/></w:rPr></w:style>
 <w:style w:type="character" w:styleId="{CodeChar}"><w:name w:val="Code Char"/><w:basedOn w:val="{DefaultParagraphFont}"/><w:uiPriority w:val="99"/><w:qFormat/><w:rPr><w:rFonts w:ascii="Consolas" w:hAnsi="Consolas" w:cs="Courier New"/><w:noProof/><w:color w:val="7A2E0E"/><w:sz w:val="20"/><w:szCs w:val="20"/><w:shd w:val="clear" w:color="auto" w:fill="F2F2F2"/></w:rPr></w:style>
 <w:style w:type="character" w:styleId="{Hyperlink}"><w:name w:val="Hyperlink"/><w:basedOn w:val="{DefaultParagraphFont}"/><w:uiPriority w:val="99"/><w:unhideWhenUsed/><w:rPr><w:color w:val="0563C1"/><w:u w:val="single"/></w:rPr></w:style>
-<w:style w:type="table" w:styleId="{TableGrid}"><w:name w:val="Table Grid"/><w:basedOn w:val="{TableNormal}"/><w:uiPriority w:val="39"/><w:pPr><w:spacing w:before="20" w:after="20" w:line="240" w:lineRule="auto"/></w:pPr><w:tblPr><w:tblBorders><w:top w:val="single" w:sz="4" w:space="0" w:color="A6A6A6"/><w:left w:val="single" w:sz="4" w:space="0" w:color="A6A6A6"/><w:bottom w:val="single" w:sz="4" w:space="0" w:color="A6A6A6"/><w:right w:val="single" w:sz="4" w:space="0" w:color="A6A6A6"/><w:insideH w:val="single" w:sz="4" w:space="0" w:color="A6A6A6"/><w:insideV w:val="single" w:sz="4" w:space="0" w:color="A6A6A6"/></w:tblBorders><w:tblCellMar><w:top w:w="29" w:type="dxa"/><w:left w:w="85" w:type="dxa"/><w:bottom w:w="29" w:type="dxa"/><w:right w:w="85" w:type="dxa"/></w:tblCellMar></w:tblPr></w:style>"#;
+<w:style w:type="table" w:styleId="{TableGrid}"><w:name w:val="Table Grid"/><w:basedOn w:val="{TableNormal}"/><w:uiPriority w:val="39"/><w:pPr><w:spacing w:before="20" w:after="20" w:line="240" w:lineRule="auto"/></w:pPr><w:tblPr><w:tblBorders><w:top w:val="single" w:sz="4" w:space="0" w:color="A6A6A6"/><w:left w:val="single" w:sz="4" w:space="0" w:color="A6A6A6"/><w:bottom w:val="single" w:sz="4" w:space="0" w:color="A6A6A6"/><w:right w:val="single" w:sz="4" w:space="0" w:color="A6A6A6"/><w:insideH w:val="single" w:sz="4" w:space="0" w:color="A6A6A6"/><w:insideV w:val="single" w:sz="4" w:space="0" w:color="A6A6A6"/></w:tblBorders><w:tblCellMar><w:top w:w="29" w:type="dxa"/><w:left w:w="85" w:type="dxa"/><w:bottom w:w="29" w:type="dxa"/><w:right w:w="85" w:type="dxa"/></w:tblCellMar></w:tblPr></w:style>
+<w:style w:type="paragraph" w:styleId="{TableText}"><w:name w:val="Table Text"/><w:basedOn w:val="{Normal}"/><w:uiPriority w:val="99"/><w:qFormat/><w:pPr><w:spacing w:before="0" w:after="40" w:line="240" w:lineRule="auto"/></w:pPr><w:rPr><w:sz w:val="20"/><w:szCs w:val="20"/></w:rPr></w:style>"#;
 
 /// The plan (already parsed from its Markdown into blocks) as a .docx file's bytes.
 /// `reference`: the bytes of a user's own .docx whose styles, theme, page setup, header and
@@ -96,9 +98,17 @@ pub fn render(blocks: &[Block], meta: &DocMeta, reference: Option<&[u8]>) -> Res
     let notice = fill(NOTICE, &[("notice", &escape(&meta.notice))]);
     let (header, footer, extra) = furniture(reference.header, reference.footer, &notice);
     let media_types = media_types(&extra);
-    let mut body = Body::default();
-    (body.ids, body.width) = (ids, page.1);
-    blocks.iter().for_each(|b| body.block(b, (None, None)));
+    let scale = reference.styles.as_deref().map(|_| layout::scale(&styles));
+    let font = Font {
+        scale: scale.unwrap_or(1.0),
+        ..Font::default()
+    };
+    let mut body = Body {
+        ids,
+        font,
+        ..Body::default()
+    };
+    let last = body.document(blocks, &layout::Pages::of(&page.0));
     body.para(None, "", &[], 0); // Word wants a paragraph after a final table
     let links = body.links.iter().enumerate();
     let links = links.map(|(n, url)| fill(LINK_REL, &[("n", &(n + 1).to_string()), ("url", url)]));
@@ -119,7 +129,7 @@ pub fn render(blocks: &[Block], meta: &DocMeta, reference: Option<&[u8]>) -> Res
         ("creator", when(meta.author.is_some(), &creator)),
         ("dates", when(date, &dates)),
         ("body", &body.out),
-        ("page", &page.0),
+        ("sect", &table::sect(&last.xml)),
         ("styles", &styles),
         ("abstracts", ABSTRACTS),
         ("nums", &nums.collect::<String>()),

@@ -249,3 +249,131 @@ fn a_picture_used_forty_times_is_copied_once_and_copies_are_bounded() {
         other => panic!("{:?}", other.map(|_| ())),
     }
 }
+
+/// A plan with a table of long records and a wide matrix of shorter cells.
+fn laid_out() -> String {
+    let sentence = |n: usize| vec!["several ordinary words"; n].join(" and ");
+    let row = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+    let head = |names: &[&str]| {
+        row(names.iter().map(|s| s.to_string()).collect()) + &"|---".repeat(names.len()) + "|\n"
+    };
+    let mut md = String::from("# Plan\n\n## 5. Resistance\n\nWhere it comes from.\n\n");
+    md += &head(&["Point", "Roles", "Reason", "Tactics", "Who", "When", "Sign"]);
+    for i in 1..=3 {
+        let tactics = format!(
+            "• {}<br>• {}<br>• {}",
+            sentence(10),
+            sentence(10),
+            sentence(10)
+        );
+        let mut cells = vec![
+            format!("Point {i}"),
+            "• sales<br>• service".into(),
+            sentence(12),
+        ];
+        cells.extend([tactics, sentence(2), "weeks before".into(), sentence(5)]);
+        md += &row(cells);
+    }
+    md += "\n> **Check:** a warning.\n\n## 6. Matrix\n\n";
+    // Headers too long for eight columns across a portrait page.
+    let wide = "Accountabilities";
+    md += &head(&["Audience", wide, wide, wide, wide, wide, wide, wide]);
+    for g in ["executives", "managers"] {
+        md += &row([g.to_string()]
+            .into_iter()
+            .chain((0..7).map(|_| sentence(3)))
+            .collect());
+    }
+    md + "\n## 7. After\n\n> **Missing:** no answer yet\n"
+}
+
+#[test]
+fn tables_are_laid_out_as_blocks_or_on_landscape_pages_with_the_notice_on_each() {
+    let parts = check(&render(&parse(&laid_out()), &meta(), None).unwrap(), "");
+    let doc = &parts["word/document.xml"];
+    // Portrait up to the matrix's heading, landscape for its part, portrait after.
+    let sections: Vec<&str> = doc.split("<w:sectPr>").skip(1).collect();
+    assert_eq!(sections.len(), 3, "{doc}");
+    let page = |s: &str| s[s.find("<w:pgSz").unwrap()..s.find("<w:pgMar").unwrap()].to_string();
+    assert_eq!(page(sections[0]), r#"<w:pgSz w:w="11906" w:h="16838"/>"#);
+    assert_eq!(
+        page(sections[1]),
+        r#"<w:pgSz w:w="16838" w:h="11906" w:orient="landscape"/>"#
+    );
+    assert_eq!(page(sections[2]), page(sections[0]));
+    let refs = r#"<w:headerReference w:type="default" r:id="rId4"/><w:footerReference w:type="default" r:id="rId5"/>"#;
+    assert!(
+        sections.iter().all(|s| s.starts_with(refs)),
+        "the notice and page numbers on every page"
+    );
+    let landscape = &doc[doc.find("6. Matrix").unwrap()..doc.find("7. After").unwrap()];
+    assert!(landscape.contains(">Audience<") && landscape.contains("<w:tblHeader/>"));
+    assert!(
+        !landscape.contains(r#"<w:pStyle w:val="Heading2"/>"#),
+        "a table, not blocks"
+    );
+    assert!(
+        doc.find(r#"w:orient="landscape""#) > doc.find("6. Matrix"),
+        "the heading goes along"
+    );
+    // The records: a numbered heading each, then a field/value table, fields shaded, lists as
+    // bullet paragraphs, each block kept on one page.
+    let resistance = &doc[..doc.find("6. Matrix").unwrap()];
+    for i in 1..=3 {
+        let heading = format!(
+            r#"<w:pStyle w:val="Heading2"/></w:pPr><w:r><w:t xml:space="preserve">{i}. Point {i}</w:t>"#
+        );
+        assert!(resistance.contains(&heading), "{i}: {resistance}");
+    }
+    assert!(
+        !resistance.contains(">Point<"),
+        "the first column is the heading"
+    );
+    assert_eq!(resistance.matches(r#"w:fill="F2F4F8""#).count(), 3 * 6);
+    let bullet = r#"<w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr><w:ind w:left="227" w:hanging="227"/>"#;
+    assert_eq!(resistance.matches(bullet).count(), 3 * (2 + 3));
+    // Every paragraph of a block but its last row keeps with the next: 13 a block.
+    assert_eq!(resistance.matches("<w:keepNext/>").count(), 3 * 13);
+    assert!(
+        resistance.contains(">sales<") && !resistance.contains("• "),
+        "bullets, not text"
+    );
+    assert!(
+        doc.contains("Check:") && doc.contains("Missing:"),
+        "the markers stay"
+    );
+}
+
+#[test]
+fn a_reference_documents_page_decides_what_fits() {
+    let page = |w: u32, h: u32| {
+        let reference = REFERENCE.replace(
+            r#"w:w="12240" w:h="15840""#,
+            &format!(r#"w:w="{w}" w:h="{h}""#),
+        );
+        let out = render(&parse(&laid_out()), &meta(), Some(&docx(&reference))).unwrap();
+        check(&out, "")["word/document.xml"].clone()
+    };
+    let matrix = |doc: &str| doc[doc.find("6. Matrix").unwrap()..].to_string();
+    // A3 holds the matrix across a portrait page; so does a page already landscape.
+    for (w, h) in [(16838, 23811), (16838, 11906)] {
+        let doc = page(w, h);
+        assert_eq!(
+            doc.matches("<w:sectPr>").count(),
+            1,
+            "{w}×{h}: no landscape section"
+        );
+        assert!(
+            matrix(&doc).contains(">Audience<"),
+            "{w}×{h}: the matrix is a table"
+        );
+    }
+    // On A5 not even its landscape holds it: one block per audience.
+    let doc = page(8391, 11906);
+    assert_eq!(doc.matches("<w:sectPr>").count(), 1);
+    assert!(!matrix(&doc).contains(">Audience<") && matrix(&doc).contains(">1. executives<"));
+    assert!(
+        doc.contains(r#"<w:pStyle w:val="Titel"/>"#),
+        "the reference's styles still"
+    );
+}

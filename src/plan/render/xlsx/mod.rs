@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::project::{Level, Stance};
 use crate::sections::metrics::Dimension;
+use crate::sections::table::list as list_cell;
 use crate::sections::{Kind, Structured, communication, resistance};
 use rust_xlsxwriter::{
     ColNum, Color, ConditionalFormatCell, ConditionalFormatCellRule, ConditionalFormatFormula,
@@ -17,11 +18,6 @@ type X<T = ()> = std::result::Result<T, XlsxError>;
 
 /// Excel's limit on a cell's text, in UTF-16 units.
 const CELL_MAX: usize = 32_767;
-/// Columns autofit up to about 60 characters (in pixels, as autofit counts); longer text wraps.
-const MAX_WIDTH_PX: u32 = 60 * 7 + 12;
-/// About how many characters of prose a line of such a column holds, to size wrapped rows
-/// (LibreOffice does not grow them by itself).
-const LINE_CHARS: usize = 70;
 /// Rows below a table that still get its drop-downs and colours, for the rows people add.
 const SPARE_ROWS: RowNum = 200;
 
@@ -104,6 +100,15 @@ enum Cell {
     Empty,
 }
 
+/// A cell's text as it takes room (a number or a date as about ten digits).
+fn text(row: &[Cell], c: usize) -> &str {
+    match row.get(c) {
+        Some(Cell::Text(s)) => s.as_str(),
+        Some(Cell::Number(_) | Cell::Date(_)) => "0000-00-00",
+        _ => "",
+    }
+}
+
 fn t(s: &str) -> Cell {
     Cell::Text(clean(s))
 }
@@ -114,39 +119,56 @@ fn texts(items: &[&str]) -> Vec<Cell> {
 }
 
 /// Writes a tracker: a frozen header, an Excel table over the rows (one empty row when there
-/// are none), columns autofit up to ~60 characters with wrapped text, and its drop-downs.
-/// Returns the sheet and the table's last row.
+/// are none), columns sized by what they hold with wrapped text and rows as tall as it, set
+/// up to print (landscape, one page wide, the header row on every page, the project and
+/// page numbers in the header and footer), and its drop-downs. Returns the sheet and the
+/// table's last row.
 fn tracker<'w>(
     wb: &'w mut Workbook,
-    spec: &Spec,
+    (spec, page): (&Spec, &Page),
     columns: &[&str],
     rows: Vec<Vec<Cell>>,
 ) -> X<(&'w mut Worksheet, RowNum)> {
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     let date = wrap.clone().set_num_format("yyyy-mm-dd");
-    let head = Format::new().set_bold().set_font_color(Color::White);
-    let head = head.set_background_color(Color::RGB(0x4472C4));
+    let head = Format::new()
+        .set_bold()
+        .set_font_color(Color::White)
+        .set_text_wrap();
+    let head = head
+        .set_background_color(Color::RGB(0x4472C4))
+        .set_align(FormatAlign::Top);
     let ws = wb.add_worksheet().set_name(spec.sheet)?;
     let rows = if rows.is_empty() { vec![vec![]] } else { rows };
     let last = RowNum::try_from(rows.len()).map_err(|_| XlsxError::RowColumnLimitError)?;
     let width = ColNum::try_from(columns.len()).map_err(|_| XlsxError::RowColumnLimitError)?;
+    let texts: Vec<Vec<&str>> = (0..columns.len())
+        .map(|c| {
+            std::iter::once(columns[c])
+                .chain(rows.iter().map(|r| text(r, c)))
+                .collect()
+        })
+        .collect();
+    let fixed = |c: usize| {
+        spec.widths
+            .iter()
+            .find(|w| usize::from(w.0) == c)
+            .map(|w| w.1)
+    };
+    let widths = print::widths(&texts, &(0..columns.len()).map(fixed).collect::<Vec<_>>());
     for (r, row) in (1..).zip(&rows) {
-        let mut tallest = 1;
         for c in 0..width {
             match row.get(usize::from(c)) {
-                Some(Cell::Text(s)) if !s.is_empty() => {
-                    tallest = tallest.max(lines(s, LINE_CHARS));
-                    ws.write_string(r, c, s)?
-                }
+                Some(Cell::Text(s)) if !s.is_empty() => ws.write_string(r, c, s)?,
                 Some(Cell::Number(n)) => ws.write_number(r, c, *n)?,
                 Some(Cell::Date(d)) => ws.write_datetime(r, c, d)?,
                 _ => ws.write_blank(r, c, &wrap)?,
             };
         }
-        if tallest > 1 {
-            ws.set_row_height(r, (15 * tallest).min(409) as f64)?;
-        }
+        let cells: Vec<&str> = (0..columns.len()).map(|c| text(row, c)).collect();
+        ws.set_row_height(r, print::height(&cells, &widths, false))?;
     }
+    ws.set_row_height(0, print::height(columns, &widths, true))?;
     // Each column's format goes to its cells, and to the rows people add to the table.
     let column = |(c, h): (ColNum, &&str)| {
         let format = [&wrap, &date][usize::from(spec.dates.contains(&c))];
@@ -158,11 +180,10 @@ fn tracker<'w>(
     let table = table.set_style(TableStyle::Medium2);
     ws.add_table(0, 0, last, width.saturating_sub(1), &table)?;
     ws.set_freeze_panes(1, 0)?.set_repeat_rows(0, 0)?;
-    ws.set_landscape().set_print_fit_to_pages(1, 0);
-    ws.set_autofit_max_width(MAX_WIDTH_PX).autofit();
-    for &(col, width) in spec.widths {
-        ws.set_column_width(col, width)?;
+    for (c, w) in (0..).zip(widths) {
+        ws.set_column_width(c, w)?;
     }
+    page.set_up(ws);
     for &(col, items) in spec.lists {
         let list = DataValidation::new().allow_list_strings(items)?;
         ws.add_data_validation(1, col, last + SPARE_ROWS, col, &list)?;
@@ -170,11 +191,37 @@ fn tracker<'w>(
     Ok((ws, last))
 }
 
-/// How many lines `s` takes in a column `width` characters wide (wide characters count twice).
-fn lines(s: &str, width: usize) -> usize {
-    let wide = |c: char| 1 + usize::from(c >= '\u{2E80}');
-    let line = |l: &str| l.chars().map(wide).sum::<usize>().div_ceil(width).max(1);
-    s.split('\n').map(line).sum()
+/// Every sheet's print setup: landscape, one page wide, the project and the draft notice in
+/// the header and footer with page numbers.
+struct Page {
+    header: String,
+    footer: String,
+}
+
+impl Page {
+    fn of(plan: &Plan) -> Page {
+        let project = plan
+            .project
+            .project
+            .name
+            .as_deref()
+            .unwrap_or("Implementation plan");
+        let mut notice = String::from("DRAFT for review: partly written by a language model");
+        if !plan.missing().is_empty() {
+            notice += &format!(
+                "; incomplete, no answer yet for {}",
+                plan.missing().join(", ")
+            );
+        }
+        let (header, footer) = print::header_footer(project, &notice);
+        Page { header, footer }
+    }
+
+    fn set_up(&self, ws: &mut Worksheet) {
+        ws.set_landscape().set_print_fit_to_pages(1, 0);
+        ws.set_header(self.header.as_str())
+            .set_footer(self.footer.as_str());
+    }
 }
 
 fn fill((background, font): (u32, u32)) -> Format {
@@ -204,7 +251,7 @@ fn stakeholders(wb: &mut Workbook, plan: &Plan) -> X {
         .collect();
     let mut columns = crate::plan::REGISTER_COLUMNS.to_vec();
     columns.extend(["Desired stance", "Owner", "Next action"]);
-    let (ws, last) = tracker(wb, &PEOPLE, &columns, rows)?;
+    let (ws, last) = tracker(wb, (&PEOPLE, &Page::of(plan)), &columns, rows)?;
     let stances = [Stance::Resistant, Stance::Unaware, Stance::Unknown];
     for (stance, colours) in stances.into_iter().zip([RED, AMBER, GREY]) {
         let rule = ConditionalFormatCell::new();
@@ -231,7 +278,7 @@ fn communication_sheet(wb: &mut Workbook, plan: &Plan) -> X {
     let mut columns = vec!["Audience"];
     columns.extend(communication::COLUMNS.iter().map(|(_, header)| *header));
     columns.extend(["Status", "Date sent"]);
-    tracker(wb, &MESSAGES, &columns, rows)?;
+    tracker(wb, (&MESSAGES, &Page::of(plan)), &columns, rows)?;
     Ok(())
 }
 
@@ -239,14 +286,15 @@ fn resistance_sheet(wb: &mut Workbook, plan: &Plan) -> X {
     let points = plan.resistance().map_or(&[][..], |r| r.points.as_slice());
     let rows = (points.iter())
         .map(|p| {
-            let [roles, tactics] = [&p.affected_roles, &p.tactics].map(|l| l.join("\n"));
+            // One item a line, each after a bullet.
+            let [roles, tactics] = [&p.affected_roles, &p.tactics].map(|l| list_cell(l));
             let [reason, who, sign] = [&p.underlying_reason, &p.who_acts, &p.early_warning_sign];
             texts(&[&p.point, &roles, reason, &tactics, who, &p.when, sign])
         })
         .collect();
     let mut columns = resistance::COLUMNS.to_vec();
     columns.extend(["Owner", "Status"]);
-    tracker(wb, &POINTS, &columns, rows)?;
+    tracker(wb, (&POINTS, &Page::of(plan)), &columns, rows)?;
     Ok(())
 }
 
@@ -264,7 +312,12 @@ fn metrics_sheet(wb: &mut Workbook, plan: &Plan) -> X {
         })
         .collect();
     let columns = "Metric|Dimension|What it measures|Baseline|Target|Target value|Current value|Owner|Cadence|How to collect|Low scores indicate";
-    let (ws, last) = tracker(wb, &METRICS, &columns.split('|').collect::<Vec<_>>(), rows)?;
+    let (ws, last) = tracker(
+        wb,
+        (&METRICS, &Page::of(plan)),
+        &columns.split('|').collect::<Vec<_>>(),
+        rows,
+    )?;
     let number =
         DataValidation::new().allow_decimal_number(DataValidationRule::Between(-1e15, 1e15));
     let number = number.set_input_message("A number in the Target value's unit: 85 for 85%.")?;
@@ -293,7 +346,12 @@ fn milestones(wb: &mut Workbook, plan: &Plan) -> X {
             vec![t(&m.name), date]
         })
         .collect();
-    tracker(wb, &MILESTONES, &["Milestone", "Date", "Status"], rows)?;
+    tracker(
+        wb,
+        (&MILESTONES, &Page::of(plan)),
+        &["Milestone", "Date", "Status"],
+        rows,
+    )?;
     Ok(())
 }
 
@@ -308,10 +366,10 @@ fn about(ws: &mut Worksheet, plan: &Plan) -> X {
         let value = clean(&value);
         ws.write_string_with_format(r, 0, label, &bold)?;
         ws.write_string_with_format(r, 1, &value, &wrap)?;
-        ws.set_row_height(r, (15 * lines(&value, 100)).min(409) as f64)?;
+        ws.set_row_height(r, print::height(&[label, &value], &[24.0, 100.0], false))?;
     }
     ws.set_column_width(0, 24)?.set_column_width(1, 100)?;
-    ws.set_landscape().set_print_fit_to_pages(1, 0);
+    Page::of(plan).set_up(ws);
     Ok(())
 }
 
@@ -416,201 +474,6 @@ fn target_number(s: &str) -> Option<f64> {
     n.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+mod print;
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::project::Project;
-    use crate::prompts::FilledPrompt;
-    use crate::run::{Store, StoredSection, section::Planned};
-    use crate::sections::{Kind, Structure};
-    use serde_json::json;
-    use std::io::Read;
-
-    type Text<'a> = &'a dyn Fn(&str) -> String;
-
-    fn crm() -> Project {
-        let text = include_str!("../../../examples/crm-manufacturer.toml");
-        let loaded = crate::project::parse(std::path::Path::new("crm.toml"), text);
-        loaded.unwrap().project
-    }
-
-    /// A structured answer as JSON, every text made by `text`.
-    fn json(p: &Project, kind: Kind, text: Text) -> String {
-        let roles: Vec<&str> = p.roles.iter().map(|r| r.name.as_str()).collect();
-        let row = |g: &str| json!({"need_to_know": text(&format!("need for {g}")), "when": text("when"), "frequency": text("frequency"), "channel": text("channel"), "delivered_by": text("sender"), "action_wanted": text("action"), "feedback": text("feedback")});
-        let point = |i: usize| json!({"point": text(&format!("point {i}")), "affected_roles": [roles[i % roles.len()], roles[(i + 1) % roles.len()]], "underlying_reason": text("reason"), "tactics": [text("tactic 1"), text("tactic 2")], "who_acts": text("who"), "when": text("when"), "early_warning_sign": text("sign")});
-        let metric = |target: &str| json!({"metric": text("metric"), "what_it_measures": text("what"), "dimension": "utilisation", "target": target, "baseline": text("baseline"), "how_to_collect": text("how"), "cadence": "weekly", "owner": text("owner"), "low_scores_indicate": text("low")});
-        let groups = communication::audiences(p).into_iter();
-        let targets = "90% of reps|≤ 5 tickets/day|to be agreed|4.5 / 5|1,200 quotes".split('|');
-        let answer = match kind {
-            Kind::Communication => {
-                json!({"matrix": groups.map(|g| (g.clone(), row(&g))).collect::<serde_json::Map<_, _>>()})
-            }
-            Kind::Resistance => json!({"points": (0..5).map(point).collect::<Vec<_>>()}),
-            Kind::Metrics => json!({"metrics": targets.map(metric).collect::<Vec<_>>()}),
-        };
-        let mut answer = answer.as_object().unwrap().clone();
-        answer.insert("summary".into(), text("summary").into());
-        serde_json::Value::Object(answer).to_string()
-    }
-
-    /// The plan assembled from a store holding what `paste` gives for each section (pasted).
-    fn plan(p: &Project, paste: &dyn Fn(Kind) -> Option<String>) -> Plan {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let kinds = [Kind::Communication, Kind::Resistance, Kind::Metrics];
-        let planned: Vec<Planned> = (kinds.into_iter())
-            .map(|kind| {
-                let structure = Structure::built_in(kind, p);
-                let messages = vec![crate::chat::Message::user("the prompt")];
-                let section = structure.section.clone();
-                let title = section.clone();
-                let filled = FilledPrompt {
-                    section,
-                    title,
-                    messages,
-                };
-                if let Some(text) = paste(kind) {
-                    let record = StoredSection::from_paste(&filled, &text, Some(&structure), p);
-                    store.save(&record.unwrap()).unwrap();
-                }
-                let structure = Some(structure);
-                Planned { filled, structure }
-            })
-            .collect();
-        Plan::assemble(p, &planned, &store)
-    }
-
-    fn answered(p: &Project, text: Text) -> Plan {
-        plan(p, &|kind| Some(json(p, kind, text)))
-    }
-
-    /// The workbook's parts, read back with the zip crate (not rust_xlsxwriter).
-    fn parts(plan: &Plan) -> impl Fn(&str) -> String + use<> {
-        let bytes = render(plan).unwrap();
-        move |name: &str| {
-            let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.clone())).unwrap();
-            let mut s = String::new();
-            zip.by_name(name).unwrap().read_to_string(&mut s).unwrap();
-            s
-        }
-    }
-
-    fn table_ref(xml: &str) -> &str {
-        let start = xml.find(" ref=\"").unwrap() + 6;
-        &xml[start..start + xml[start..].find('"').unwrap()]
-    }
-
-    /// A cell's element in a sheet's XML.
-    fn cell(xml: &str, at: &str) -> String {
-        let rest = &xml[xml.find(&format!("<c r=\"{at}\"")).unwrap()..];
-        let open = rest.find('>').unwrap();
-        let end = rest.find("</c>").map_or(open + 1, |e| e + 4);
-        let end = if rest[..open].ends_with('/') {
-            open + 1
-        } else {
-            end
-        };
-        rest[..end].to_string()
-    }
-
-    /// Asserts that `xml` holds each of `wanted`, separated by `¦`.
-    fn has(xml: &str, wanted: &str) {
-        for want in wanted.split('¦') {
-            assert!(xml.contains(want), "{want}");
-        }
-    }
-
-    #[test]
-    fn the_crm_workbook_has_a_sheet_and_table_per_tracker() {
-        let part = parts(&answered(&crm(), &|k| format!("{k} text")));
-        let sheets = "Stakeholders|Communication|Resistance|Metrics|Milestones|About";
-        let sheets = format!("name=\"{}\"", sheets.replace('|', "\"¦name=\""));
-        has(&part("xl/workbook.xml"), &sheets);
-        for (i, want) in (1..).zip(["A1:J8", "A1:J6", "A1:I6", "A1:K6", "A1:C4"]) {
-            assert_eq!(table_ref(&part(&format!("xl/tables/table{i}.xml"))), want);
-            let sheet = part(&format!("xl/worksheets/sheet{i}.xml"));
-            has(&sheet, "state=\"frozen\"¦<tablePart ¦<dataValidation ");
-        }
-        let people = part("xl/worksheets/sheet1.xml");
-        let stances = "\"unknown,unaware,resistant,neutral,supportive,leading\"</formula1>";
-        assert_eq!(people.matches(stances).count(), 2);
-        assert_eq!(people.matches("\"high,medium,low\"</formula1>").count(), 2);
-        let rules = "<conditionalFormatting sqref=\"F2:F208\">¦<formula>\"resistant\"</";
-        has(&people, rules);
-        let metrics = part("xl/worksheets/sheet4.xml");
-        assert_eq!(metrics.matches("<cfRule type=\"expression\"").count(), 3);
-        for (at, want) in [("F2", "90"), ("F3", "5"), ("F5", "4.5"), ("F6", "1200")] {
-            has(&cell(&metrics, at), &format!("<v>{want}</v>"));
-        }
-        assert!(!cell(&metrics, "F4").contains("<v>"), "\"to be agreed\"");
-        let wanted = "executives¦IT support¦Derek Holloway¦need for customer service text¦reason text¦field sales representatives\ninside sales coordinators¦Sales CRM rollout 2027¦Confidential¦filled from the structured answer.";
-        has(&part("xl/sharedStrings.xml"), wanted);
-        has(
-            &part("xl/worksheets/sheet2.xml"),
-            "\"Planned,Sent,Cancelled\"",
-        );
-        // Milestone dates are numbers with a date format, not text.
-        let date = cell(&part("xl/worksheets/sheet5.xml"), "B2");
-        assert!(date.contains("<v>46398</v>") && !date.contains("t=\"s\""));
-        has(&part("xl/styles.xml"), "formatCode=\"yyyy-mm-dd\"");
-    }
-
-    #[test]
-    fn missing_sections_leave_trackers_to_fill_in_and_say_why() {
-        let part = parts(&plan(&crm(), &|_| None));
-        let table = |i: usize| table_ref(&part(&format!("xl/tables/table{i}.xml"))).to_string();
-        assert_eq!([2, 3, 4].map(table), ["A1:J6", "A1:I2", "A1:K2"]);
-        let why = "customer service¦the communication section is missing: the sheet lists";
-        has(&part("xl/sharedStrings.xml"), why);
-        // An empty project: every tracker keeps its header and one empty row.
-        let part = parts(&plan(&Project::default(), &|_| None));
-        for i in 1..=5 {
-            assert!(table_ref(&part(&format!("xl/tables/table{i}.xml"))).ends_with('2'));
-        }
-        // Prose answers: the sheets are empty and About says why.
-        let prose = parts(&plan(&crm(), &|_| Some("Just prose.".into())));
-        let why = "the metrics answer is prose, not structured";
-        has(&prose("xl/sharedStrings.xml"), why);
-        assert_eq!(table_ref(&prose("xl/tables/table3.xml")), "A1:I2");
-    }
-
-    #[test]
-    fn hostile_text_stays_inside_its_cell() {
-        let hostile = |k: &str| match k {
-            "summary" | "reason" => "x".repeat(40_000),
-            "when" => "😀 🚀 שלום עולם مرحبا".to_string(),
-            "sender" => "y".repeat(2_000),
-            k if k.starts_with("need") => "<script>alert(1)</script> | a | b".to_string(),
-            k => format!("{k}\u{7}\u{1b}[31m _x0041_ =SUM(A1)"),
-        };
-        let mut project = crm();
-        project.groups[0].name = "<b>&\"'</b>".into();
-        project.project.name = Some("a\u{0}b".into());
-        let part = parts(&answered(&project, &hostile));
-        let strings = part("xl/sharedStrings.xml");
-        let wanted = "&lt;script&gt;alert(1)&lt;/script&gt; | a | b¦😀 🚀 שלום עולם مرحبا¦&lt;b&gt;&amp;\"'&lt;/b&gt;¦Trackers for ab¦_x005F_x0041_ =SUM(A1)¦[cut: the text was 40000 characters; an Excel cell holds 32767]";
-        has(&strings, wanted);
-        has(&strings, &"y".repeat(2_000));
-        for unwanted in ["<script>", "\u{0}", "[31m", "_x0000_", "_x0007_"] {
-            assert!(!strings.contains(unwanted), "{unwanted}");
-        }
-        assert!(!part("xl/worksheets/sheet3.xml").contains("<f>"));
-        let long = ["é".repeat(40_000), "😀".repeat(20_000), "a".repeat(40_000)];
-        let fits =
-            |s: &String| (CELL_MAX - 1..=CELL_MAX).contains(&clean(s).encode_utf16().count());
-        assert!(long.iter().all(fits));
-        assert_eq!(clean(&"a".repeat(CELL_MAX)), "a".repeat(CELL_MAX));
-        assert_eq!(clean(" a\r\nb\u{1b}[31m\t"), "a\nb");
-    }
-
-    #[test]
-    fn target_values_are_read_from_the_target_text() {
-        let cases = "90%:90|≤ 5 tickets/day:5|within 4 weeks, 80 % of reps:80|1,200 quotes:1200|4.5 out of 5:4.5|3,5 on average:3|to be agreed:|:";
-        for case in cases.split('|') {
-            let (text, want) = case.rsplit_once(':').unwrap();
-            assert_eq!(target_number(text), want.parse().ok(), "{text}");
-        }
-        assert_eq!(target_number(&"9".repeat(400)), None);
-    }
-}
+mod tests;
