@@ -48,7 +48,8 @@ pub fn write_plan(
     let store = cx.store(ws)?;
     // Structure only to read stored JSON back: prose or not, a structured answer is a table.
     let planned = ws.planned(filled, false);
-    let plan = Plan::assemble(&ws.loaded.project, &planned, &store);
+    let plan =
+        Plan::assemble(&ws.loaded.project, &planned, &store).with_review(&super::review::facts(ws));
     say_what_to_check(cx, &plan, &ws.loaded.path);
     let missing = plan.missing();
     if !missing.is_empty() && !args.allow_partial {
@@ -82,7 +83,7 @@ pub fn write_plan(
     })
 }
 
-/// Unreadable records, stale answers, and what each answer's reader should double-check.
+/// Unreadable records, stale answers, and the review's score when something needs a look.
 fn say_what_to_check(cx: &Ctx, plan: &Plan, project: &Path) {
     for note in &plan.notes {
         cx.ui.note(note);
@@ -90,10 +91,19 @@ fn say_what_to_check(cx: &Ctx, plan: &Plan, project: &Path) {
     for s in plan.sections.iter().filter(|s| s.stale) {
         cx.ui.note(hints::stale(&s.id, project));
     }
-    for s in &plan.sections {
-        for w in s.answer.iter().flat_map(|a| &a.warnings) {
-            cx.ui.warn(format_args!("{}: {w}", s.id));
-        }
+    if let Some(review) = plan
+        .review
+        .as_ref()
+        .filter(|r| r.problems().next().is_some())
+    {
+        use crate::plan::review::Verdict;
+        cx.ui.note(format_args!(
+            "review: {} of 100 ({} fail, {} warn); the plan's last section lists them, `plan-ai review{}` shows the scorecard",
+            review.score,
+            review.count(Verdict::Fail),
+            review.count(Verdict::Warn),
+            project_flag(project)
+        ));
     }
 }
 

@@ -28,6 +28,9 @@ pub struct Plan {
     /// Things the reader of the terminal should know (unreadable records); stale sections are
     /// marked on each section.
     pub notes: Vec<String>,
+    /// The plan checked against what practitioners check ([`Plan::with_review`]), for the
+    /// plan's last section.
+    pub review: Option<review::Review>,
 }
 
 /// One generated section and its answer, if there is one yet.
@@ -120,6 +123,17 @@ pub fn register_row(s: &Stakeholder) -> [String; 7] {
     ]
 }
 
+/// The review's columns, as the tabular formats (CSV, Excel) show them.
+pub const REVIEW_COLUMNS: [&str; 7] = [
+    "Section",
+    "Check",
+    "Result",
+    "Row",
+    "Finding",
+    "Why it matters",
+    "What to do",
+];
+
 /// Which models and endpoints wrote the plan, and at what cost in tokens.
 #[derive(Debug, Default)]
 pub struct Provenance {
@@ -158,7 +172,40 @@ impl Plan {
             sections,
             provenance,
             notes,
+            review: None,
         }
+    }
+
+    /// Every finding of the review (passes too) as a row in [`REVIEW_COLUMNS`]' order.
+    pub fn review_rows(&self) -> Vec<[String; 7]> {
+        let Some(review) = &self.review else {
+            return Vec::new();
+        };
+        let title = |id: &str| match id {
+            "plan" => "Whole plan".to_string(),
+            id => self.section(id).map_or(id.to_string(), |s| s.title.clone()),
+        };
+        review
+            .findings
+            .iter()
+            .map(|f| {
+                [
+                    title(&f.section),
+                    f.check.id.to_string(),
+                    f.verdict.as_str().to_string(),
+                    f.item.clone().unwrap_or_default(),
+                    f.message.clone(),
+                    f.check.why.to_string(),
+                    f.check.hint.to_string(),
+                ]
+            })
+            .collect()
+    }
+
+    /// The plan with its review, as `draft` and `render` write it.
+    pub fn with_review(mut self, facts: &review::Facts) -> Plan {
+        self.review = Some(review::Review::of(&self, facts));
+        self
     }
 
     pub fn section(&self, id: &str) -> Option<&PlanSection> {

@@ -145,6 +145,7 @@ fn csv_writes_one_file_per_table_with_a_bom() {
             "metrics.csv",
             "milestones.csv",
             "resistance.csv",
+            "review.csv",
             "roles.csv",
             "stakeholders.csv"
         ]
@@ -420,12 +421,13 @@ fn excel_has_a_sheet_per_tracker_with_lists_frozen_headers_and_tables() {
                 "Resistance",
                 "Metrics",
                 "Milestones",
+                "Review",
                 "About"
             ],
             "{example}"
         );
         let sheet = |name: &str| sheets.iter().find(|s| s["name"] == name).unwrap();
-        for name in &names[..5] {
+        for name in &names[..6] {
             let s = sheet(name);
             assert_eq!(s["frozen"], true, "{name}: header row frozen");
             assert_eq!(s["tables"], 1, "{name}: an Excel table");

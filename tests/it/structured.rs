@@ -309,7 +309,9 @@ fn single_sections_print_tables_or_validated_json_and_warn_about_uncovered_roles
     sb.run(&["communication"]).expect(0);
     sb.run(&["render", "--allow-partial"]).expect(0);
     let md = sb.read("plan.md");
-    assert_contains(&md, "> **Check:** no resistance point mentions", "the plan");
+    // The review, the plan's last section, names the role no point covers.
+    assert_contains(&md, "| resistance.roles | fail |", "the plan's review");
+    assert_contains(&md, "no resistance point covers", "the plan's review");
 }
 
 #[test]

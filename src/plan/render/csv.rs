@@ -81,14 +81,19 @@ pub fn tables(plan: &Plan) -> Vec<(&'static str, Table)> {
     let resistance =
         structured(Kind::Resistance).unwrap_or_else(|| table(resistance::COLUMNS, Vec::new()));
     let metrics = structured(Kind::Metrics).unwrap_or_else(|| table(metrics::COLUMNS, Vec::new()));
-    vec![
+    let mut tables = vec![
         ("stakeholders", stakeholders),
         ("roles", roles),
         ("milestones", milestones),
         ("communication", communication),
         ("resistance", resistance),
         ("metrics", metrics),
-    ]
+    ];
+    if plan.review.is_some() {
+        let rows = plan.review_rows().into_iter().map(|r| r.to_vec()).collect();
+        tables.push(("review", table(&crate::plan::REVIEW_COLUMNS, rows)));
+    }
+    tables
 }
 
 /// One table as CSV bytes.

@@ -74,6 +74,70 @@ struct Extra<'a> {
     pasted: usize,
     total_usage: Usage,
     missing: &'a [String],
+    review: Option<ReviewView<'a>>,
+}
+
+/// The review as the draft template sees it: the score, what did not pass, and the checks
+/// that all passed.
+#[derive(Serialize)]
+struct ReviewView<'a> {
+    score: u8,
+    fails: usize,
+    warns: usize,
+    passes: usize,
+    /// What did not pass, in the checks' order.
+    findings: Vec<FindingView<'a>>,
+    /// The ids of checks with no finding but passes.
+    passed: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct FindingView<'a> {
+    section: String,
+    check: &'static str,
+    level: &'static str,
+    item: Option<&'a str>,
+    message: &'a str,
+    hint: &'static str,
+}
+
+fn review_view<'a>(plan: &'a Plan) -> Option<ReviewView<'a>> {
+    use crate::plan::review::{Verdict, checks::CHECKS};
+    let review = plan.review.as_ref()?;
+    let title = |id: &str| match id {
+        "plan" => "Whole plan".to_string(),
+        id => plan.section(id).map_or(id.to_string(), |s| s.title.clone()),
+    };
+    let passed = CHECKS
+        .iter()
+        .filter(|c| {
+            let mine = review.findings.iter().filter(|f| f.check.id == c.id);
+            let mut any = false;
+            let all = mine
+                .inspect(|_| any = true)
+                .all(|f| f.verdict == Verdict::Pass);
+            any && all
+        })
+        .map(|c| c.id)
+        .collect();
+    Some(ReviewView {
+        score: review.score,
+        fails: review.count(Verdict::Fail),
+        warns: review.count(Verdict::Warn),
+        passes: review.count(Verdict::Pass),
+        findings: review
+            .problems()
+            .map(|f| FindingView {
+                section: title(&f.section),
+                check: f.check.id,
+                level: f.verdict.as_str(),
+                item: f.item.as_deref(),
+                message: &f.message,
+                hint: f.check.hint,
+            })
+            .collect(),
+        passed,
+    })
 }
 
 pub fn render(plan: &Plan, template: &DraftTemplate) -> Result<String> {
@@ -96,6 +160,7 @@ pub fn render(plan: &Plan, template: &DraftTemplate) -> Result<String> {
         pasted: plan.provenance.pasted,
         total_usage: plan.provenance.total_usage,
         missing: &plan.provenance.missing,
+        review: review_view(plan),
     };
     let mut ctx = crate::project::template_context(&plan.project, crate::project::Privacy::Shared);
     if let (Some(obj), Ok(serde_json::Value::Object(more))) =

@@ -185,6 +185,21 @@ fn cadence(frequency: &str, p: &Project) -> Option<Cadence> {
     (read || count > 0.0).then_some(c)
 }
 
+/// A count written in digits or words ("6", "six", "a").
+fn number(word: &str) -> Option<f64> {
+    const WORDS: [&str; 13] = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+        "eleven", "twelve",
+    ];
+    let w = word
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase();
+    w.parse::<f64>()
+        .ok()
+        .or_else(|| WORDS.iter().position(|n| *n == w).map(|i| i as f64))
+        .or_else(|| (w == "a" || w == "an").then_some(1.0))
+}
+
 /// "3 times", "three times".
 fn times(f: &str) -> Option<f64> {
     const WORDS: [&str; 10] = [
@@ -207,7 +222,7 @@ fn weeks_before(when: &str, p: &Project) -> Option<f64> {
     // "6 weeks before", "T-14" (days), "week -3".
     let words: Vec<&str> = w.split_whitespace().collect();
     for (i, word) in words.iter().enumerate() {
-        if let Ok(n) = word.parse::<f64>() {
+        if let Some(n) = number(word) {
             let unit = words.get(i + 1).copied().unwrap_or("");
             let before = words[i..].iter().take(4).any(|x| {
                 x.starts_with("before") || x.starts_with("prior") || x.starts_with("ahead")
@@ -339,6 +354,17 @@ mod tests {
             ),
             ("4 weeks before", "3 times", Verdict::Fail),
             ("4 weeks before", "as things develop", Verdict::Warn),
+            (
+                "Eight weeks before go-live, then through the pilot",
+                "Weekly",
+                Verdict::Pass,
+            ),
+            (
+                "Three weeks before go-live",
+                "weekly during the first month",
+                Verdict::Pass,
+            ),
+            ("a week before go-live", "twice", Verdict::Fail),
         ];
         for (when, frequency, want) in cases {
             let f = touchpoints(&row("CCO", when, frequency, "", ""), "reps", &p);

@@ -56,7 +56,13 @@ pub fn check(plan: &Plan, out: &mut Vec<Finding>) {
 fn target(x: &Metric) -> Finding {
     let t = x.target.trim();
     let number = t.chars().any(|c| c.is_ascii_digit())
-        || contains_any_word(t, &["all", "every", "none", "half", "zero", "no"]);
+        || contains_any_word(
+            t,
+            &[
+                "all", "every", "none", "half", "zero", "no", "one", "two", "three", "four",
+                "five", "six", "seven", "eight", "nine", "ten", "twice",
+            ],
+        );
     let time = !dates_in(t).is_empty()
         || contains_any_word(
             t,

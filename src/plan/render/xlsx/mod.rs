@@ -68,6 +68,13 @@ const METRICS: Spec = Spec {
     lists: &[(1, &Dimension::NAMES)],
     dates: &[],
 };
+const REVIEW: Spec = Spec {
+    sheet: "Review",
+    table: "PlanReview",
+    widths: &[],
+    lists: &[],
+    dates: &[],
+};
 const MILESTONES: Spec = Spec {
     sheet: "Milestones",
     table: "MilestoneTracker",
@@ -88,6 +95,9 @@ fn build(plan: &Plan) -> X<Vec<u8>> {
     resistance_sheet(&mut wb, plan)?;
     metrics_sheet(&mut wb, plan)?;
     milestones(&mut wb, plan)?;
+    if plan.review.is_some() {
+        review_sheet(&mut wb, plan)?;
+    }
     about(wb.add_worksheet(), plan)?;
     wb.save_to_buffer()
 }
@@ -355,6 +365,42 @@ fn milestones(wb: &mut Workbook, plan: &Plan) -> X {
     Ok(())
 }
 
+/// The review: every fail and warn a row, and one row per check whose findings all pass (the
+/// passes of each row are in the CSV and `plan-ai review --json`); fails red, warns amber.
+fn review_sheet(wb: &mut Workbook, plan: &Plan) -> X {
+    let all = plan.review_rows();
+    let mut rows: Vec<[String; 7]> = Vec::new();
+    for r in &all {
+        if r[2] != "pass" {
+            rows.push(r.clone());
+            continue;
+        }
+        let same_check = |o: &&[String; 7]| o[1] == r[1] && o[0] == r[0];
+        let of_check: Vec<&[String; 7]> = all.iter().filter(same_check).collect();
+        let first = of_check.first().is_some_and(|f| std::ptr::eq(*f, r));
+        if first && of_check.iter().all(|o| o[2] == "pass") {
+            let mut row = r.clone();
+            row[3] = String::new();
+            if of_check.len() > 1 {
+                row[4] = format!("{} ({} of {})", r[4], of_check.len(), of_check.len());
+            }
+            rows.push(row);
+        }
+    }
+    let rows = rows
+        .iter()
+        .map(|r| r.iter().map(|c| t(c)).collect())
+        .collect();
+    let page = Page::of(plan);
+    let (ws, last) = tracker(wb, (&REVIEW, &page), &crate::plan::REVIEW_COLUMNS, rows)?;
+    for (word, colours) in [("fail", RED), ("warn", AMBER), ("pass", GREEN)] {
+        let rule = ConditionalFormatCell::new();
+        let rule = rule.set_rule(ConditionalFormatCellRule::EqualTo(word));
+        ws.add_conditional_format(1, 2, last, 2, &rule.set_format(fill(colours)))?;
+    }
+    Ok(())
+}
+
 fn about(ws: &mut Worksheet, plan: &Plan) -> X {
     let bold = Format::new().set_bold().set_align(FormatAlign::Top);
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
@@ -404,7 +450,7 @@ fn about_lines(plan: &Plan) -> Vec<(&'static str, String)> {
             Kind::Resistance | Kind::Metrics => "the sheet is an empty tracker to fill in",
         };
         let status = match &s.answer {
-            None => format!("the {id} section is missing: {empty}. Run `plan-ai draft`, or paste an answer with `plan-ai paste {id}`."),
+            None => format!("the {id} section is missing: {empty}. Generate it, or paste a chat tool's answer for it."),
             // Prose, or a custom schema on a built-in section: not in the tracker's shape.
             Some(a) if a.structured.as_ref().is_none_or(|x| matches!(x, Structured::Custom(_))) => {
                 let what = match a.structured {
@@ -414,10 +460,21 @@ fn about_lines(plan: &Plan) -> Vec<(&'static str, String)> {
                 let why = a.unstructured.as_deref().map(|w| format!(" ({w})")).unwrap_or_default();
                 format!("the {id} answer {what}{why}: {empty}; the answer is in the plan document.")
             }
-            Some(_) if s.stale => "filled from the structured answer, made from an earlier prompt: run `plan-ai draft` to refresh it.".into(),
+            Some(_) if s.stale => "filled from the structured answer, made from an earlier prompt: regenerate it to refresh it.".into(),
             Some(_) => "filled from the structured answer.".into(),
         };
         lines.push((sheet, status));
+    }
+    if let Some(r) = &plan.review {
+        use crate::plan::review::Verdict;
+        let score = format!(
+            "{} of 100: {} fail, {} warn, {} pass (the Review sheet lists them)",
+            r.score,
+            r.count(Verdict::Fail),
+            r.count(Verdict::Warn),
+            r.count(Verdict::Pass)
+        );
+        lines.push(("Review score", score));
     }
     lines.extend([
         ("Metric colours", HIGHER_IS_BETTER.to_string()),
