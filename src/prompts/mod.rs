@@ -9,6 +9,7 @@ mod fill;
 mod front;
 
 pub use fill::{FilledPrompt, environment, fill_all, missing_inputs};
+pub use front::valid_id;
 
 use crate::error::{Error, NameKind, Result, UnknownName};
 use std::collections::BTreeMap;

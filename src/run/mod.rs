@@ -6,6 +6,7 @@ pub mod portfolio;
 pub mod record;
 pub mod section;
 pub mod store;
+pub mod versions;
 pub mod workspace;
 
 pub use store::{AnswerSource, Store, StoredSection};

@@ -147,7 +147,7 @@ impl Store {
 
     /// Holds the store's lock until dropped: read-modify-write steps of two runs at once
     /// (e.g. two drafts of one project) must not interleave.
-    fn lock(&self) -> Result<std::fs::File> {
+    pub(super) fn lock(&self) -> Result<std::fs::File> {
         std::fs::create_dir_all(&self.dir)
             .map_err(|e| Error::file("create folder", &self.dir, e))?;
         let path = self.dir.join("lock");
@@ -169,7 +169,14 @@ impl Store {
         self.dir.join("sections").join(format!("{id}.json"))
     }
 
+    /// Stores `s` as the section's newest version and makes it current (see `versions`).
     pub fn save(&self, s: &StoredSection) -> Result<PathBuf> {
+        self.commit(s.clone(), super::versions::Change::first(s))
+            .map(|c| c.current)
+    }
+
+    /// Writes the current record of a section (under the lock, by `versions` only).
+    pub(super) fn write_current(&self, s: &StoredSection) -> Result<PathBuf> {
         let path = self.section_path(&s.section);
         let json = serde_json::to_string_pretty(s).map_err(|e| Error::Other(e.to_string()))?;
         write_atomic(&path, json.as_bytes())?;
