@@ -2,8 +2,10 @@
 
 pub mod batch;
 pub mod batch_api;
+pub mod editing;
 pub mod portfolio;
 pub mod record;
+pub mod revise;
 pub mod section;
 pub mod store;
 pub mod versions;
