@@ -7,12 +7,15 @@ mod ask;
 mod batch;
 mod docs;
 mod draft;
+mod edit;
 mod endpoint;
 mod hints;
 mod open;
 mod output;
 mod portfolio;
 mod project;
+mod revise;
+mod versions;
 
 use crate::cli::{Cli, Command, Global, PortfolioAction, ProfilesAction, Tuning};
 use crate::endpoint::Overrides;
@@ -72,6 +75,16 @@ fn run(cli: Cli, ui: &Ui) -> Result<i32> {
         Command::Draft(args) => draft::draft(cx, args),
         Command::Paste { section, file } => draft::paste(cx, &section, &file),
         Command::Render(args) => draft::render(cx, &args),
+        Command::Revise(args) => revise::revise(cx, &args),
+        Command::History { section, json } => versions::history(cx, &section, json),
+        Command::Diff {
+            section,
+            a,
+            b,
+            json,
+        } => versions::diff(cx, &section, a, b, json),
+        Command::Use { section, version } => versions::use_version(cx, &section, version),
+        Command::Edit { section } => edit::edit(cx, &section),
         Command::Profiles { action } => match action {
             None | Some(ProfilesAction::List) => endpoint::list(cx),
             Some(ProfilesAction::Test { name }) => endpoint::test(cx, name),

@@ -13,6 +13,7 @@ use super::record::{How, StoredSection, VersionMeta};
 use super::store::Store;
 use crate::error::{Error, Result};
 use crate::fs::write_atomic;
+use crate::sections::diff::{self, Diff};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -117,6 +118,20 @@ pub struct PendingRevision {
 
 /// The section's revision lock, held until dropped.
 pub struct SectionLock(#[allow(dead_code)] std::fs::File);
+
+/// What changed from version `a` to version `b`: item by item when both are structured,
+/// else a unified diff of their text.
+pub fn compare(a: &StoredSection, b: &StoredSection) -> Diff {
+    match (&a.structured, &b.structured) {
+        (Some(x), Some(y)) => diff::structured(x, y),
+        _ => diff::prose(&a.answer, &b.answer, &title(a), &title(b)),
+    }
+}
+
+/// `metrics version 2 (revised)`.
+pub fn title(v: &StoredSection) -> String {
+    format!("{} version {} ({})", v.section, v.number(), v.how().label())
+}
 
 /// A section id names files: only what a template's file name may be (`prompts::valid_id`).
 fn check_id(id: &str) -> Result<()> {
@@ -341,6 +356,24 @@ mod tests {
     }
 
     #[test]
+    fn versions_compare_as_structure_when_both_are_structured_else_as_text() {
+        let mut a = pasted("line one\nline two");
+        let mut b = pasted("line one\nline 2");
+        assert_eq!(compare(&a, &b).summary(), ["1 line added, 1 line removed"]);
+        let Diff::Prose { unified, .. } = compare(&a, &b) else {
+            panic!()
+        };
+        assert!(
+            unified.starts_with("--- metrics version 1 (pasted)\n"),
+            "{unified}"
+        );
+        a.structured = Some(serde_json::json!({"summary": "x"}));
+        assert!(matches!(compare(&a, &b), Diff::Prose { .. }));
+        b.structured = Some(serde_json::json!({"summary": "y"}));
+        assert_eq!(compare(&a, &b).summary(), ["changed summary"]);
+    }
+
+    #[test]
     fn version_file_names() {
         let cases = [
             ("0001.json", Some(1)),
@@ -537,7 +570,7 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         let generated = (How::Generated, None);
-        assert_eq!(h(&[generated.clone()], 1), Vec::<u32>::new());
+        assert_eq!(h(std::slice::from_ref(&generated), 1), Vec::<u32>::new());
         let chain = [
             generated.clone(),
             (How::Revised, Some(1)),
