@@ -20,5 +20,6 @@ mod one_at_a_time;
 mod portfolio;
 mod rate_limits;
 mod real_llm;
+mod revise;
 mod structured;
 mod terminal;
