@@ -9,6 +9,7 @@ mod draft_interrupt;
 mod draft_offline;
 mod draft_output;
 mod draft_reuse;
+mod edit;
 mod endpoint;
 mod exports;
 mod fake_server_selftest;
