@@ -239,7 +239,7 @@ pub fn paste(cx: &Ctx, id: &str, file: &Path) -> Result<i32> {
     }
     let (path, version) = super::revise::store_paste(&cx.store(&ws)?, stored.clone())?;
     cx.ui.status(format_args!(
-        "stored the answer for `{}` in {} ({version}; {})",
+        "stored the answer for `{}` in {} ({}), as {version}",
         filled.section,
         path.display(),
         if stored.structured.is_some() {

@@ -7,19 +7,10 @@ use crate::support::draft::{ok_reply, sandbox};
 use crate::support::*;
 use serde_json::Value;
 
-fn structured_sandbox(server: &FakeServer) -> Sandbox {
-    let sb = Sandbox::new().with_example(CRM_EXAMPLE);
-    sb.config(&format!(
-        "default_profile = \"s\"\n[profiles.s]\nbase_url = \"{}\"\nmodel = \"{FAKE_MODEL}\"\nretries = 0\n",
-        server.base_url()
-    ));
-    sb
-}
-
 /// A sandbox whose metrics answer is stored (structured, `fake cell` in every string).
 fn with_metrics() -> (FakeServer, Sandbox) {
     let server = FakeServer::start(|req, _| answer(Dialect::JsonSchema, req, "fake cell"));
-    let sb = structured_sandbox(&server);
+    let sb = structured_sandbox(&server, "");
     sb.run(&["metrics"]).expect(0);
     (server, sb)
 }

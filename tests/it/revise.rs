@@ -52,15 +52,6 @@ fn structured_server() -> FakeServer {
     })
 }
 
-fn structured_sandbox(server: &FakeServer) -> Sandbox {
-    let sb = Sandbox::new().with_example(CRM_EXAMPLE);
-    sb.config(&format!(
-        "default_profile = \"s\"\n[profiles.s]\nbase_url = \"{}\"\nmodel = \"{FAKE_MODEL}\"\nretries = 0\n",
-        server.base_url()
-    ));
-    sb
-}
-
 fn history_json(sb: &Sandbox, id: &str) -> Vec<Value> {
     let run = sb.run(&["history", id, "--json"]).expect(0);
     serde_json::from_str::<Value>(&run.stdout())
@@ -114,7 +105,7 @@ fn a_prose_revision_sends_the_prompt_the_answer_and_the_feedback() {
 #[test]
 fn a_structured_revision_keeps_its_schema_and_lists_what_changed() {
     let server = structured_server();
-    let sb = structured_sandbox(&server);
+    let sb = structured_sandbox(&server, "");
     sb.run(&["metrics"]).expect(0);
     let first = server.requests()[0].clone();
     let v1 = stored_record(&sb, "metrics")["structured"].clone();
@@ -158,7 +149,7 @@ fn a_structured_revision_keeps_its_schema_and_lists_what_changed() {
 #[test]
 fn only_replaces_one_item_and_leaves_every_other_byte_for_byte() {
     let server = structured_server();
-    let sb = structured_sandbox(&server);
+    let sb = structured_sandbox(&server, "");
     sb.run(&["communication"]).expect(0);
     let before = stored_record(&sb, "communication")["structured"].clone();
     sb.run(&[
@@ -406,7 +397,7 @@ fn a_revision_pasted_from_a_chat_tool_is_recorded_as_one() {
     assert_eq!(history_json(&sb, "metrics")[2]["how"], "pasted");
     // A structured answer's follow-up carries its schema.
     let server = structured_server();
-    let sb = structured_sandbox(&server);
+    let sb = structured_sandbox(&server, "");
     sb.run(&["metrics"]).expect(0);
     let out = sb
         .run(&["prompt", "metrics", "--revise", "x"])
