@@ -8,7 +8,8 @@ Exit codes:
   0    success
   1    I/O error, or refused to overwrite a file
   2    usage error (bad flags, unknown section)
-  3    bad project data or template (syntax, unknown key, missing data)
+  3    bad project data or template (syntax, unknown key, missing data), or a
+       pasted or edited answer that does not fit its structure
   4    endpoint failed (unreachable, HTTP error, broken stream, timeout)
   5    configuration or key problem (config file, profile, keyring)
   6    draft incomplete: some sections have no answer yet
@@ -129,6 +130,40 @@ pub enum Command {
     Render(RenderArgs),
     /// Check the stored plan against what change practitioners check, with a score (no request)
     Review(ReviewArgs),
+    /// Revise a section with feedback: the model gets its prompt, its current answer and FEEDBACK; the result becomes a new version
+    Revise(ReviseArgs),
+    /// List a section's versions: number, time, how it was made, model, tokens, feedback
+    History {
+        /// Section id
+        section: String,
+        /// Print a JSON array of versions
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare two versions of a section [default: the one before the version in use, and the one in use]
+    Diff {
+        /// Section id
+        section: String,
+        /// The older version [default: the one before B]
+        a: Option<u32>,
+        /// The newer version [default: the one in use]
+        b: Option<u32>,
+        /// Print the changes as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make version N of a section current again, recorded as a new version (nothing is deleted)
+    Use {
+        /// Section id
+        section: String,
+        /// The version to use (see `plan-ai history SECTION`)
+        version: u32,
+    },
+    /// Edit a section's answer in $VISUAL or $EDITOR; the saved edit, checked, becomes a new version
+    Edit {
+        /// Section id
+        section: String,
+    },
     /// List endpoint profiles, or test one
     Profiles {
         #[command(subcommand)]
@@ -182,6 +217,34 @@ pub struct PromptArgs {
     /// Add the JSON instruction and schema, for a chat tool to answer in JSON (`plan-ai paste` takes it back)
     #[arg(long)]
     pub structured: bool,
+    /// Print the follow-up prompt that asks a chat tool to revise the section's current answer with FEEDBACK; `plan-ai paste SECTION` records its answer as a revised version
+    #[arg(long, value_name = "FEEDBACK", conflicts_with_all = ["all", "json"])]
+    pub revise: Option<String>,
+}
+
+/// `revise`: a section, what to change, and how to ask.
+#[derive(Args, Debug, Clone)]
+pub struct ReviseArgs {
+    /// Section id
+    pub section: String,
+    /// What to change, in words (- reads it from standard input)
+    #[arg(
+        value_name = "FEEDBACK",
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
+    pub feedback: Option<String>,
+    /// Read the feedback from FILE (- for standard input)
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Revise one item only, keeping the others exactly: a communication group's name, or a resistance point's or metric's number as the plan shows it
+    #[arg(long, value_name = "ITEM")]
+    pub only: Option<String>,
+    /// Wait for the whole answer instead of streaming it
+    #[arg(long)]
+    pub no_stream: bool,
+    #[command(flatten)]
+    pub tuning: Tuning,
 }
 
 #[derive(Subcommand, Debug)]

@@ -4,15 +4,63 @@
 
 use super::{Ctx, interruptible, runtime};
 use crate::cli::Ask;
-use crate::endpoint::{self, Config};
+use crate::endpoint::{self, Config, Endpoint};
 use crate::error::{Result, exit};
 use crate::llm::{Client, Sink};
-use crate::run::StoredSection;
+use crate::project::Project;
+use crate::prompts::FilledPrompt;
 use crate::run::section::{self, Generated, Job};
-use crate::sections::Rung;
+use crate::run::{Store, StoredSection};
+use crate::sections::{Rung, Structure};
 use crate::term::out::StdoutSink;
 use crate::term::progress::Receiving;
 use crate::term::report;
+
+/// One request to make: the messages, the structure asked for, and whether to stream.
+pub(super) struct One<'a> {
+    pub filled: &'a FilledPrompt,
+    pub structure: Option<&'a Structure>,
+    pub project: &'a Project,
+    pub stream: bool,
+}
+
+/// Connects and asks, on the structure ladder where this endpoint and model start (and
+/// remembering where it ended). Ctrl-C at any point, connecting included, ends cleanly:
+/// nothing written, exit 130.
+pub(super) fn generate(
+    cx: &Ctx,
+    endpoint: &Endpoint,
+    store: Option<&Store>,
+    one: &One,
+    sink: &mut dyn Sink,
+) -> Result<Generated> {
+    let notify = cx.notify(Some(&one.filled.section));
+    runtime()?.block_on(interruptible(async {
+        let client = Client::connect(endpoint.clone(), &notify).await?;
+        let formats_key = format!("{} {}", endpoint.transport.base_url, client.model());
+        let start = store
+            .and_then(|s| s.remembered_rung(&formats_key))
+            .unwrap_or(Rung::JsonSchema);
+        let job = Job {
+            filled: one.filled,
+            structure: one.structure,
+            project: one.project,
+            stream: one.stream,
+            start,
+            max_tokens_explicit: endpoint.max_tokens_explicit,
+        };
+        let g = section::request(&client, &job, sink, &notify).await?;
+        if let (Some(rung), Some(s)) = (g.rung, store)
+            && let Err(e) = s.remember_rung(&formats_key, rung)
+        {
+            // Only a speed-up for later runs: the answer is kept all the same.
+            cx.ui.warn(format_args!(
+                "could not remember how this server takes structure: {e}"
+            ));
+        }
+        Ok(g)
+    }))
+}
 
 pub fn section(cx: &Ctx, id: &str, ask: Ask) -> Result<i32> {
     let ws = cx.open()?;
@@ -28,7 +76,6 @@ pub fn section(cx: &Ctx, id: &str, ask: Ask) -> Result<i32> {
         .remove(0);
     let structure = planned.structure.as_ref();
     let stream = endpoint.stream && !ask.no_stream;
-    let notify = cx.notify(Some(&filled.section));
     let store = cx.store(&ws);
     let mut prose_sink = StdoutSink::new(stream && structure.is_none());
     let mut json_sink = Receiving::new(cx.ui, &filled.section);
@@ -37,34 +84,13 @@ pub fn section(cx: &Ctx, id: &str, ask: Ask) -> Result<i32> {
     } else {
         &mut prose_sink
     };
-    let generated: Generated = runtime()?.block_on(interruptible(async {
-        // Ctrl-C at any point, connecting included, ends cleanly: nothing written, exit 130.
-        let client = Client::connect(endpoint.clone(), &notify).await?;
-        let formats_key = format!("{} {}", endpoint.transport.base_url, client.model());
-        let start = store
-            .as_ref()
-            .ok()
-            .and_then(|s| s.remembered_rung(&formats_key))
-            .unwrap_or(Rung::JsonSchema);
-        let job = Job {
-            filled: &filled,
-            structure,
-            project: &ws.loaded.project,
-            stream,
-            start,
-            max_tokens_explicit: endpoint.max_tokens_explicit,
-        };
-        let g = section::request(&client, &job, sink, &notify).await?;
-        if let (Some(rung), Ok(s)) = (g.rung, &store)
-            && let Err(e) = s.remember_rung(&formats_key, rung)
-        {
-            // Only a speed-up for later runs: the answer is kept all the same.
-            cx.ui.warn(format_args!(
-                "could not remember how this server takes structure: {e}"
-            ));
-        }
-        Ok(g)
-    }))?;
+    let one = One {
+        filled: &filled,
+        structure,
+        project: &ws.loaded.project,
+        stream,
+    };
+    let generated = generate(cx, &endpoint, store.as_ref().ok(), &one, sink)?;
     json_sink.done();
     let text = match (&generated.structured, ask.json) {
         (Some((value, _)), true) => serde_json::to_string_pretty(value).unwrap_or_default() + "\n",

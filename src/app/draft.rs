@@ -37,6 +37,14 @@ pub fn draft(cx: &Ctx, args: DraftArgs) -> Result<i32> {
         sections: catalog.select_ids(&args.regenerate)?,
     };
     cx.warn_weak_spots(&opened.ws);
+    let renewed = if args.fresh {
+        &requested
+    } else {
+        &renew.sections
+    };
+    for id in renewed.iter().filter(|id| requested.contains(id)) {
+        super::versions::say_superseded(cx, &opened.store, id);
+    }
     if args.batch {
         let hint = shell_word(&cx.g.project.display().to_string());
         return super::batch::submit(cx, vec![opened], Vec::new(), &hint);
@@ -230,9 +238,9 @@ pub fn paste(cx: &Ctx, id: &str, file: &Path) -> Result<i32> {
             filled.section
         )));
     }
-    let path = cx.store(&ws)?.save(&stored)?;
+    let (path, version) = super::revise::store_paste(&cx.store(&ws)?, stored.clone())?;
     cx.ui.status(format_args!(
-        "stored the answer for `{}` in {} ({})",
+        "stored the answer for `{}` in {} ({}), as {version}",
         filled.section,
         path.display(),
         if stored.structured.is_some() {

@@ -40,6 +40,14 @@ pub fn stale(section: &str, project: &Path) -> String {
     )
 }
 
+/// A section with no stored answer to revise, edit or compare, and the commands that give it one.
+pub fn no_answer(section: &str, project: &Path) -> Error {
+    let (s, p) = (shell_word(section), project_flag(project));
+    Error::Incomplete(format!(
+        "`{section}` has no stored answer yet; generate it with `plan-ai run {s}{p}` (or `plan-ai draft{p}`), or store one from a chat tool with `plan-ai paste {s}{p}`"
+    ))
+}
+
 /// Where a profile's key would come from, in words (never the key).
 pub fn key_status(profile: &str, status: &KeyStatus) -> String {
     match status {

@@ -7,6 +7,7 @@ mod ask;
 mod batch;
 mod docs;
 mod draft;
+mod edit;
 mod endpoint;
 mod hints;
 mod load;
@@ -15,6 +16,8 @@ mod output;
 mod portfolio;
 mod project;
 mod review;
+mod revise;
+mod versions;
 
 use crate::cli::{BatchAction, Cli, Command, Global, PortfolioAction, ProfilesAction, Tuning};
 use crate::endpoint::Overrides;
@@ -75,6 +78,16 @@ fn run(cli: Cli, ui: &Ui) -> Result<i32> {
         Command::Paste { section, file } => draft::paste(cx, &section, &file),
         Command::Render(args) => draft::render(cx, &args),
         Command::Review(args) => review::review(cx, &args),
+        Command::Revise(args) => revise::revise(cx, &args),
+        Command::History { section, json } => versions::history(cx, &section, json),
+        Command::Diff {
+            section,
+            a,
+            b,
+            json,
+        } => versions::diff(cx, &section, a, b, json),
+        Command::Use { section, version } => versions::use_version(cx, &section, version),
+        Command::Edit { section } => edit::edit(cx, &section),
         Command::Profiles { action } => match action {
             None | Some(ProfilesAction::List) => endpoint::list(cx),
             Some(ProfilesAction::Test { name }) => endpoint::test(cx, name),

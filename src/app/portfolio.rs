@@ -259,8 +259,8 @@ fn terminal_table(statuses: &[Status]) -> String {
     let (fw, nw) = (width(&file, 7), width(&name, 4));
     let cut = |text: String, w: usize| crate::text::snippet(&text.replace('\n', " "), w);
     let mut out = format!(
-        "{:<fw$} {:<nw$} {:>5} {:>5} {:>7} {:>6} {:>9} {:>9}\n",
-        "project", "name", "done", "stale", "missing", "failed", "tokens", "cost"
+        "{:<fw$} {:<nw$} {:>5} {:>5} {:>7} {:>6} {:>7} {:>9} {:>9}\n",
+        "project", "name", "done", "stale", "missing", "failed", "revised", "tokens", "cost"
     );
     for s in statuses {
         let (f, n) = (cut(file(s), fw), cut(name(s), nw));
@@ -275,11 +275,12 @@ fn terminal_table(statuses: &[Status]) -> String {
         };
         let cost = s.cost.map(|c| format!("{c:.4}")).unwrap_or_default();
         out.push_str(&format!(
-            "{f:<fw$} {n:<nw$} {:>5} {:>5} {:>7} {:>6} {tokens:>9} {cost:>9}\n",
+            "{f:<fw$} {n:<nw$} {:>5} {:>5} {:>7} {:>6} {:>7} {tokens:>9} {cost:>9}\n",
             s.count(State::Done),
             s.count(State::Stale),
             s.count(State::Missing),
             s.count(State::Failed),
+            s.revised,
         ));
     }
     out

@@ -104,6 +104,9 @@ impl Shape {
 }
 
 pub fn prompt(cx: &Ctx, args: &PromptArgs) -> Result<i32> {
+    if let Some(feedback) = &args.revise {
+        return super::revise::prompt(cx, args, feedback);
+    }
     let ws = cx.open()?;
     let sections = if args.all {
         ws.catalog.all()

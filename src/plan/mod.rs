@@ -62,6 +62,11 @@ pub struct SectionAnswer {
     /// The request settings, described for the appendix.
     pub settings: String,
     pub base_url: Option<String>,
+    /// The version in use, and how it was made (`revised`, `edited`...).
+    pub version: u32,
+    pub how: String,
+    /// The feedback that led to it, oldest first.
+    pub feedback: Vec<String>,
 }
 
 impl SectionAnswer {
@@ -288,8 +293,13 @@ fn section_answer(
         Some(x) => table::to_markdown(x),
         None => strip_controls(&s.answer),
     };
+    let (version, how) = (s.number(), s.how().label());
+    let feedback = s.trail().iter().map(|f| strip_controls(f)).collect();
     // Records may come from a shared folder: no terminal escapes reach the plan.
     SectionAnswer {
+        version,
+        how: strip_controls(&how),
+        feedback,
         text,
         structured,
         unstructured: s.unstructured.as_deref().map(strip_controls),

@@ -2,10 +2,13 @@
 
 pub mod batch;
 pub mod batch_api;
+pub mod editing;
 pub mod portfolio;
 pub mod record;
+pub mod revise;
 pub mod section;
 pub mod store;
+pub mod versions;
 pub mod workspace;
 
 pub use store::{AnswerSource, Store, StoredSection};

@@ -86,6 +86,8 @@ pub struct Status {
     pub launch: String,
     pub owner: String,
     pub sections: Vec<(String, State)>,
+    /// Sections whose version in use a person revised, edited or restored.
+    pub revised: usize,
     pub usage: Usage,
     pub cost: Option<f64>,
     /// Stakeholders marked resistant or unaware, by name.
@@ -105,6 +107,7 @@ impl Status {
             launch: String::new(),
             owner: String::new(),
             sections: Vec::new(),
+            revised: 0,
             usage: Usage::default(),
             cost: None,
             attention: Vec::new(),
@@ -130,6 +133,7 @@ pub fn status(
     let failures = store.failures();
     let mut usage = Usage::default();
     let mut notes = Vec::new();
+    let mut revised = 0;
     let sections = planned
         .iter()
         .map(|pl| {
@@ -138,6 +142,7 @@ pub fn status(
                     if let Some(u) = s.usage {
                         usage += u;
                     }
+                    revised += usize::from(s.how().is_revision());
                     let asked = endpoint.map(|e| (e, pl.structure.as_ref()));
                     if s.is_current(&pl.filled, asked) {
                         State::Done
@@ -171,6 +176,7 @@ pub fn status(
             .unwrap_or_default(),
         owner: p.project.owner.clone().unwrap_or_default(),
         sections,
+        revised,
         cost: endpoint.and_then(|e| e.prices).map(|pr| pr.cost(&usage)),
         usage,
         attention: p

@@ -77,6 +77,69 @@ pub struct StoredSection {
     /// Why a section meant to be structured is kept as prose.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unstructured: Option<String>,
+    /// Which version of the section this is, and how it was made (none in records written
+    /// before versions were kept: the first answer, generated or pasted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<VersionMeta>,
+}
+
+/// How a version of a section was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "how", rename_all = "kebab-case")]
+pub enum How {
+    /// Asked of an endpoint (`draft`, a section command).
+    Generated,
+    /// The model revised the whole answer after feedback (`revise`, or a revision pasted back).
+    Revised,
+    /// The model revised one item (a group's row, a point, a metric); the rest kept as it was.
+    RevisedOnly { item: String },
+    /// Copied from a chat tool by a person.
+    Pasted,
+    /// Edited by hand (`edit`).
+    Edited,
+    /// An earlier version made current again (`use`).
+    Restored { from: u32 },
+}
+
+impl How {
+    /// Made or chosen by a person (everything but a plain generated answer): `draft` keeps it.
+    pub fn by_person(&self) -> bool {
+        !matches!(self, How::Generated)
+    }
+
+    /// Changed after the first answer by a person: revised, edited or restored.
+    pub fn is_revision(&self) -> bool {
+        !matches!(self, How::Generated | How::Pasted)
+    }
+
+    /// As people read it: `generated`, `revised-only IT support`, `restored from 2`.
+    pub fn label(&self) -> String {
+        match self {
+            How::Generated => "generated".into(),
+            How::Revised => "revised".into(),
+            How::RevisedOnly { item } => format!("revised-only {item}"),
+            How::Pasted => "pasted".into(),
+            How::Edited => "edited".into(),
+            How::Restored { from } => format!("restored from {from}"),
+        }
+    }
+}
+
+/// A version's number, how it was made, from which version, and the feedback behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionMeta {
+    pub number: u32,
+    #[serde(flatten)]
+    pub how: How,
+    /// The version this one was made from (revised, edited or restored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub based_on: Option<u32>,
+    /// The feedback that made this version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<String>,
+    /// Every piece of feedback that led to this content, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trail: Vec<String>,
 }
 
 impl StoredSection {
@@ -107,6 +170,7 @@ impl StoredSection {
             structured: g.structured.as_ref().map(|(v, _)| v.clone()),
             rung: g.rung,
             unstructured: g.unstructured.clone(),
+            version: None,
         }
     }
 
@@ -161,12 +225,33 @@ impl StoredSection {
             structured: None,
             rung: None,
             unstructured: None,
+            version: None,
         }
     }
 
+    /// How this version was made: as its version says, else (a record from before versions
+    /// were kept) from where it came.
+    pub fn how(&self) -> How {
+        match (&self.version, self.source) {
+            (Some(v), _) => v.how.clone(),
+            (None, AnswerSource::Endpoint) => How::Generated,
+            (None, AnswerSource::Pasted) => How::Pasted,
+        }
+    }
+
+    /// Its version number (1 for a record from before versions were kept).
+    pub fn number(&self) -> u32 {
+        self.version.as_ref().map_or(1, |v| v.number)
+    }
+
+    /// The feedback that led to this content, oldest first.
+    pub fn trail(&self) -> &[String] {
+        self.version.as_ref().map_or(&[], |v| v.trail.as_slice())
+    }
+
     /// Whether this stored answer answers `filled` as `ep` would ask it. Without an endpoint,
-    /// only the prompt counts. A pasted answer is current while its prompt is: it was chosen by
-    /// a person, whatever the endpoint.
+    /// only the prompt counts. An answer a person pasted, revised, edited or restored is
+    /// current while its prompt is: it was chosen by a person, whatever the endpoint.
     pub fn is_current(
         &self,
         filled: &FilledPrompt,
@@ -177,6 +262,7 @@ impl StoredSection {
         }
         match (self.source, asked) {
             (AnswerSource::Pasted, _) | (_, None) => true,
+            _ if self.how().by_person() => true,
             (AnswerSource::Endpoint, Some((ep, structure))) => {
                 self.request == RequestRecord::new(filled, ep, structure)
             }

@@ -3,6 +3,8 @@
 //! answer is checked against it before it becomes tables. Custom sections may bring a schema.
 
 pub mod communication;
+pub mod diff;
+pub mod items;
 pub mod metrics;
 pub mod resistance;
 pub mod schema;

@@ -109,6 +109,11 @@ impl Events for Progress {
         );
     }
 
+    fn kept(&self, id: &str, version: &str) {
+        let msg = format!("kept {version}: draft does not replace a person's version");
+        self.finish(id, &msg, Tone::Quiet);
+    }
+
     fn started(&self, id: &str) {
         if let Some((live, bar)) = self.bar(id) {
             let _guard = live.lock.lock();

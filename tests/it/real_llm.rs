@@ -240,3 +240,35 @@ fn draft_finishes_against_a_server_started_with_its_defaults() {
     );
     assert!(sb.file("plan.md").exists());
 }
+
+/// A revision on the real server: the conversation (prompt, answer, feedback) is accepted, and
+/// the answer is stored as version 2, revised from version 1, with its feedback.
+#[test]
+fn a_revision_against_the_real_server_becomes_version_two() {
+    let Some(sb) = real_server() else { return };
+    sb.run(&["resistance", "--no-stream"]).expect(0);
+    let first = stored_record(&sb, "resistance");
+    let feedback = "Make it shorter: three bullet points.";
+    let run = sb.run(&["revise", "resistance", feedback]).expect(0);
+    assert_contains(&run.stdout(), "Changes since version 1:\n- ", "stdout");
+    assert_contains(
+        &run.stderr(),
+        "stored as version 2 of `resistance` (revised)",
+        "stderr",
+    );
+    let record = stored_record(&sb, "resistance");
+    assert_eq!(record["source"], "endpoint");
+    assert_eq!(record["version"]["based_on"], 1);
+    assert_eq!(record["version"]["feedback"], feedback);
+    assert_eq!(record["request"]["messages"], first["request"]["messages"]);
+    assert!(!record["answer"].as_str().unwrap().trim().is_empty());
+    let history: serde_json::Value = serde_json::from_str(
+        &sb.run(&["history", "resistance", "--json"])
+            .expect(0)
+            .stdout(),
+    )
+    .unwrap();
+    assert_eq!(history.as_array().unwrap().len(), 2);
+    assert_eq!(history[1]["how"], "revised");
+    assert!(history[1]["model"].as_str().is_some_and(|m| !m.is_empty()));
+}

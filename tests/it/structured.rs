@@ -14,16 +14,6 @@ const GROUPS: [&str; 5] = [
     "IT support",
 ];
 
-/// A sandbox whose default profile asks for structure (no `prose`), retries 0.
-fn structured_sandbox(server: &FakeServer, extra: &str) -> Sandbox {
-    let sb = Sandbox::new().with_example(CRM_EXAMPLE);
-    sb.config(&format!(
-        "default_profile = \"s\"\n[profiles.s]\nbase_url = \"{}\"\nmodel = \"{FAKE_MODEL}\"\nretries = 0\n{extra}",
-        server.base_url()
-    ));
-    sb
-}
-
 fn dialect_server(d: Dialect) -> FakeServer {
     FakeServer::start(move |req, _| answer(d, req, "fake cell"))
 }

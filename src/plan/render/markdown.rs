@@ -31,6 +31,10 @@ struct SectionView<'a> {
     unstructured: Option<&'a str>,
     /// What the reader should double-check.
     warnings: &'a [String],
+    /// The version in use (0 when missing), how it was made, and the feedback behind it.
+    version: u32,
+    how: &'a str,
+    feedback: Vec<String>,
 }
 
 fn view(s: &PlanSection) -> SectionView<'_> {
@@ -57,6 +61,11 @@ fn view(s: &PlanSection) -> SectionView<'_> {
         structured: a.is_some_and(|a| a.structured.is_some()),
         unstructured: a.and_then(|a| a.unstructured.as_deref()),
         warnings: a.map(|a| a.warnings.as_slice()).unwrap_or_default(),
+        version: a.map_or(0, |a| a.version),
+        how: a.map(|a| a.how.as_str()).unwrap_or_default(),
+        feedback: a
+            .map(|a| a.feedback.iter().map(|f| cell(f)).collect())
+            .unwrap_or_default(),
     }
 }
 

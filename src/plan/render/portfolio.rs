@@ -140,6 +140,7 @@ pub fn json(statuses: &[Status], base: &Path) -> String {
                 "sections": {
                     "done": count(State::Done), "stale": count(State::Stale),
                     "missing": count(State::Missing), "failed": count(State::Failed),
+                    "revised": s.revised,
                 },
                 "resistant_or_unaware": s.attention,
                 "tokens": s.usage.total_tokens,
@@ -206,6 +207,7 @@ mod tests {
             launch: "2027-03-01".into(),
             owner: "Ann".into(),
             sections: states.iter().map(|s| ("x".to_string(), *s)).collect(),
+            revised: 0,
             usage: Usage {
                 prompt_tokens: 10,
                 completion_tokens: 5,

@@ -24,6 +24,12 @@ pub const MAX_JOBS: usize = 8;
 pub trait Events: Send + Sync {
     /// A stored answer is current and will be used as is.
     fn reused(&self, id: &str);
+    /// A person's version (pasted, revised, edited, restored) is kept as it is: `draft` never
+    /// replaces one unless asked to. `version` says which, e.g. `version 3 (revised)`.
+    fn kept(&self, id: &str, version: &str) {
+        let _ = version;
+        self.reused(id);
+    }
     /// The request for `id` is being sent (it got a place among the jobs).
     fn started(&self, id: &str);
     /// A piece of streamed text arrived for `id`.

@@ -260,6 +260,18 @@ fn reuse_what_is_current<C>(
         let forced = m.fresh || m.regenerate.iter().any(|id| id == p.id());
         let asked = Some((&m.endpoint, p.structure.as_ref()));
         match m.store.load_or_note(p.id(), &mut outcome.warnings) {
+            // A person's version is never replaced unasked, even when its prompt changed.
+            Some(s) if !forced && s.how().by_person() => {
+                let version = format!("version {} ({})", s.number(), s.how().label());
+                if !s.is_current(&p.filled, None) {
+                    outcome.warnings.push(format!(
+                        "{}: kept {version}, made by a person from an earlier prompt; regenerate the section to replace it",
+                        m.id(p.id())
+                    ));
+                }
+                events.kept(&m.id(&s.section), &version);
+                outcome.reused.push(s);
+            }
             Some(s) if !forced && s.is_current(&p.filled, asked) => {
                 events.reused(&m.id(&s.section));
                 outcome.reused.push(s);

@@ -159,7 +159,7 @@ impl Store {
     /// (e.g. two drafts of one project) must not interleave. A lock that is a symbolic link
     /// (creating it would make a file wherever it points) or not a regular file (a FIFO would
     /// block the open) is refused.
-    fn lock(&self) -> Result<std::fs::File> {
+    pub(super) fn lock(&self) -> Result<std::fs::File> {
         std::fs::create_dir_all(&self.dir)
             .map_err(|e| Error::file("create folder", &self.dir, e))?;
         let path = self.dir.join("lock");
@@ -204,7 +204,14 @@ impl Store {
         crate::prompts::valid_id(id).then(|| self.dir.join("sections").join(format!("{id}.json")))
     }
 
+    /// Stores `s` as the section's newest version and makes it current (see `versions`).
     pub fn save(&self, s: &StoredSection) -> Result<PathBuf> {
+        self.commit(s.clone(), super::versions::Change::first(s))
+            .map(|c| c.current)
+    }
+
+    /// Writes the current record of a section (under the lock, by `versions` only).
+    pub(super) fn write_current(&self, s: &StoredSection) -> Result<PathBuf> {
         let path = self.section_path(&s.section).ok_or_else(|| {
             Error::Refused(format!(
                 "refusing to store a section named {:?}: not a section id (a-z, 0-9, - and _)",

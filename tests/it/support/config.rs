@@ -30,3 +30,14 @@ pub fn fake_sandbox(server: &FakeServer, retries: u32, extra: &str) -> Sandbox {
     sb.config(&fake_config(server, retries, extra));
     sb
 }
+
+/// The CRM example with a default profile, `s`, that asks `server` for structure (no `prose`),
+/// retries 0, then the `extra` lines.
+pub fn structured_sandbox(server: &FakeServer, extra: &str) -> Sandbox {
+    let sb = Sandbox::new().with_example(CRM_EXAMPLE);
+    sb.config(&format!(
+        "default_profile = \"s\"\n[profiles.s]\nbase_url = \"{}\"\nmodel = \"{FAKE_MODEL}\"\nretries = 0\n{extra}",
+        server.base_url()
+    ));
+    sb
+}
