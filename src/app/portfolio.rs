@@ -12,7 +12,9 @@ use crate::error::{Error, Result, exit};
 use crate::plan::render::portfolio as summary;
 use crate::run::batch::{self, Member, OnConnectFailure, Outcome};
 use crate::run::portfolio::{self, State, Status};
+use crate::run::section::Planned;
 use crate::run::store::Store;
+use crate::run::workspace::Workspace;
 use crate::term::progress::Tally;
 use crate::text::{plural, shell_word};
 use std::path::{Path, PathBuf};
@@ -224,7 +226,10 @@ fn member(cx: &Ctx, o: Opened, renew: Renew) -> Member<Kept> {
 fn statuses_of(members: &[Member<Kept>], broken: Vec<Status>) -> Vec<Status> {
     let mut statuses: Vec<Status> = members
         .iter()
-        .map(|m| portfolio::status(&m.context.0, &m.sections, &m.store, Some(&m.endpoint)))
+        .map(|m| {
+            let status = portfolio::status(&m.context.0, &m.sections, &m.store, Some(&m.endpoint));
+            scored(status, &m.context.0, &m.sections, &m.store)
+        })
         .chain(broken)
         .collect();
     statuses.sort_by(|a, b| a.path.cmp(&b.path));
@@ -259,8 +264,17 @@ fn terminal_table(statuses: &[Status]) -> String {
     let (fw, nw) = (width(&file, 7), width(&name, 4));
     let cut = |text: String, w: usize| crate::text::snippet(&text.replace('\n', " "), w);
     let mut out = format!(
-        "{:<fw$} {:<nw$} {:>5} {:>5} {:>7} {:>6} {:>7} {:>9} {:>9}\n",
-        "project", "name", "done", "stale", "missing", "failed", "revised", "tokens", "cost"
+        "{:<fw$} {:<nw$} {:>5} {:>5} {:>7} {:>6} {:>7} {:>5} {:>9} {:>9}\n",
+        "project",
+        "name",
+        "done",
+        "stale",
+        "missing",
+        "failed",
+        "revised",
+        "score",
+        "tokens",
+        "cost"
     );
     for s in statuses {
         let (f, n) = (cut(file(s), fw), cut(name(s), nw));
@@ -274,8 +288,9 @@ fn terminal_table(statuses: &[Status]) -> String {
             n => n.to_string(),
         };
         let cost = s.cost.map(|c| format!("{c:.4}")).unwrap_or_default();
+        let score = s.score.map(|n| n.to_string()).unwrap_or_default();
         out.push_str(&format!(
-            "{f:<fw$} {n:<nw$} {:>5} {:>5} {:>7} {:>6} {:>7} {tokens:>9} {cost:>9}\n",
+            "{f:<fw$} {n:<nw$} {:>5} {:>5} {:>7} {:>6} {:>7} {score:>5} {tokens:>9} {cost:>9}\n",
             s.count(State::Done),
             s.count(State::Stale),
             s.count(State::Missing),
@@ -325,12 +340,29 @@ fn status_of(
         let local = endpoint
             .as_ref()
             .is_some_and(|e| endpoint::url::is_loopback(&e.transport.base_url));
-        Ok((
-            portfolio::status(&ws, &planned, &store, endpoint.as_ref()),
-            local,
-        ))
+        let status = portfolio::status(&ws, &planned, &store, endpoint.as_ref());
+        // Before a run the score is not needed (the summary after it has one).
+        let status = match endpoint_needed {
+            true => status,
+            false => scored(status, &ws, &planned, &store),
+        };
+        Ok((status, local))
     };
     read().unwrap_or_else(|e| (Status::broken(file, &e), false))
+}
+
+/// The status with the review's score of what is stored, once anything is.
+fn scored(mut status: Status, ws: &Workspace, planned: &[Planned], store: &Store) -> Status {
+    if status
+        .sections
+        .iter()
+        .any(|(_, s)| *s != State::Missing && *s != State::Failed)
+    {
+        let plan = crate::plan::Plan::assemble(&ws.loaded.project, planned, store);
+        let plan = plan.with_review(&super::review::facts(ws));
+        status.score = plan.review.map(|r| r.score);
+    }
+    status
 }
 
 /// Where each file stands.

@@ -94,6 +94,8 @@ pub struct Status {
     pub attention: Vec<String>,
     /// The plan as written (the Markdown one when there is one), if written yet.
     pub plan: Option<PathBuf>,
+    /// The review's score of what is stored (`plan-ai review`), once a section has an answer.
+    pub score: Option<u8>,
     /// Why the project could not be read; everything else is empty then.
     pub broken: Option<String>,
 }
@@ -110,6 +112,7 @@ impl Status {
             revised: 0,
             usage: Usage::default(),
             cost: None,
+            score: None,
             attention: Vec::new(),
             plan: None,
             broken: Some(why.to_string()),
@@ -186,6 +189,7 @@ pub fn status(
             .map(|s| format!("{} ({})", s.name, word(&s.stance)))
             .collect(),
         plan,
+        score: None,
         broken: None,
     }
 }

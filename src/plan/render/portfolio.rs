@@ -9,7 +9,7 @@ use serde_json::json;
 use std::fmt::Write as _;
 use std::path::Path;
 
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 11] = [
     "Project",
     "File",
     "System",
@@ -17,6 +17,7 @@ const COLUMNS: [&str; 10] = [
     "Owner",
     "Sections",
     "Resistant or unaware",
+    "Review score",
     "Tokens",
     "Cost",
     "Plan",
@@ -58,7 +59,7 @@ pub fn table(statuses: &[Status], base: &Path) -> Table {
         rows: statuses
             .iter()
             .map(|s| {
-                let row: [String; 10] = [
+                let row: [String; 11] = [
                     s.name.clone(),
                     relative(&s.path, base),
                     s.system.clone(),
@@ -66,6 +67,7 @@ pub fn table(statuses: &[Status], base: &Path) -> Table {
                     s.owner.clone(),
                     sections(s),
                     s.attention.join("\n"),
+                    s.score.map(|n| n.to_string()).unwrap_or_default(),
                     if s.usage.total_tokens > 0 {
                         s.usage.total_tokens.to_string()
                     } else {
@@ -105,7 +107,7 @@ pub fn markdown(statuses: &[Status], base: &Path, today: &str) -> String {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                if i == 9 && !c.is_empty() {
+                if i == COLUMNS.len() - 1 && !c.is_empty() {
                     // A link to the plan (the path as the target, angle-bracketed for spaces;
                     // what would end the target, or the row, percent-encoded).
                     let target = c
@@ -141,6 +143,7 @@ pub fn json(statuses: &[Status], base: &Path) -> String {
                     "done": count(State::Done), "stale": count(State::Stale),
                     "missing": count(State::Missing), "failed": count(State::Failed),
                     "revised": s.revised,
+                    "score": s.score,
                 },
                 "resistant_or_unaware": s.attention,
                 "tokens": s.usage.total_tokens,
@@ -216,6 +219,7 @@ mod tests {
             cost: Some(0.5),
             attention: vec!["Bo (resistant)".into()],
             plan: Some(PathBuf::from(format!("/p/{name}.plan.md"))),
+            score: Some(87),
             broken: None,
         }
     }
@@ -237,7 +241,8 @@ mod tests {
         assert_eq!(t.rows[1][5], "1 done, 1 stale, 1 missing, 1 failed");
         assert_eq!(t.rows[2][5], "broken: bad.toml has 1 problem:");
         assert_eq!(t.rows[0][1], "crm.toml");
-        assert_eq!(t.rows[0][9], "crm.plan.md");
+        assert_eq!(t.rows[0][7], "87");
+        assert_eq!(t.rows[0][10], "crm.plan.md");
         let md = markdown(&all, Path::new("/p"), "2026-11-25");
         assert!(
             md.contains("3 projects, 1 with every section done, 1 broken; as of 25 November 2026."),
@@ -260,12 +265,12 @@ mod tests {
         assert!(!md.contains(['\x1b', '\x07', '\r']), "{md:?}");
         let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
         assert_eq!(rows.len(), 3, "{md}");
-        // Every row has the table's 10 cells: 11 pipes not escaped with a backslash.
+        // Every row has the table's 11 cells: 12 pipes not escaped with a backslash.
         for row in rows {
             let pipes = row
                 .match_indices('|')
                 .filter(|(i, _)| !row[..*i].ends_with('\\'));
-            assert_eq!(pipes.count(), 11, "{row}");
+            assert_eq!(pipes.count(), COLUMNS.len() + 1, "{row}");
         }
         assert!(md.contains("(<a%0Ab%7Cc%3Ed%25.plan.md>)"), "{md}");
     }
