@@ -109,6 +109,9 @@ fn status_reads_the_stores_and_makes_no_request() {
     assert_eq!(crm["sections"]["stale"], 1, "{crm}");
     assert_eq!(crm["sections"]["done"], 2, "{crm}");
     assert_eq!(by_file("projects/erp.toml")["sections"]["missing"], 3);
+    // The review's score of what is stored; none where nothing is.
+    assert!(crm["score"].as_u64().is_some_and(|n| n <= 100), "{crm}");
+    assert!(by_file("projects/erp.toml")["score"].is_null());
     let csv = sb
         .run(&["portfolio", "status", "projects", "--csv"])
         .expect(0)
