@@ -21,7 +21,14 @@ pub fn draft(cx: &Ctx, args: DraftArgs) -> Result<i32> {
         let ws = cx.open()?;
         let filled = ws.fill_all()?;
         cx.warn_weak_spots(&ws);
-        return write_plan(cx, &ws, &filled, &args.render, Written::FromStore);
+        return write_plan(
+            cx,
+            &ws,
+            &filled,
+            &args.render,
+            Written::FromStore,
+            Vec::new(),
+        );
     }
     let config = Config::load()?;
     let overrides = cx.overrides(&args.tuning);
@@ -91,11 +98,11 @@ pub fn draft(cx: &Ctx, args: DraftArgs) -> Result<i32> {
             }
         ));
         if args.render.allow_partial {
-            write_plan(cx, ws, filled, &args.render, Written::AfterRun)?;
+            write_plan(cx, ws, filled, &args.render, Written::AfterRun, Vec::new())?;
         }
         return Ok(exit::ENDPOINT);
     }
-    write_plan(cx, ws, filled, &args.render, Written::AfterRun)
+    write_plan(cx, ws, filled, &args.render, Written::AfterRun, Vec::new())
 }
 
 /// Results of an earlier `--batch` come in first; the sections still out in a batch are not
@@ -195,7 +202,7 @@ fn resume_command(r: &Resume) -> String {
 pub fn render(cx: &Ctx, args: &RenderArgs) -> Result<i32> {
     let ws = cx.open()?;
     let filled = ws.fill_all()?;
-    write_plan(cx, &ws, &filled, args, Written::FromStore)
+    write_plan(cx, &ws, &filled, args, Written::FromStore, Vec::new())
 }
 
 /// A pasted answer is a chat reply: far below this.

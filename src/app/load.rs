@@ -27,6 +27,7 @@ pub fn load(cx: &Ctx, args: &PortfolioLoadArgs) -> Result<i32> {
     };
     let (from, to) = (day("--from", &args.from)?, day("--to", &args.to)?);
     let (loads, broken) = read(&files);
+    let loads: Vec<ProjectLoad> = loads.into_iter().map(|(_, l)| l).collect();
     for b in &broken {
         let why = b.broken.as_deref().unwrap_or_default();
         cx.ui.warn(format_args!(
@@ -54,7 +55,7 @@ pub fn load(cx: &Ctx, args: &PortfolioLoadArgs) -> Result<i32> {
 }
 
 /// `--settings FILE`, else `portfolio.toml` in the first folder named, else the defaults.
-fn settings(flag: Option<&Path>, paths: &[PathBuf]) -> Result<Settings> {
+pub(super) fn settings(flag: Option<&Path>, paths: &[PathBuf]) -> Result<Settings> {
     if let Some(file) = flag {
         return Settings::load(file);
     }
@@ -66,11 +67,17 @@ fn settings(flag: Option<&Path>, paths: &[PathBuf]) -> Result<Settings> {
     }
 }
 
-/// Each project as the load sees it, read on a few threads; the ones that cannot be read.
-fn read(files: &[PathBuf]) -> (Vec<ProjectLoad>, Vec<Status>) {
+/// Each project as the load sees it, with its file, read on a few threads; the ones that
+/// cannot be read.
+pub(super) fn read(files: &[PathBuf]) -> (Vec<(PathBuf, ProjectLoad)>, Vec<Status>) {
     let read = in_parallel(files, |f| {
         crate::project::load(f)
-            .map(|l| ProjectLoad::of(&l.project, &open::label(f)))
+            .map(|l| {
+                (
+                    f.to_path_buf(),
+                    ProjectLoad::of(&l.project, &open::label(f)),
+                )
+            })
             .map_err(|e| Box::new(Status::broken(f, &e)))
     });
     let (mut loads, mut broken) = (Vec::new(), Vec::new());

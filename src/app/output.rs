@@ -32,6 +32,7 @@ pub fn write_plan(
     filled: &[FilledPrompt],
     args: &RenderArgs,
     written: Written,
+    others: Vec<crate::plan::load::OtherChanges>,
 ) -> Result<i32> {
     let config = Config::load()?;
     let formats = formats(args, &ws.loaded, &config)?;
@@ -48,8 +49,9 @@ pub fn write_plan(
     let store = cx.store(ws)?;
     // Structure only to read stored JSON back: prose or not, a structured answer is a table.
     let planned = ws.planned(filled, false);
-    let plan =
-        Plan::assemble(&ws.loaded.project, &planned, &store).with_review(&super::review::facts(ws));
+    let plan = Plan::assemble(&ws.loaded.project, &planned, &store)
+        .with_review(&super::review::facts(ws))
+        .with_other_changes(others);
     say_what_to_check(cx, &plan, &ws.loaded.path);
     let missing = plan.missing();
     if !missing.is_empty() && !args.allow_partial {

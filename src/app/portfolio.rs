@@ -9,6 +9,7 @@ use crate::cli::{
 };
 use crate::endpoint::{self, Config, Overrides};
 use crate::error::{Error, Result, exit};
+use crate::plan::load::{By, OtherChanges};
 use crate::plan::render::portfolio as summary;
 use crate::run::batch::{self, Member, OnConnectFailure, Outcome};
 use crate::run::portfolio::{self, State, Status};
@@ -45,6 +46,8 @@ pub fn draft(cx: &Ctx, args: &PortfolioDraftArgs) -> Result<i32> {
         .filter(|(s, _)| s.broken.is_some())
         .map(|(s, _)| s.clone())
         .collect();
+    // Each plan names the other projects landing on its groups while its change does.
+    let change_load = ChangeLoad::read(&files, &args.paths.paths)?;
     let changed = std::cell::RefCell::new(Vec::new());
     let renew = Renew {
         all: args.fresh,
@@ -87,7 +90,11 @@ pub fn draft(cx: &Ctx, args: &PortfolioDraftArgs) -> Result<i32> {
             return;
         }
         let (ws, filled) = &m.context;
-        match write_plan(cx, ws, filled, &render, Written::AfterRun) {
+        let others = change_load
+            .as_ref()
+            .map(|c| c.others_for(&ws.loaded.path))
+            .unwrap_or_default();
+        match write_plan(cx, ws, filled, &render, Written::AfterRun, others) {
             Ok(_) => {}
             Err(Error::Incomplete(_)) => cx.ui.warn(format_args!(
                 "{}: plan not written: some sections have no answer yet (--allow-partial writes it anyway)",
@@ -236,21 +243,66 @@ fn statuses_of(members: &[Member<Kept>], broken: Vec<Status>) -> Vec<Status> {
     statuses
 }
 
-/// The table on stderr, and `portfolio.md` (and `.xlsx`) next to the projects.
+/// The table on stderr, and `portfolio.md`, `.xlsx` and `.html` next to the projects, each
+/// with the change load across them when any project places its change in time.
 fn report(cx: &Ctx, statuses: &[Status], dir: &Path) -> Result<()> {
     cx.ui.status(terminal_table(statuses).trim_end());
     let store = Store::open(dir)?;
-    let md = summary::markdown(statuses, dir, &crate::text::today_iso());
+    let map = change_load(statuses, dir)?;
+    let load = map.as_ref();
+    let today = crate::text::today_iso();
     let md_path = dir.join("portfolio.md");
+    let md = summary::markdown(statuses, dir, &today, load);
     store.write_draft(&md_path, md.as_bytes(), true)?;
     let xlsx_path = dir.join("portfolio.xlsx");
-    store.write_draft(&xlsx_path, &summary::xlsx(statuses, dir)?, true)?;
+    store.write_draft(&xlsx_path, &summary::xlsx(statuses, dir, load)?, true)?;
+    let html_path = dir.join("portfolio.html");
+    let html = summary::html(statuses, dir, &today, load);
+    store.write_draft(&html_path, html.as_bytes(), true)?;
     cx.ui.status(format_args!(
-        "wrote {} and {}",
+        "wrote {}, {} and {}",
         md_path.display(),
-        xlsx_path.display()
+        xlsx_path.display(),
+        html_path.display()
     ));
     Ok(())
+}
+
+/// The change load by week across the projects that could be read, with `portfolio.toml`'s
+/// settings from `dir`; none when no project places a change in time.
+fn change_load(statuses: &[Status], dir: &Path) -> Result<Option<crate::plan::load::Heatmap>> {
+    let files: Vec<PathBuf> = statuses
+        .iter()
+        .filter(|s| s.broken.is_none())
+        .map(|s| s.path.clone())
+        .collect();
+    Ok(ChangeLoad::read(&files, &[dir.to_path_buf()])?.map(|c| c.map))
+}
+
+/// The portfolio's change load by week, with each project's file, for the plans to name the
+/// other changes landing on their groups.
+struct ChangeLoad {
+    files: Vec<PathBuf>,
+    loads: Vec<crate::plan::load::ProjectLoad>,
+    map: crate::plan::load::Heatmap,
+}
+
+impl ChangeLoad {
+    /// None when no project places a change in time (no launch date, no impact dates).
+    fn read(files: &[PathBuf], roots: &[PathBuf]) -> Result<Option<ChangeLoad>> {
+        let settings = super::load::settings(None, roots)?;
+        let (read, _) = super::load::read(files);
+        let (files, loads): (Vec<PathBuf>, Vec<_>) = read.into_iter().unzip();
+        let map = crate::plan::load::heatmap(&loads, &settings, By::Week, None, None);
+        Ok((!map.groups.is_empty()).then_some(ChangeLoad { files, loads, map }))
+    }
+
+    fn others_for(&self, file: &Path) -> Vec<OtherChanges> {
+        match self.files.iter().position(|f| f == file) {
+            Some(me) => self.map.others_for(me, &self.loads),
+            None => Vec::new(),
+        }
+    }
 }
 
 /// The table people read: each project by its path from here (its folder kept) and its name.

@@ -31,6 +31,9 @@ pub struct Plan {
     /// The plan checked against what practitioners check ([`Plan::with_review`]), for the
     /// plan's last section.
     pub review: Option<review::Review>,
+    /// Other projects of the portfolio landing on this plan's groups while its change does
+    /// ([`Plan::with_other_changes`]); empty outside a portfolio.
+    pub other_changes: Vec<load::OtherChanges>,
 }
 
 /// One generated section and its answer, if there is one yet.
@@ -178,6 +181,7 @@ impl Plan {
             provenance,
             notes,
             review: None,
+            other_changes: Vec::new(),
         }
     }
 
@@ -210,6 +214,11 @@ impl Plan {
     /// The plan with its review, as `draft` and `render` write it.
     pub fn with_review(mut self, facts: &review::Facts) -> Plan {
         self.review = Some(review::Review::of(&self, facts));
+        self
+    }
+
+    pub fn with_other_changes(mut self, others: Vec<load::OtherChanges>) -> Plan {
+        self.other_changes = others;
         self
     }
 

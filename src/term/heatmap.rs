@@ -3,7 +3,7 @@
 //! levels stay readable; then the collisions and the projects behind them.
 
 use super::{Tone, paint};
-use crate::plan::load::{By, Heat, Heatmap, Reason};
+use crate::plan::load::{By, Heat, Heatmap};
 use std::fmt::Write as _;
 
 /// A cell: the score right-aligned and its marker.
@@ -75,22 +75,7 @@ pub fn render(map: &Heatmap, color: bool) -> String {
         out.push_str("\ncollisions:\n");
     }
     for c in collisions {
-        let who: Vec<String> = c
-            .shares
-            .iter()
-            .map(|s| {
-                let why = match s.reason {
-                    Reason::GoLive => "go-live",
-                    Reason::Milestone => "milestone",
-                    Reason::Window => "window",
-                };
-                format!(
-                    "{} ({}, {why})",
-                    map.projects[s.project as usize],
-                    s.impact.as_str()
-                )
-            })
-            .collect();
+        let who = map.behind(c.shares);
         let _ = writeln!(
             out,
             "  {} {}: {} ({}): {}",

@@ -369,10 +369,10 @@ fn word_takes_a_reference_documents_styles_by_name() {
     assert_contains(&err, "bad.docx is not a .docx file", "stderr");
 }
 
-/// Python's zipfile and ElementTree on a .xlsx: per sheet, its name, frozen pane, drop-down
-/// lists, conditional formats, tables and its cells as text.
-const XLSX_PROBE: &str = r#"
-import sys, zipfile, json, re, xml.etree.ElementTree as ET
+/// The start of every probe of a .xlsx: the workbook opened and checked (`z`), its shared
+/// strings (`shared`) and the targets of its relationships (`rels`).
+pub const XLSX_OPEN: &str = r#"
+import sys, zipfile, json, re, posixpath, xml.etree.ElementTree as ET
 S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 z = zipfile.ZipFile(sys.argv[1])
@@ -381,6 +381,11 @@ shared = []
 if "xl/sharedStrings.xml" in z.namelist():
     shared = ["".join(t.text or "" for t in si.iter(S + "t")) for si in ET.fromstring(z.read("xl/sharedStrings.xml")).iter(S + "si")]
 rels = {r.get("Id"): r.get("Target") for r in ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))}
+"#;
+
+/// Python's zipfile and ElementTree on a .xlsx: per sheet, its name, frozen pane, drop-down
+/// lists, conditional formats, tables and its cells as text.
+const XLSX_PROBE: &str = r#"
 out = []
 for sheet in ET.fromstring(z.read("xl/workbook.xml")).iter(S + "sheet"):
     path = "xl/" + rels[sheet.get(R + "id")].lstrip("/").removeprefix("xl/")
@@ -409,8 +414,11 @@ print(json.dumps(out))
 fn excel_has_a_sheet_per_tracker_with_lists_frozen_headers_and_tables() {
     for example in [CRM_EXAMPLE, "erp-finance.toml"] {
         let sb = rendered(example, "plan.xlsx");
-        let sheets: Value =
-            serde_json::from_str(&python(XLSX_PROBE, &sb.file("plan.xlsx"))).unwrap();
+        let sheets: Value = serde_json::from_str(&python(
+            &format!("{XLSX_OPEN}{XLSX_PROBE}"),
+            &sb.file("plan.xlsx"),
+        ))
+        .unwrap();
         let sheets = sheets.as_array().unwrap();
         let names: Vec<&str> = sheets.iter().map(|s| s["name"].as_str().unwrap()).collect();
         assert_eq!(

@@ -171,8 +171,15 @@ fn a_broken_project_is_listed_and_skipped_and_bad_flags_are_usage_errors() {
 fn check_warns_about_a_missing_impact_inside_a_portfolio_only() {
     let sb = portfolio();
     std::fs::create_dir_all(sb.file("p/sub")).unwrap();
-    std::fs::copy(example(CRM_EXAMPLE), sb.file("p/sub/crm.toml")).unwrap();
+    // The example says every group's impact but the executives'.
+    let crm = std::fs::read_to_string(example(CRM_EXAMPLE)).unwrap();
+    let crm = crm.replace(
+        "name = \"executives\"\nimpact = \"low\"\n",
+        "name = \"executives\"\n",
+    );
+    sb.write("p/sub/crm.toml", &crm);
     let run = sb.run(&["check", "-p", "p/sub/crm.toml"]).expect(0);
+    assert_lacks(&run.stderr(), "\"IT support\" does not say", "it does");
     assert_contains(
         &run.stderr(),
         "group \"executives\" does not say its impact",
@@ -185,4 +192,108 @@ fn check_warns_about_a_missing_impact_inside_a_portfolio_only() {
         "does not say its impact",
         "outside a portfolio",
     );
+}
+
+/// Python's zipfile and ElementTree on `portfolio.xlsx`'s "Change load" sheet: each cell's
+/// value, the fill colour of its style, and the comment on it.
+const CHANGE_LOAD_PROBE: &str = r#"
+styles = ET.fromstring(z.read("xl/styles.xml"))
+fills = [f.find(f"{S}patternFill/{S}fgColor") for f in styles.find(S + "fills")]
+xf_fill = [int(x.get("fillId", "0")) for x in styles.find(S + "cellXfs")]
+sheets = [s.get("name") for s in ET.fromstring(z.read("xl/workbook.xml")).iter(S + "sheet")]
+sheet = next(s for s in ET.fromstring(z.read("xl/workbook.xml")).iter(S + "sheet") if s.get("name") == "Change load")
+path = "xl/" + rels[sheet.get(R + "id")].lstrip("/").removeprefix("xl/")
+ws = ET.fromstring(z.read(path))
+cells = {}
+for c in ws.iter(S + "c"):
+    v = c.find(S + "v"); inline = c.find(S + "is")
+    text = shared[int(v.text)] if c.get("t") == "s" else ("".join(t.text or "" for t in inline.iter(S + "t")) if inline is not None else (v.text if v is not None else ""))
+    fg = fills[xf_fill[int(c.get("s", "0"))]]
+    cells[c.get("r")] = {"value": text, "fill": fg.get("rgb") if fg is not None else None}
+relpath = posixpath.join(posixpath.dirname(path), "_rels", posixpath.basename(path) + ".rels")
+for r in ET.fromstring(z.read(relpath)):
+    if r.get("Type").endswith("/comments"):
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(path), r.get("Target")))
+        for cm in ET.fromstring(z.read(target)).iter(S + "comment"):
+            cells.setdefault(cm.get("ref"), {})["comment"] = "".join(t.text or "" for t in cm.iter(S + "t"))
+print(json.dumps({"sheets": sheets, "cells": cells}))
+"#;
+
+/// `portfolio draft` on two rollouts that both land on IT support: the change load goes into
+/// portfolio.md, portfolio.html and a sheet of portfolio.xlsx, and each plan names the other.
+#[test]
+fn a_drafted_portfolio_carries_the_load_and_each_plan_names_the_other_changes() {
+    use crate::support::dialects::{Dialect, answer};
+    let server = FakeServer::start(|req, _| answer(Dialect::JsonSchema, req, "load cell"));
+    let sb = crate::portfolio::portfolio(&server, "");
+    // The ERP go-live moves to 15 March 2027 (W11), two weeks after the CRM's (W09); both
+    // hit IT support hard.
+    let erp = sb
+        .read("projects/erp.toml")
+        .replace("launch_date = 2027-07-01", "launch_date = 2027-03-15");
+    sb.write("projects/erp.toml", &erp);
+    for f in ["projects/crm.toml", "projects/erp.toml"] {
+        let text = sb.read(f).replace(
+            "name = \"IT support\"\nimpact = \"medium\"",
+            "name = \"IT support\"\nimpact = \"high\"",
+        );
+        sb.write(f, &text);
+    }
+    let run = sb.run(&["portfolio", "draft", "projects"]).expect(0);
+    assert_contains(
+        &run.stderr(),
+        "portfolio.html",
+        "the summary names every file",
+    );
+    let crm = sb.read("projects/crm.plan.md");
+    assert_contains(
+        &crm,
+        "**Other changes landing on these groups**",
+        "crm plan",
+    );
+    assert_contains(
+        &crm,
+        "- **IT support:** Finance ERP implementation (go-live 2027-W11).",
+        "the ERP lands on IT support while the CRM does",
+    );
+    let md = sb.read("projects/portfolio.md");
+    assert_contains(&md, "## Change load", "portfolio.md");
+    assert_contains(&md, "| IT support |", "portfolio.md heatmap row");
+    let html = sb.read("projects/portfolio.html");
+    assert_contains(&html, "<table class=\"heat\"", "portfolio.html heatmap");
+    let probe: Value = serde_json::from_str(&crate::exports::python(
+        &format!("{}{CHANGE_LOAD_PROBE}", crate::exports::XLSX_OPEN),
+        &sb.file("projects/portfolio.xlsx"),
+    ))
+    .unwrap();
+    assert!(
+        probe["sheets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "Change load"),
+        "{probe}"
+    );
+    let cells = probe["cells"].as_object().unwrap();
+    let row = cells
+        .iter()
+        .find(|(r, c)| r.starts_with('A') && c["value"] == "IT support")
+        .map(|(r, _)| r[1..].to_string())
+        .expect("an IT support row");
+    // Columns hold ISO weeks from row 1; find W11 (ERP go-live 20 + CRM window 10 = 30: red).
+    let col = cells
+        .iter()
+        .find(|(r, c)| r.ends_with('1') && r.len() <= 3 && c["value"] == "2027-W11")
+        .map(|(r, _)| r.trim_end_matches('1').to_string())
+        .expect("a 2027-W11 column");
+    let w11 = &cells[&format!("{col}{row}")];
+    assert_eq!(w11["value"], "30", "{w11}");
+    assert_eq!(w11["fill"], "FFFFC7CE", "red fill: {w11}");
+    let comment = w11["comment"].as_str().unwrap_or_default();
+    assert_contains(
+        comment,
+        "Finance ERP implementation",
+        "the comment names the projects",
+    );
+    assert_contains(comment, "go-live", "and why");
 }

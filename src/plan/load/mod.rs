@@ -98,6 +98,16 @@ pub enum Reason {
     Window,
 }
 
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::GoLive => "go-live",
+            Reason::Milestone => "milestone",
+            Reason::Window => "window",
+        }
+    }
+}
+
 /// A group-period's colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -154,6 +164,7 @@ pub struct Heatmap {
     /// The first day of each period.
     pub starts: Vec<i64>,
     pub thresholds: Thresholds,
+    pub weights: settings::Weights,
     pub projects: Vec<String>,
     pub groups: Vec<GroupRow>,
     /// Groups found in one project only whose name looks like another group's.
@@ -297,6 +308,7 @@ pub fn heatmap(
         by,
         starts,
         thresholds: settings.thresholds,
+        weights: settings.weights,
         projects: projects.iter().map(|p| p.name.clone()).collect(),
         groups,
         possible_aliases,
@@ -424,34 +436,84 @@ impl Heatmap {
         rows
     }
 
-    /// The projects whose change lands on `group` in any period, with their go-live's ISO
-    /// week, other than `except`: what a plan says under "Other changes landing on these groups".
-    pub fn others_for(
-        &self,
-        group: &str,
-        except: &str,
-        loads: &[ProjectLoad],
-    ) -> Vec<(String, Option<String>)> {
-        let key = groups::key(group);
-        let Some(row) = self.groups.iter().find(|g| {
-            groups::key(&g.group) == key || g.aliases.iter().any(|a| groups::key(a) == key)
-        }) else {
+    /// Who is behind a cell, for a reader: "Ward rota app (high, go-live)".
+    pub fn behind(&self, shares: &[Share]) -> Vec<String> {
+        shares
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} ({}, {})",
+                    self.projects[s.project as usize],
+                    s.impact.as_str(),
+                    s.reason.as_str()
+                )
+            })
+            .collect()
+    }
+
+    /// For each group of project `me` (an index into the loads the map was made from), the
+    /// other projects whose change lands on the same group in a period where `me`'s does, with
+    /// their go-live weeks: what a plan says under "Other changes landing on these groups".
+    pub fn others_for(&self, me: usize, loads: &[ProjectLoad]) -> Vec<OtherChanges> {
+        let Some(mine) = loads.get(me) else {
             return Vec::new();
         };
-        let mut out: Vec<(String, Option<String>)> = Vec::new();
-        for share in row.cells.iter().flat_map(|c| &c.shares) {
-            let name = &self.projects[share.project as usize];
-            if name == except || out.iter().any(|(n, _)| n == name) {
+        let mut out: Vec<OtherChanges> = Vec::new();
+        for g in &mine.groups {
+            let key = groups::key(&g.name);
+            let Some(row) = self.groups.iter().find(|r| {
+                groups::key(&r.group) == key || r.aliases.iter().any(|a| groups::key(a) == key)
+            }) else {
+                continue;
+            };
+            if out.iter().any(|o| o.group == row.group) {
                 continue;
             }
-            let week = loads
-                .get(share.project as usize)
-                .and_then(|p| p.launch)
-                .map(|l| By::Week.label(l));
-            out.push((name.clone(), week));
+            let mut projects: Vec<OtherChange> = Vec::new();
+            let overlapping = row
+                .cells
+                .iter()
+                .filter(|c| c.shares.iter().any(|s| s.project as usize == me));
+            for share in overlapping.flat_map(|c| &c.shares) {
+                let i = share.project as usize;
+                if i == me || projects.iter().any(|p| p.index == i) {
+                    continue;
+                }
+                projects.push(OtherChange {
+                    index: i,
+                    project: self.projects[i].clone(),
+                    go_live: loads
+                        .get(i)
+                        .and_then(|p| p.launch)
+                        .map(|l| By::Week.label(l)),
+                });
+            }
+            if !projects.is_empty() {
+                out.push(OtherChanges {
+                    group: row.group.clone(),
+                    projects,
+                });
+            }
         }
         out
     }
+}
+
+/// The other projects landing on one of a plan's groups while its own change does.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OtherChanges {
+    /// The group as the portfolio names it.
+    pub group: String,
+    pub projects: Vec<OtherChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OtherChange {
+    #[serde(skip)]
+    index: usize,
+    pub project: String,
+    /// The ISO week of its go-live (`2027-W10`), when it has a launch date.
+    pub go_live: Option<String>,
 }
 
 /// The day `week` (`2027-W10`), `month` (`2027-03`) or date (`2027-03-01`) starts on.

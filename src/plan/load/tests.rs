@@ -183,3 +183,41 @@ fn the_json_has_the_documented_shape() {
     );
     assert_eq!(v["collisions"][0]["projects"], serde_json::json!(["A"]));
 }
+
+#[test]
+fn a_plan_names_the_other_projects_on_its_groups_while_its_change_lands() {
+    let mut loads = projects();
+    // C lands on the service desk long after B's window there: not overlapping.
+    loads.push(ProjectLoad {
+        name: "C".into(),
+        launch: Some(d(2027, 10, 4)),
+        milestones: vec![],
+        groups: vec![group("Service desk", Level::High, None, None)],
+    });
+    let map = heatmap(&loads, &Settings::default(), By::Week, None, None);
+    let names = |o: &OtherChanges| -> Vec<(String, Option<String>)> {
+        o.projects
+            .iter()
+            .map(|p| (p.project.clone(), p.go_live.clone()))
+            .collect()
+    };
+    let a = map.others_for(0, &loads);
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].group, "Ward managers");
+    assert_eq!(
+        names(&a[0]),
+        [("B".to_string(), Some("2027-W10".to_string()))]
+    );
+    // B: the ward managers overlap with A; the service desk with nobody (C comes later).
+    let b = map.others_for(1, &loads);
+    assert_eq!(b.len(), 1, "{b:?}");
+    assert_eq!(
+        names(&b[0]),
+        [("A".to_string(), Some("2027-W09".to_string()))]
+    );
+    assert!(map.others_for(2, &loads).is_empty());
+    assert!(
+        map.others_for(9, &loads).is_empty(),
+        "an index out of range"
+    );
+}

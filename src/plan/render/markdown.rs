@@ -84,6 +84,7 @@ struct Extra<'a> {
     total_usage: Usage,
     missing: &'a [String],
     review: Option<ReviewView<'a>>,
+    other_changes: &'a [crate::plan::load::OtherChanges],
 }
 
 /// The review as the draft template sees it: the score, what did not pass, and the checks
@@ -170,6 +171,7 @@ pub fn render(plan: &Plan, template: &DraftTemplate) -> Result<String> {
         total_usage: plan.provenance.total_usage,
         missing: &plan.provenance.missing,
         review: review_view(plan),
+        other_changes: &plan.other_changes,
     };
     let mut ctx = crate::project::template_context(&plan.project, crate::project::Privacy::Shared);
     if let (Some(obj), Ok(serde_json::Value::Object(more))) =

@@ -7,6 +7,7 @@ pub mod blocks;
 pub mod cells;
 pub mod csv;
 pub mod docx;
+pub mod heatmap;
 pub mod html;
 pub mod markdown;
 pub mod measure;

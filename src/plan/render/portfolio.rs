@@ -3,6 +3,7 @@
 //! JSON, CSV and an Excel sheet.
 
 use crate::error::{Error, Result};
+use crate::plan::load::Heatmap;
 use crate::run::portfolio::{State, Status};
 use crate::sections::table::{Table, markdown_cell};
 use serde_json::json;
@@ -87,8 +88,8 @@ pub fn table(statuses: &[Status], base: &Path) -> Table {
     }
 }
 
-/// `portfolio.md`: totals, then the table, each plan linked.
-pub fn markdown(statuses: &[Status], base: &Path, today: &str) -> String {
+/// `portfolio.md`: totals, then the table, each plan linked, then the change load.
+pub fn markdown(statuses: &[Status], base: &Path, today: &str, load: Option<&Heatmap>) -> String {
     let mut out = format!(
         "# Portfolio of implementation plans\n\n{} projects, {} with every section done, {} broken; as of {}.\n\n",
         statuses.len(),
@@ -125,6 +126,78 @@ pub fn markdown(statuses: &[Status], base: &Path, today: &str) -> String {
             .collect();
         let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
+    if let Some(map) = load {
+        out.push_str(&super::heatmap::markdown(map));
+    }
+    out
+}
+
+/// `portfolio.html`: one self-contained page with the summary table and the change load.
+pub fn html(statuses: &[Status], base: &Path, today: &str, load: Option<&Heatmap>) -> String {
+    use super::html::escape;
+    let mut out = String::from(concat!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
+        "<title>Portfolio of implementation plans</title>\n<style>\n",
+        "body { font: 15px/1.45 system-ui, sans-serif; color: #1d2330; max-width: 90rem; margin: 0 auto; padding: 1rem; }\n",
+        ".table { overflow-x: auto; } table { border-collapse: collapse; margin: .8rem 0; }\n",
+        "th, td { border: 1px solid #c9d0db; padding: .3rem .45rem; text-align: left; vertical-align: top; }\n",
+        "thead th { background: #eef1f6; position: sticky; top: 0; }\n",
+        "table.heat td { text-align: center; min-width: 2.4rem; }\n",
+        "td.green { background: #c6efce; color: #006100; } td.amber { background: #ffeb9c; color: #9c5700; }\n",
+        "td.red { background: #ffc7ce; color: #9c0006; font-weight: bold; }\n",
+        "@media print { @page { size: A4 landscape; } body { max-width: none; } }\n",
+        "</style>\n</head>\n<body>\n<h1>Portfolio of implementation plans</h1>\n",
+    ));
+    let _ = writeln!(
+        out,
+        "<p>As of {}.</p>",
+        escape(&crate::text::long_date(today).unwrap_or_else(|| today.to_string()))
+    );
+    let t = table(statuses, base);
+    out.push_str("<div class=\"table\"><table><thead><tr>");
+    for c in &t.columns {
+        let _ = write!(out, "<th>{}</th>", escape(c));
+    }
+    out.push_str("</tr></thead><tbody>\n");
+    for row in &t.rows {
+        out.push_str("<tr>");
+        for (i, c) in row.iter().enumerate() {
+            let text = escape(c).replace('\n', "<br>");
+            if i == COLUMNS.len() - 1 && !c.is_empty() {
+                let _ = write!(out, "<td><a href=\"{}\">{text}</a></td>", plan_href(c));
+            } else {
+                let _ = write!(out, "<td>{text}</td>");
+            }
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table></div>\n");
+    if let Some(map) = load {
+        out.push_str(&super::heatmap::html(map));
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// A plan's path as a link target: percent-encoded where a URL needs it, and always a path
+/// (`./` in front), so a folder named `javascript:x` is never read as a scheme.
+fn plan_href(path: &str) -> String {
+    let mut out = String::new();
+    if !path.starts_with("./") && !path.starts_with("../") && !path.starts_with('/') {
+        out.push_str("./");
+    }
+    for ch in path.chars() {
+        match ch {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '-' | '_' | '.' | '~' | '/' => out.push(ch),
+            _ => {
+                let mut buf = [0u8; 4];
+                for b in ch.encode_utf8(&mut buf).bytes() {
+                    let _ = write!(out, "%{b:02X}");
+                }
+            }
+        }
+    }
     out
 }
 
@@ -160,8 +233,9 @@ pub fn csv(statuses: &[Status], base: &Path) -> Result<Vec<u8>> {
     super::csv::write(&table(statuses, base))
 }
 
-/// The summary as a workbook of one sheet, an Excel table with a frozen header.
-pub fn xlsx(statuses: &[Status], base: &Path) -> Result<Vec<u8>> {
+/// The summary as a workbook: a sheet with an Excel table and a frozen header, and the change
+/// load on a sheet of its own.
+pub fn xlsx(statuses: &[Status], base: &Path, load: Option<&Heatmap>) -> Result<Vec<u8>> {
     use rust_xlsxwriter::{Format, Table as XTable, TableColumn, Workbook};
     let t = table(statuses, base);
     let err =
@@ -173,6 +247,17 @@ pub fn xlsx(statuses: &[Status], base: &Path) -> Result<Vec<u8>> {
         .set_text_wrap()
         .set_align(rust_xlsxwriter::FormatAlign::Top);
     for (r, row) in t.rows.iter().enumerate() {
+        // As tall as its longest list (who resists, one per line): not every reader
+        // (LibreOffice) grows a row for wrapped text by itself.
+        let lines = row
+            .iter()
+            .map(|c| c.lines().count())
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        sheet
+            .set_row_height(r as u32 + 1, 15.0 * lines.min(20) as f64)
+            .map_err(err)?;
         for (c, cell) in row.iter().enumerate() {
             // Cut to what a cell holds, counted as Excel counts (UTF-16 units), not chars.
             sheet
@@ -193,6 +278,12 @@ pub fn xlsx(statuses: &[Status], base: &Path) -> Result<Vec<u8>> {
     sheet.set_freeze_panes(1, 0).map_err(err)?;
     sheet.set_autofit_max_width(360);
     sheet.autofit();
+    // Printed, the table reads across one landscape page, its header on every page.
+    sheet.set_landscape().set_print_fit_to_pages(1, 0);
+    sheet.set_repeat_rows(0, 0).map_err(err)?;
+    if let Some(map) = load {
+        super::heatmap::sheet(&mut book, map).map_err(err)?;
+    }
     book.save_to_buffer().map_err(err)
 }
 
@@ -243,7 +334,7 @@ mod tests {
         assert_eq!(t.rows[0][1], "crm.toml");
         assert_eq!(t.rows[0][7], "87");
         assert_eq!(t.rows[0][10], "crm.plan.md");
-        let md = markdown(&all, Path::new("/p"), "2026-11-25");
+        let md = markdown(&all, Path::new("/p"), "2026-11-25", None);
         assert!(
             md.contains("3 projects, 1 with every section done, 1 broken; as of 25 November 2026."),
             "{md}"
@@ -252,7 +343,11 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&json(&all, Path::new("/p"))).unwrap();
         assert_eq!(v[1]["sections"]["failed"], 1);
         assert_eq!(v[0]["cost"], 0.5);
-        assert!(xlsx(&all, Path::new("/p")).unwrap().starts_with(b"PK"));
+        assert!(
+            xlsx(&all, Path::new("/p"), None)
+                .unwrap()
+                .starts_with(b"PK")
+        );
     }
 
     #[test]
@@ -261,7 +356,7 @@ mod tests {
         s.name = "Evil\x1b[2J|name\r\n# heading".into();
         s.path = PathBuf::from("/p/a\nb|c\x1b]0;t\x07.toml");
         s.plan = Some(PathBuf::from("/p/a\nb|c>d%.plan.md"));
-        let md = markdown(&[s], Path::new("/p"), "2026-11-25");
+        let md = markdown(&[s], Path::new("/p"), "2026-11-25", None);
         assert!(!md.contains(['\x1b', '\x07', '\r']), "{md:?}");
         let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
         assert_eq!(rows.len(), 3, "{md}");
@@ -281,7 +376,37 @@ mod tests {
         for name in ["😀".repeat(20_000), "x".repeat(40_000)] {
             let mut s = status("crm", &[State::Done]);
             s.name = name;
-            assert!(xlsx(&[s], Path::new("/p")).unwrap().starts_with(b"PK"));
+            assert!(
+                xlsx(&[s], Path::new("/p"), None)
+                    .unwrap()
+                    .starts_with(b"PK")
+            );
+        }
+    }
+
+    #[test]
+    fn the_web_page_escapes_names_and_links_each_plan_as_a_path() {
+        let mut s = status("crm", &[State::Done]);
+        s.name = "<script>alert(1)</script> & co".into();
+        s.plan = Some(PathBuf::from("/p/javascript:alert(1)/my plan#1.plan.md"));
+        let html = html(&[s], Path::new("/p"), "2026-11-25", None);
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"),
+            "{html}"
+        );
+        assert!(
+            html.contains("href=\"./javascript%3Aalert%281%29/my%20plan%231.plan.md\""),
+            "{html}"
+        );
+        assert!(!html.contains("Change load"), "no load, no section: {html}");
+        for (path, href) in [
+            ("crm.plan.md", "./crm.plan.md"),
+            ("../up/plan.md", "../up/plan.md"),
+            ("a\"b<c>.md", "./a%22b%3Cc%3E.md"),
+            ("Zürich.plan.md", "./Z%C3%BCrich.plan.md"),
+        ] {
+            assert_eq!(plan_href(path), href);
         }
     }
 }

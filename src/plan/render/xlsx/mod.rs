@@ -476,6 +476,24 @@ fn about_lines(plan: &Plan) -> Vec<(&'static str, String)> {
         );
         lines.push(("Review score", score));
     }
+    if !plan.other_changes.is_empty() {
+        let each: Vec<String> = plan
+            .other_changes
+            .iter()
+            .map(|o| {
+                let projects: Vec<String> = o
+                    .projects
+                    .iter()
+                    .map(|p| match &p.go_live {
+                        Some(week) => format!("{} (go-live {week})", p.project),
+                        None => p.project.clone(),
+                    })
+                    .collect();
+                format!("{}: {}", o.group, projects.join("; "))
+            })
+            .collect();
+        lines.push(("Other changes on these groups", each.join("\n")));
+    }
     lines.extend([
         ("Metric colours", HIGHER_IS_BETTER.to_string()),
         ("Confidential", "The Stakeholders sheet is a register of named people, with their stance and notes: keep this workbook to the people running the change, out of shared folders and chat tools.".into()),
