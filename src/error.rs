@@ -55,6 +55,12 @@ pub enum Error {
         /// Whose it is, when it is a stakeholder's.
         person: Option<String>,
     },
+    /// A section that plans for named stakeholders was asked for while it is held back.
+    HeldBack {
+        section: String,
+        /// The project names no stakeholders (else: people are kept local).
+        no_register: bool,
+    },
     /// A profile that needs a key has none it may send.
     KeyNeeded {
         profile: String,
@@ -87,7 +93,9 @@ impl Error {
             },
             Error::Endpoint(_) => exit::ENDPOINT,
             Error::Config(_) | Error::KeyNeeded { .. } => exit::CONFIG,
-            Error::ProjectNotFound(_) | Error::PersonInRequest { .. } => exit::DATA,
+            Error::ProjectNotFound(_) | Error::PersonInRequest { .. } | Error::HeldBack { .. } => {
+                exit::DATA
+            }
             Error::Incomplete(_) => exit::INCOMPLETE,
             Error::Usage(_) => exit::USAGE,
             Error::Interrupted => exit::INTERRUPTED,
@@ -147,6 +155,20 @@ impl fmt::Display for Error {
                     "; person-level data stays on this machine (people = \"local\"), so nothing was sent",
                 )
             }
+            Error::HeldBack {
+                section,
+                no_register: false,
+            } => write!(
+                f,
+                "`{section}` plans for named stakeholders, and people are kept on this machine (people = \"local\"), so it is not asked for"
+            ),
+            Error::HeldBack {
+                section,
+                no_register: true,
+            } => write!(
+                f,
+                "`{section}` plans for named stakeholders, and the project names none: add [[stakeholders]] to the project file"
+            ),
             Error::ProjectNotFound(path) => {
                 write!(f, "project file {} not found", path.display())
             }

@@ -130,6 +130,7 @@ fn item(id: &str, full: Option<&Structure>, p: &Project, name: &str) -> Result<I
             Kind::Communication => "groups",
             Kind::Resistance => "resistance points",
             Kind::Metrics => "metrics",
+            Kind::Engagement => "stakeholders",
         };
         Error::Usage(format!(
             "`{id}` has no item `{}`; {what}: {}",

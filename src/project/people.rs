@@ -179,11 +179,25 @@ impl Register {
     /// `text` with every person-level word replaced: a stakeholder's by their pseudonym, anyone
     /// else's by `[person]`, contacts removed.
     pub fn pseudonymise(&self, text: &str) -> String {
+        self.replace(text, true)
+    }
+
+    /// [`Register::pseudonymise`], titles aside: what a document meant for wider reading
+    /// keeps of a text (a title there is a role: "Owner: Chief Financial Officer").
+    pub fn pseudonymise_names(&self, text: &str) -> String {
+        self.replace(text, false)
+    }
+
+    fn replace(&self, text: &str, titles: bool) -> String {
         let mut out = EMAIL.replace_all(text, "[e-mail removed]").into_owned();
         for (start, end) in phones(&out).into_iter().rev() {
             out.replace_range(start..end, "[phone removed]");
         }
-        for n in &self.needles {
+        for n in self
+            .needles
+            .iter()
+            .filter(|n| titles || n.found != Found::Title)
+        {
             out = replace_word(&out, &n.text, &n.replacement, n.case_sensitive);
         }
         out

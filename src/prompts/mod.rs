@@ -8,7 +8,7 @@
 mod fill;
 mod front;
 
-pub use fill::{FilledPrompt, environment, fill_all, missing_inputs};
+pub use fill::{FilledPrompt, environment, fill_all, guarded, missing_inputs};
 pub use front::valid_id;
 
 use crate::error::{Error, NameKind, Result, UnknownName};
@@ -23,6 +23,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../prompts/communication.md"),
     ),
     ("metrics", include_str!("../../prompts/metrics.md")),
+    ("engagement", include_str!("../../prompts/engagement.md")),
 ];
 pub const DRAFT_TEMPLATE: &str = "draft.jinja";
 pub const BUILT_IN_DRAFT: &str = include_str!("../../prompts/draft.jinja");
@@ -78,6 +79,17 @@ pub struct Catalog {
     /// Built-ins first in their fixed order, then custom sections sorted by id.
     pub sections: Vec<Section>,
     pub draft: DraftTemplate,
+    /// Sections left out for this project, and why: not asked, not missing.
+    pub held_back: Vec<(String, HeldBack)>,
+}
+
+/// Why a section that plans for named stakeholders is left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldBack {
+    /// People are kept local: prompts may not use the register.
+    PeopleLocal,
+    /// The project names no stakeholders.
+    NoRegister,
 }
 
 impl Catalog {
@@ -133,7 +145,23 @@ impl Catalog {
             sections.extend(by_id.remove(*id));
         }
         sections.extend(by_id.into_values());
-        Ok(Catalog { sections, draft })
+        Ok(Catalog {
+            sections,
+            draft,
+            held_back: Vec::new(),
+        })
+    }
+
+    /// Leaves out the built-in sections that plan for named stakeholders (`engagement`),
+    /// when prompts may not use the register or there is none: they are then neither asked
+    /// for nor missing.
+    pub fn hold_back_people(&mut self, why: HeldBack) {
+        let (out, kept) = std::mem::take(&mut self.sections)
+            .into_iter()
+            .partition(|s| crate::sections::Kind::of(&s.id).is_some_and(|k| k.needs_people()));
+        self.sections = kept;
+        let out: Vec<Section> = out;
+        self.held_back.extend(out.into_iter().map(|s| (s.id, why)));
     }
 
     pub fn get(&self, id: &str) -> Option<&Section> {
@@ -151,6 +179,12 @@ impl Catalog {
         for raw in ids {
             for id in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                 let id = if id == "comms" { "communication" } else { id };
+                if let Some((_, why)) = self.held_back.iter().find(|(h, _)| h == id) {
+                    return Err(Error::HeldBack {
+                        section: id.to_string(),
+                        no_register: *why == HeldBack::NoRegister,
+                    });
+                }
                 if self.get(id).is_none() {
                     return Err(Error::Unknown(UnknownName {
                         kind: NameKind::Section,
@@ -229,9 +263,33 @@ mod tests {
     fn built_ins_come_first_in_their_order() {
         let c = Catalog::load(&[]).unwrap();
         let ids: Vec<&str> = c.sections.iter().map(|s| s.id.as_str()).collect();
-        assert_eq!(ids, ["resistance", "communication", "metrics"]);
+        assert_eq!(
+            ids,
+            ["resistance", "communication", "metrics", "engagement"]
+        );
         assert!(c.sections.iter().all(|s| s.built_in));
         assert_eq!(c.draft.source, Source::BuiltIn);
+    }
+
+    #[test]
+    fn people_sections_are_held_back_and_say_why_when_asked_for() {
+        let mut c = Catalog::load(&[]).unwrap();
+        c.hold_back_people(HeldBack::PeopleLocal);
+        let ids: Vec<&str> = c.sections.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["resistance", "communication", "metrics"]);
+        let e = c.select(&["metrics,engagement".into()]).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::HeldBack {
+                    no_register: false,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(e.exit_code(), crate::error::exit::DATA);
+        assert!(c.select(&["metrics".into()]).is_ok());
     }
 
     #[test]

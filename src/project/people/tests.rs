@@ -89,6 +89,11 @@ fn pseudonyms_replace_names_parts_titles_champions_and_contacts() {
     }
     // "May" as written is a name part; "may" lower-case is a verb and stays.
     assert_eq!(r.pseudonymise("we may ask"), "we may ask");
+    // A document for wider reading keeps titles (roles) and takes out names and contacts.
+    assert_eq!(
+        r.pseudonymise_names("the Buyer asks Femi Adeyemi (femi@x.org) and Jess"),
+        "the Buyer asks S01 ([e-mail removed]) and [person]"
+    );
 }
 
 #[test]

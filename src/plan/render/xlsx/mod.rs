@@ -447,6 +447,7 @@ fn about_lines(plan: &Plan) -> Vec<(&'static str, String)> {
         let id = kind.id();
         let empty = match kind {
             Kind::Communication => "the sheet lists every group with empty cells to fill in",
+            Kind::Engagement => "the sheet lists every stakeholder with empty cells to fill in",
             Kind::Resistance | Kind::Metrics => "the sheet is an empty tracker to fill in",
         };
         let status = match &s.answer {

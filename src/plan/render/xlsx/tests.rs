@@ -28,6 +28,16 @@ fn json(p: &Project, kind: Kind, text: Text) -> String {
         }
         Kind::Resistance => json!({"points": (0..5).map(point).collect::<Vec<_>>()}),
         Kind::Metrics => json!({"metrics": targets.map(metric).collect::<Vec<_>>()}),
+        Kind::Engagement => {
+            let row = |(code, s): (String, &crate::project::Stakeholder)| {
+                (
+                    code,
+                    json!({"current_stance": s.stance, "target_stance": "supportive", "what_matters": text("matters"), "actions": [text("action 1"), text("action 2")], "engaged_by": text("engager"), "when": text("when"), "sign_of_progress": text("sign")}),
+                )
+            };
+            let codes = crate::sections::engagement::codes(p).into_iter();
+            json!({"stakeholders": codes.zip(&p.stakeholders).map(row).collect::<serde_json::Map<_, _>>()})
+        }
     };
     let mut answer = answer.as_object().unwrap().clone();
     answer.insert("summary".into(), text("summary").into());
