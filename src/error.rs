@@ -54,6 +54,9 @@ pub enum Error {
         found: &'static str,
         /// Whose it is, when it is a stakeholder's.
         person: Option<String>,
+        /// Found in the JSON schema (built from groups and roles), where a pseudonym would
+        /// change the answer's keys: refused unless people are shared.
+        in_schema: bool,
     },
     /// A section that plans for named stakeholders was asked for while it is held back.
     HeldBack {
@@ -143,6 +146,7 @@ impl fmt::Display for Error {
                 field,
                 found,
                 person,
+                in_schema,
             } => {
                 write!(f, "the request for `{section}` would send {found}")?;
                 if let Some(person) = person {
@@ -151,9 +155,11 @@ impl fmt::Display for Error {
                 if let Some(field) = field {
                     write!(f, ", from {field}")?;
                 }
-                f.write_str(
-                    "; person-level data stays on this machine (people = \"local\"), so nothing was sent",
-                )
+                f.write_str(if *in_schema {
+                    ", in its JSON schema, where a pseudonym would change the answer's keys; names leave this machine only with people = \"shared\", so nothing was sent"
+                } else {
+                    "; person-level data stays on this machine (people = \"local\"), so nothing was sent"
+                })
             }
             Error::HeldBack {
                 section,

@@ -21,6 +21,7 @@ pub(super) struct One<'a> {
     pub filled: &'a FilledPrompt,
     pub structure: Option<&'a Structure>,
     pub project: &'a Project,
+    pub privacy: crate::project::Privacy,
     pub stream: bool,
 }
 
@@ -45,6 +46,7 @@ pub(super) fn generate(
             filled: one.filled,
             structure: one.structure,
             project: one.project,
+            privacy: one.privacy,
             stream: one.stream,
             start,
             max_tokens_explicit: endpoint.max_tokens_explicit,
@@ -88,6 +90,7 @@ pub fn section(cx: &Ctx, id: &str, ask: Ask) -> Result<i32> {
         filled: &filled,
         structure,
         project: &ws.loaded.project,
+        privacy: ws.privacy,
         stream,
     };
     let generated = generate(cx, &endpoint, store.as_ref().ok(), &one, sink)?;

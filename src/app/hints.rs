@@ -28,6 +28,14 @@ pub fn for_error(e: &Error) -> Option<String> {
                 format!("store one with `plan-ai key set --profile {p}`, or set {env_var}")
             })
         }
+        Error::PersonInRequest {
+            field,
+            in_schema: true,
+            ..
+        } => Some(format!(
+            "rename {} so it names no one: it is a key of the answer's JSON",
+            field.as_deref().unwrap_or("the group or role")
+        )),
         Error::PersonInRequest { field, .. } => Some(format!(
             "rephrase {} without the name, or choose --people pseudonymised (names go out as S01, S02…, put back on this machine; `plan-ai check` lists every field that names someone)",
             field.as_deref().unwrap_or("what you wrote")
@@ -109,6 +117,7 @@ mod tests {
             field: Some("project.description".into()),
             found: "the name",
             person: Some("Ann Day".into()),
+            in_schema: false,
         };
         assert!(for_error(&person).unwrap().starts_with(
             "rephrase project.description without the name, or choose --people pseudonymised"

@@ -149,6 +149,7 @@ pub fn guarded(
                     field,
                     found: hit.found.as_str(),
                     person: hit.person,
+                    in_schema: false,
                 })
             }
         })
