@@ -67,6 +67,7 @@ pub fn draft(cx: &Ctx, args: &PortfolioDraftArgs) -> Result<i32> {
         reference_doc: None,
         allow_partial: args.allow_partial,
         force: args.force,
+        annex: args.annex,
     };
     let (mut failed, mut plan_errors) = (0, 0);
     // What to do about failures, said once at the end however many sections they hit.

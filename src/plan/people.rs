@@ -33,7 +33,7 @@ impl Plan {
         let mut plan = self.clone();
         let named = |id: &str| Kind::of(id).is_some_and(Kind::needs_people);
         plan.sections.retain(|s| !(s.built_in && named(&s.id)));
-        plan.provenance.missing.retain(|id| !named(id));
+        plan.provenance = super::provenance(&plan.sections);
         plan.project.stakeholders.clear();
         plan.project.champions.clear();
         plan.grid = Grid::default();

@@ -27,6 +27,9 @@ pub const BUILT_IN: &[(&str, &str)] = &[
 ];
 pub const DRAFT_TEMPLATE: &str = "draft.jinja";
 pub const BUILT_IN_DRAFT: &str = include_str!("../../prompts/draft.jinja");
+/// The confidential annex's outline: the plan's named parts, written next to it.
+pub const ANNEX_TEMPLATE: &str = "annex.jinja";
+pub const BUILT_IN_ANNEX: &str = include_str!("../../prompts/annex.jinja");
 
 pub fn is_built_in(id: &str) -> bool {
     BUILT_IN.iter().any(|(b, _)| *b == id)
@@ -79,6 +82,7 @@ pub struct Catalog {
     /// Built-ins first in their fixed order, then custom sections sorted by id.
     pub sections: Vec<Section>,
     pub draft: DraftTemplate,
+    pub annex: DraftTemplate,
     /// Sections left out for this project, and why: not asked, not missing.
     pub held_back: Vec<(String, HeldBack)>,
 }
@@ -102,10 +106,11 @@ impl Catalog {
             s.built_in = true;
             by_id.insert(id.to_string(), s);
         }
-        let mut draft = DraftTemplate {
-            text: BUILT_IN_DRAFT.to_string(),
+        let built_in = |text: &str| DraftTemplate {
+            text: text.to_string(),
             source: Source::BuiltIn,
         };
+        let (mut draft, mut annex) = (built_in(BUILT_IN_DRAFT), built_in(BUILT_IN_ANNEX));
         for dir in dirs_low_to_high {
             let Ok(entries) = std::fs::read_dir(dir) else {
                 continue;
@@ -118,11 +123,16 @@ impl Catalog {
                     .file_name()
                     .and_then(|n| n.to_str())
                     .unwrap_or_default();
-                if name == DRAFT_TEMPLATE {
-                    draft = DraftTemplate {
+                if name == DRAFT_TEMPLATE || name == ANNEX_TEMPLATE {
+                    let outline = DraftTemplate {
                         text: read_template(&path)?,
                         source: Source::File(path.clone()),
                     };
+                    if name == ANNEX_TEMPLATE {
+                        annex = outline;
+                    } else {
+                        draft = outline;
+                    }
                     continue;
                 }
                 let Some(id) = name.strip_suffix(".md") else {
@@ -148,6 +158,7 @@ impl Catalog {
         Ok(Catalog {
             sections,
             draft,
+            annex,
             held_back: Vec::new(),
         })
     }
@@ -234,6 +245,7 @@ pub fn export(dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
         .map(|(id, t)| (format!("{id}.md"), *t))
         .collect();
     files.push((DRAFT_TEMPLATE.to_string(), BUILT_IN_DRAFT));
+    files.push((ANNEX_TEMPLATE.to_string(), BUILT_IN_ANNEX));
     let existing: Vec<String> = files
         .iter()
         .map(|(n, _)| dir.join(n))
