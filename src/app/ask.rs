@@ -8,8 +8,10 @@ use crate::endpoint::{self, Config, Endpoint};
 use crate::error::{Result, exit};
 use crate::llm::{Client, Sink};
 use crate::project::Project;
+use crate::project::people::Register;
 use crate::prompts::FilledPrompt;
 use crate::run::section::{self, Generated, Job};
+use crate::run::workspace::Workspace;
 use crate::run::{Store, StoredSection};
 use crate::sections::{Rung, Structure};
 use crate::term::out::StdoutSink;
@@ -64,6 +66,15 @@ pub(super) fn generate(
     }))
 }
 
+/// An answer's tables or prose as shown on this machine: where prompts carried pseudonyms,
+/// with the names back (the stored answer keeps the codes).
+pub(super) fn with_names(ws: &Workspace, text: &str) -> String {
+    match ws.privacy.allows_people() {
+        true => Register::of(&ws.loaded.project).reidentify(text),
+        false => text.to_string(),
+    }
+}
+
 pub fn section(cx: &Ctx, id: &str, ask: Ask) -> Result<i32> {
     let ws = cx.open()?;
     let filled = ws.fill_one(id)?;
@@ -97,7 +108,7 @@ pub fn section(cx: &Ctx, id: &str, ask: Ask) -> Result<i32> {
     json_sink.done();
     let text = match (&generated.structured, ask.json) {
         (Some((value, _)), true) => serde_json::to_string_pretty(value).unwrap_or_default() + "\n",
-        _ => generated.text(),
+        _ => with_names(&ws, &generated.text()),
     };
     if structure.is_none() && stream {
         prose_sink.end_line()?;

@@ -89,7 +89,7 @@ pub fn revise(cx: &Ctx, args: &ReviseArgs) -> Result<i32> {
     };
     let committed = store.commit(record.clone(), change)?;
     let changes = versions::compare(&current, &record);
-    let mut out = crate::text::with_newline(&record.answer);
+    let mut out = crate::text::with_newline(&ask::with_names(&ws, &record.answer));
     out.push_str(&format!("\nChanges since version {}:\n", current.number()));
     match changes.summary().as_slice() {
         [] => out.push_str("- none: the model sent the same answer\n"),

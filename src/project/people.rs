@@ -83,14 +83,22 @@ pub fn name_words(name: &str) -> Vec<&str> {
         .collect()
 }
 
+/// A name or title as documents show it and text would hold it: terminal escapes dropped
+/// (with their payload), every run of white space one space.
+fn shown(s: &str) -> String {
+    let s = crate::sanitize::strip_controls(s);
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 impl Register {
     pub fn of(p: &Project) -> Register {
         let mut needles = Vec::new();
         let mut pseudonyms = Vec::new();
         for (i, s) in p.stakeholders.iter().enumerate() {
             let alias = pseudonym(i);
-            pseudonyms.push((alias.clone(), s.name.clone()));
-            let person = Some(s.name.clone());
+            let name = shown(&s.name);
+            pseudonyms.push((alias.clone(), name.clone()));
+            let person = Some(name.clone());
             let mut push = |text: &str, found, case_sensitive| {
                 let text = text.trim().to_string();
                 if !text.is_empty() {
@@ -103,8 +111,8 @@ impl Register {
                     });
                 }
             };
-            push(&s.name, Found::Name, false);
-            let words = name_words(&s.name);
+            push(&name, Found::Name, false);
+            let words = name_words(&name);
             push(&words.join(" "), Found::Name, false);
             for w in words
                 .iter()
@@ -116,14 +124,15 @@ impl Register {
                     true,
                 );
             }
-            push(&s.title, Found::Title, false);
+            push(&shown(&s.title), Found::Title, false);
         }
         for c in &p.champions {
-            let known = pseudonyms.iter().find(|(_, n)| same_person(n, &c.name));
+            let name = shown(&c.name);
+            let known = pseudonyms.iter().find(|(_, n)| same_person(n, &name));
             let replacement = known.map_or("[person]".to_string(), |(a, _)| a.clone());
             let person = known.map(|(_, n)| n.clone());
-            let words = name_words(&c.name);
-            for (text, found, case) in std::iter::once((c.name.clone(), Found::Champion, false))
+            let words = name_words(&name);
+            for (text, found, case) in std::iter::once((name.clone(), Found::Champion, false))
                 .chain(
                     words
                         .iter()

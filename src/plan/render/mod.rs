@@ -123,6 +123,8 @@ pub fn render(plan: &Plan, format: Format, opts: &Options<'_>) -> Result<Output>
         Format::Md => Output::File(markdown()?.into_bytes()),
         Format::Html => {
             let blocks = blocks::parse(&markdown()?);
+            // The page shows its marking on a line of its own above the notice.
+            let notice = self::notice(plan);
             let page = html::render(&blocks, &title(plan, annex), &notice, marking);
             Output::File(page.into_bytes())
         }

@@ -147,3 +147,17 @@ fn the_examples_send_no_one_in_their_group_level_fields() {
     assert_eq!(found[0].0, "project.description");
     assert_eq!(found[0].1.person.as_deref(), Some("Dr. Femi Adeyemi"));
 }
+
+#[test]
+fn escape_codes_and_line_breaks_in_names_are_not_part_of_them() {
+    let r = Register::of(&project(
+        &[("Eve\u{1b}]0;pwned\u{7}\nStone", "Head\u{1b}[31m of Audit")],
+        &["Eve Stone"],
+    ));
+    assert_eq!(r.name_of("S01"), Some("Eve Stone"));
+    assert_eq!(
+        r.pseudonymise("Eve Stone and Eve, Head of Audit"),
+        "S01 and S01, S01"
+    );
+    assert_eq!(r.reidentify("S01"), "Eve Stone");
+}
