@@ -227,6 +227,10 @@ pub fn list_sections(cx: &Ctx) -> Result<i32> {
             "{:<16} {}\n{:<16} source: {origin}\n{:<16} needs:  {needs}\n",
             s.id, s.title, "", ""
         );
+        if crate::sections::Kind::of(&s.id).is_some_and(|k| k.needs_people()) {
+            let when = "only with --people pseudonymised or shared";
+            let _ = writeln!(out, "{:<16} asked:  {when}", "");
+        }
     }
     let _ = writeln!(out, "draft outline: {}", catalog.draft.source);
     cx.ui.result(&out)?;
