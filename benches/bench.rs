@@ -98,7 +98,9 @@ fn render_plan(what: &str, dir: &Path) {
     assert!(plan.missing().is_empty(), "{what}: every section answered");
     let opts = render::Options {
         draft_template: &ws.catalog.draft,
+        annex_template: &ws.catalog.annex,
         reference_docx: None,
+        part: render::Part::Whole,
     };
     println!("   {what}:");
     let runs = 20;

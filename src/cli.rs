@@ -311,6 +311,9 @@ pub struct RenderArgs {
     /// Overwrite a draft that was edited since plan-ai wrote it
     #[arg(long)]
     pub force: bool,
+    /// Put the named parts (register, grid, named stances, champions, engagement plan) in a confidential annex, NAME.confidential.EXT next to each NAME.EXT [default: [output] confidential_annex]
+    #[arg(long)]
+    pub annex: bool,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -414,6 +417,9 @@ pub struct PortfolioDraftArgs {
     /// Formats of each project's plan (md, docx, xlsx, html, csv) [default: each project's [output] formats, else md]
     #[arg(long, value_delimiter = ',', value_name = "F,G")]
     pub format: Vec<String>,
+    /// Put each plan's named parts in a confidential annex next to it [default: each project's [output] confidential_annex]
+    #[arg(long)]
+    pub annex: bool,
     #[command(flatten)]
     pub tuning: Tuning,
 }

@@ -54,6 +54,15 @@ pub enum Error {
         found: &'static str,
         /// Whose it is, when it is a stakeholder's.
         person: Option<String>,
+        /// Found in the JSON schema (built from groups and roles), where a pseudonym would
+        /// change the answer's keys: refused unless people are shared.
+        in_schema: bool,
+    },
+    /// A section that plans for named stakeholders was asked for while it is held back.
+    HeldBack {
+        section: String,
+        /// The project names no stakeholders (else: people are kept local).
+        no_register: bool,
     },
     /// A profile that needs a key has none it may send.
     KeyNeeded {
@@ -87,7 +96,9 @@ impl Error {
             },
             Error::Endpoint(_) => exit::ENDPOINT,
             Error::Config(_) | Error::KeyNeeded { .. } => exit::CONFIG,
-            Error::ProjectNotFound(_) | Error::PersonInRequest { .. } => exit::DATA,
+            Error::ProjectNotFound(_) | Error::PersonInRequest { .. } | Error::HeldBack { .. } => {
+                exit::DATA
+            }
             Error::Incomplete(_) => exit::INCOMPLETE,
             Error::Usage(_) => exit::USAGE,
             Error::Interrupted => exit::INTERRUPTED,
@@ -135,6 +146,7 @@ impl fmt::Display for Error {
                 field,
                 found,
                 person,
+                in_schema,
             } => {
                 write!(f, "the request for `{section}` would send {found}")?;
                 if let Some(person) = person {
@@ -143,10 +155,26 @@ impl fmt::Display for Error {
                 if let Some(field) = field {
                     write!(f, ", from {field}")?;
                 }
-                f.write_str(
-                    "; person-level data stays on this machine (people = \"local\"), so nothing was sent",
-                )
+                f.write_str(if *in_schema {
+                    ", in its JSON schema, where a pseudonym would change the answer's keys; names leave this machine only with people = \"shared\", so nothing was sent"
+                } else {
+                    "; person-level data stays on this machine (people = \"local\"), so nothing was sent"
+                })
             }
+            Error::HeldBack {
+                section,
+                no_register: false,
+            } => write!(
+                f,
+                "`{section}` plans for named stakeholders, and people are kept on this machine (people = \"local\"), so it is not asked for"
+            ),
+            Error::HeldBack {
+                section,
+                no_register: true,
+            } => write!(
+                f,
+                "`{section}` plans for named stakeholders, and the project names none: add [[stakeholders]] to the project file"
+            ),
             Error::ProjectNotFound(path) => {
                 write!(f, "project file {} not found", path.display())
             }

@@ -8,8 +8,10 @@ use crate::endpoint::{self, Config, Endpoint};
 use crate::error::{Result, exit};
 use crate::llm::{Client, Sink};
 use crate::project::Project;
+use crate::project::people::Register;
 use crate::prompts::FilledPrompt;
 use crate::run::section::{self, Generated, Job};
+use crate::run::workspace::Workspace;
 use crate::run::{Store, StoredSection};
 use crate::sections::{Rung, Structure};
 use crate::term::out::StdoutSink;
@@ -21,6 +23,7 @@ pub(super) struct One<'a> {
     pub filled: &'a FilledPrompt,
     pub structure: Option<&'a Structure>,
     pub project: &'a Project,
+    pub privacy: crate::project::Privacy,
     pub stream: bool,
 }
 
@@ -45,6 +48,7 @@ pub(super) fn generate(
             filled: one.filled,
             structure: one.structure,
             project: one.project,
+            privacy: one.privacy,
             stream: one.stream,
             start,
             max_tokens_explicit: endpoint.max_tokens_explicit,
@@ -60,6 +64,15 @@ pub(super) fn generate(
         }
         Ok(g)
     }))
+}
+
+/// An answer's tables or prose as shown on this machine: where prompts carried pseudonyms,
+/// with the names back (the stored answer keeps the codes).
+pub(super) fn with_names(ws: &Workspace, text: &str) -> String {
+    match ws.privacy.allows_people() {
+        true => Register::of(&ws.loaded.project).reidentify(text),
+        false => text.to_string(),
+    }
 }
 
 pub fn section(cx: &Ctx, id: &str, ask: Ask) -> Result<i32> {
@@ -88,13 +101,14 @@ pub fn section(cx: &Ctx, id: &str, ask: Ask) -> Result<i32> {
         filled: &filled,
         structure,
         project: &ws.loaded.project,
+        privacy: ws.privacy,
         stream,
     };
     let generated = generate(cx, &endpoint, store.as_ref().ok(), &one, sink)?;
     json_sink.done();
     let text = match (&generated.structured, ask.json) {
         (Some((value, _)), true) => serde_json::to_string_pretty(value).unwrap_or_default() + "\n",
-        _ => generated.text(),
+        _ => with_names(&ws, &generated.text()),
     };
     if structure.is_none() && stream {
         prose_sink.end_line()?;

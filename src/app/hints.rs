@@ -28,6 +28,24 @@ pub fn for_error(e: &Error) -> Option<String> {
                 format!("store one with `plan-ai key set --profile {p}`, or set {env_var}")
             })
         }
+        Error::PersonInRequest {
+            field,
+            in_schema: true,
+            ..
+        } => Some(format!(
+            "rename {} so it names no one: it is a key of the answer's JSON",
+            field.as_deref().unwrap_or("the group or role")
+        )),
+        Error::PersonInRequest { field, .. } => Some(format!(
+            "rephrase {} without the name, or choose --people pseudonymised (names go out as S01, S02…, put back on this machine; `plan-ai check` lists every field that names someone)",
+            field.as_deref().unwrap_or("what you wrote")
+        )),
+        Error::HeldBack {
+            no_register: false,
+            ..
+        } => Some(
+            "choose --people pseudonymised (names go out as S01, S02… and are put back on this machine), or set [privacy] people = \"pseudonymised\" in the project file".into(),
+        ),
         _ => None,
     }
 }
@@ -94,6 +112,25 @@ mod tests {
                 .contains("pass --profile work to confirm")
         );
         assert_eq!(for_error(&Error::Usage("x".into())), None);
+        let person = Error::PersonInRequest {
+            section: "communication".into(),
+            field: Some("project.description".into()),
+            found: "the name",
+            person: Some("Ann Day".into()),
+            in_schema: false,
+        };
+        assert!(for_error(&person).unwrap().starts_with(
+            "rephrase project.description without the name, or choose --people pseudonymised"
+        ));
+        let held = Error::HeldBack {
+            section: "engagement".into(),
+            no_register: false,
+        };
+        assert!(
+            for_error(&held)
+                .unwrap()
+                .starts_with("choose --people pseudonymised")
+        );
         assert_eq!(
             stale("metrics", p),
             "the stored answer for `metrics` was made from a different prompt (the project file or template changed); `plan-ai draft -p crm.toml` refreshes it"

@@ -65,6 +65,7 @@ impl Opened {
             prefix,
             sections: self.planned,
             project: Arc::new(self.ws.loaded.project.clone()),
+            privacy: self.ws.privacy,
             store: self.store,
             endpoint: self.endpoint,
             fresh: renew.all,

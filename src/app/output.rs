@@ -1,14 +1,15 @@
 //! Writing the plan: which files it goes to (formats from `--format`, the `-o` extension, the
-//! project's or the user's `[output] formats`; paths next to each other), assembling it from
-//! the store, and writing every format by the same rules (atomic, never over a file edited
-//! since plan-ai wrote it, sections missing only when allowed).
+//! project's or the user's `[output] formats`; paths next to each other; with a confidential
+//! annex, `NAME.confidential.EXT` next to each `NAME.EXT`), assembling it from the store, and
+//! writing every format by the same rules (atomic, never over a file edited since plan-ai
+//! wrote it, sections missing only when allowed).
 
 use super::{Ctx, hints, project_flag};
 use crate::cli::RenderArgs;
 use crate::endpoint::Config;
 use crate::error::{Error, Result, exit};
 use crate::plan::Plan;
-use crate::plan::render::{self, Format, Options, Output};
+use crate::plan::render::{self, Format, Options, Output, Part};
 use crate::project::Loaded;
 use crate::prompts::FilledPrompt;
 use crate::run::Store;
@@ -50,6 +51,7 @@ pub fn write_plan(
     // Structure only to read stored JSON back: prose or not, a structured answer is a table.
     let planned = ws.planned(filled, false);
     let plan = Plan::assemble(&ws.loaded.project, &planned, &store)
+        .with_people(ws.privacy)
         .with_review(&super::review::facts(ws))
         .with_other_changes(others);
     say_what_to_check(cx, &plan, &ws.loaded.path);
@@ -63,9 +65,12 @@ pub fn write_plan(
     }
     let opts = Options {
         draft_template: &ws.catalog.draft,
+        annex_template: &ws.catalog.annex,
         reference_docx: reference.as_deref(),
+        part: Part::Whole,
     };
-    let paths = write(&plan, &targets, &opts, &store, args.force)?;
+    let annex = annex(args, &ws.loaded, &config);
+    let paths = write(&plan, &targets, &opts, annex, &store, args.force)?;
     let done = filled.len() - missing.len();
     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     cx.ui.status(format_args!(
@@ -220,6 +225,37 @@ pub fn targets(formats: &[Format], output: Option<&Path>, default_base: &Path) -
         .collect()
 }
 
+/// Whether the plan's named parts go to a confidential annex: `--annex`, else the project's
+/// `[output] confidential_annex`, else the user config's.
+pub fn annex(args: &RenderArgs, project: &Loaded, config: &Config) -> bool {
+    annex_on(args.annex, project, config)
+}
+
+/// [`annex`] with the flag given as is.
+pub fn annex_on(flag: bool, project: &Loaded, config: &Config) -> bool {
+    flag || (project.project.output.confidential_annex)
+        .or(config.output.confidential_annex)
+        .unwrap_or(false)
+}
+
+/// Where a target's confidential annex goes, next to it: `NAME.confidential.EXT` for
+/// `NAME.EXT`, `NAME.confidential-csv` for the CSV folder `NAME-csv`, and `.confidential`
+/// added to a name without an extension.
+pub fn annex_path(t: &Target) -> PathBuf {
+    let name = t.path.file_name().unwrap_or_default().to_string_lossy();
+    let csv = (t.format == Format::Csv)
+        .then(|| name.strip_suffix("-csv"))
+        .flatten();
+    let file = match (csv, name.rsplit_once('.')) {
+        (Some(stem), _) => format!("{stem}.confidential-csv"),
+        (None, Some((stem, ext))) if t.format != Format::Csv && !stem.is_empty() => {
+            format!("{stem}.confidential.{ext}")
+        }
+        _ => format!("{name}.confidential"),
+    };
+    t.path.with_file_name(file)
+}
+
 /// The Word template: `--reference-doc`, else the project's `[output] reference_docx`
 /// (relative to the project file), else the config's (relative to the config folder).
 pub fn reference_docx(
@@ -248,17 +284,47 @@ pub fn reference_docx(
     path.map(|p| render::read_reference_docx(&p)).transpose()
 }
 
-/// Renders every target first (a failure writes nothing), then writes each.
+/// Renders every target first (a failure writes nothing), then writes each. With `annex`,
+/// each target holds the plan's main part, and its named parts go to the confidential annex
+/// next to it ([`annex_path`]), in the same format.
 pub fn write(
     plan: &Plan,
     targets: &[Target],
     opts: &Options<'_>,
+    annex: bool,
     store: &Store,
     force: bool,
 ) -> Result<Vec<PathBuf>> {
+    let name = |p: &Path| {
+        p.file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    };
     let mut rendered = Vec::new();
     for t in targets {
-        rendered.push((t, render::render(plan, t.format, opts)?));
+        if !annex {
+            rendered.push((t.clone(), render::render(plan, t.format, opts)?));
+            continue;
+        }
+        let beside = Target {
+            format: t.format,
+            path: annex_path(t),
+        };
+        let main = Options {
+            part: Part::Main {
+                annex: name(&beside.path),
+            },
+            ..*opts
+        };
+        let confidential = Options {
+            part: Part::Annex {
+                main: name(&t.path),
+            },
+            ..*opts
+        };
+        rendered.push((t.clone(), render::render(plan, t.format, &main)?));
+        rendered.push((beside, render::render(plan, t.format, &confidential)?));
     }
     let mut written = Vec::new();
     for (t, output) in rendered {
@@ -319,6 +385,29 @@ mod tests {
             .into_iter()
             .map(|t| t.path.display().to_string())
             .collect()
+    }
+
+    #[test]
+    fn the_annex_sits_next_to_its_plan() {
+        use Format::*;
+        let cases = [
+            (Md, "proj/plan.md", "proj/plan.confidential.md"),
+            (Md, "crm.plan.md", "crm.plan.confidential.md"),
+            (Docx, "out/split.docx", "out/split.confidential.docx"),
+            (Md, "out/x.txt", "out/x.confidential.txt"),
+            (Md, "out/notes", "out/notes.confidential"),
+            (Csv, "proj/plan-csv", "proj/plan.confidential-csv"),
+            (Csv, "tables", "tables.confidential"),
+            (Csv, "out/v1.0", "out/v1.0.confidential"),
+            (Md, ".plan", ".plan.confidential"),
+        ];
+        for (format, path, want) in cases {
+            let t = Target {
+                format,
+                path: path.into(),
+            };
+            assert_eq!(annex_path(&t), Path::new(want), "{path}");
+        }
     }
 
     #[test]

@@ -33,7 +33,9 @@ pub fn draft(cx: &Ctx, args: &PortfolioDraftArgs) -> Result<i32> {
     // Where each project stands, read up front: the size of the run, the projects that cannot
     // be read, and whether every endpoint is on this machine. The projects themselves are
     // opened one by one as the run gets to them, so memory stays flat however many there are.
-    let survey = in_parallel(&files, |f| status_of(cx, f, &config, &overrides, true));
+    let survey = in_parallel(&files, |f| {
+        status_of(cx, f, &config, &overrides, true, args.annex)
+    });
     let total: usize = survey.iter().map(|(s, _)| s.sections.len()).sum();
     let local = survey.iter().all(|(s, local)| *local || s.broken.is_some());
     let jobs = batch::Jobs {
@@ -72,6 +74,7 @@ pub fn draft(cx: &Ctx, args: &PortfolioDraftArgs) -> Result<i32> {
         reference_doc: None,
         allow_partial: args.allow_partial,
         force: args.force,
+        annex: args.annex,
     };
     let (mut failed, mut plan_errors) = (0, 0);
     // What to do about failures, said once at the end however many sections they hit.
@@ -120,7 +123,7 @@ pub fn draft(cx: &Ctx, args: &PortfolioDraftArgs) -> Result<i32> {
     }
     broken.extend(changed.into_inner());
     // Read again, as the run left them; a project that could not be run says why.
-    let statuses: Vec<Status> = statuses_of_files(cx, &files, &config, &overrides)
+    let statuses: Vec<Status> = statuses_of_files(cx, &files, &config, &overrides, args.annex)
         .into_iter()
         .map(|s| match broken.iter().position(|b| b.path == s.path) {
             Some(i) => broken.swap_remove(i),
@@ -230,12 +233,13 @@ fn member(cx: &Ctx, o: Opened, renew: Renew) -> Member<Kept> {
     m
 }
 
-fn statuses_of(members: &[Member<Kept>], broken: Vec<Status>) -> Vec<Status> {
+fn statuses_of(members: &[Member<Kept>], broken: Vec<Status>, config: &Config) -> Vec<Status> {
     let mut statuses: Vec<Status> = members
         .iter()
         .map(|m| {
             let status = portfolio::status(&m.context.0, &m.sections, &m.store, Some(&m.endpoint));
-            scored(status, &m.context.0, &m.sections, &m.store)
+            let status = scored(status, &m.context.0, &m.sections, &m.store);
+            named(status, &m.context.0, config, false)
         })
         .chain(broken)
         .collect();
@@ -357,7 +361,7 @@ pub fn status(cx: &Ctx, args: &PortfolioStatusArgs) -> Result<i32> {
     let config = Config::load()?;
     let overrides = cx.overrides(&crate::cli::Tuning::default());
     let files = open::discover(&args.paths.paths, args.paths.recursive)?;
-    let statuses = statuses_of_files(cx, &files, &config, &overrides);
+    let statuses = statuses_of_files(cx, &files, &config, &overrides, false);
     // Printed here, so paths read from here.
     let here = std::env::current_dir().unwrap_or_default();
     match args.format() {
@@ -377,6 +381,7 @@ fn status_of(
     config: &Config,
     overrides: &Overrides,
     endpoint_needed: bool,
+    annex: bool,
 ) -> (Status, bool) {
     let read = || -> Result<(Status, bool)> {
         let ws = cx.open_at(file)?;
@@ -398,9 +403,19 @@ fn status_of(
             true => status,
             false => scored(status, &ws, &planned, &store),
         };
-        Ok((status, local))
+        Ok((named(status, &ws, config, annex), local))
     };
     read().unwrap_or_else(|e| (Status::broken(file, &e), false))
+}
+
+/// The status with who resists counted, not named, when the project's named parts go to a
+/// confidential annex (`--annex`, or `[output] confidential_annex`): the summary is shared
+/// more widely than the plans.
+fn named(status: Status, ws: &Workspace, config: &Config, flag: bool) -> Status {
+    match super::output::annex_on(flag, &ws.loaded, config) {
+        true => status.names_in_annex(&ws.loaded.project),
+        false => status,
+    }
 }
 
 /// The status with the review's score of what is stored, once anything is.
@@ -423,8 +438,11 @@ fn statuses_of_files(
     files: &[PathBuf],
     config: &Config,
     overrides: &Overrides,
+    annex: bool,
 ) -> Vec<Status> {
-    let mut statuses = in_parallel(files, |f| status_of(cx, f, config, overrides, false).0);
+    let mut statuses = in_parallel(files, |f| {
+        status_of(cx, f, config, overrides, false, annex).0
+    });
     statuses.sort_by(|a, b| a.path.cmp(&b.path));
     statuses
 }
@@ -435,7 +453,7 @@ pub fn collect(cx: &Ctx, paths: &PortfolioPaths) -> Result<i32> {
     let files = open::discover(&paths.paths, paths.recursive)?;
     let (opened, broken) = open::open_files(cx, &files, &config, &overrides);
     let (code, members) = super::batch::collect(cx, opened)?;
-    let statuses = statuses_of(&members, broken);
+    let statuses = statuses_of(&members, broken, &config);
     report(cx, &statuses, &open::summary_dir(&paths.paths))?;
     Ok(code)
 }

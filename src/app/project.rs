@@ -4,8 +4,10 @@ use super::{Ctx, project_flag};
 use crate::chat::Message;
 use crate::cli::{PromptArgs, TemplatesAction};
 use crate::error::{Error, Result, exit};
+use crate::project::{Privacy, people};
 use crate::prompts::{self, Catalog, Source};
-use crate::run::section::{Planned, structured_messages};
+use crate::run::section::{Planned, outgoing, structured_messages};
+use crate::run::workspace::Workspace;
 use crate::sections::Rung;
 use crate::text::plural;
 use serde::Serialize;
@@ -36,6 +38,7 @@ pub fn init(cx: &Ctx, file: &Path, force: bool) -> Result<i32> {
 
 pub fn check(cx: &Ctx) -> Result<i32> {
     let ws = cx.open()?;
+    say_names(cx, &ws);
     let filled = ws.fill_all()?;
     cx.warn_weak_spots(&ws);
     let p = &ws.loaded.project;
@@ -60,6 +63,35 @@ pub fn check(cx: &Ctx) -> Result<i32> {
         plural(ws.loaded.warnings.len(), "warning"),
     ))?;
     Ok(exit::OK)
+}
+
+/// Names (and titles, e-mail addresses, phone numbers) typed into fields that are not about
+/// people, found before any request: each field and person once, with what a request does
+/// with it under the project's privacy choice.
+fn say_names(cx: &Ctx, ws: &Workspace) {
+    let mut said: Vec<(String, Option<String>)> = Vec::new();
+    for (field, hit) in people::names_in_group_fields(&ws.loaded.project) {
+        let key = (field.clone(), hit.person.clone().or(Some(hit.text.clone())));
+        if said.contains(&key) {
+            continue;
+        }
+        said.push(key);
+        let whose = match &hit.person {
+            Some(p) => format!("{} of stakeholder {p}", hit.found.as_str()),
+            None => format!("{} ({})", hit.found.as_str(), hit.text),
+        };
+        let fate = match ws.privacy {
+            Privacy::Local => format!(
+                "people are kept local, so a request carrying it is refused: rephrase {field} without it, or choose --people pseudonymised"
+            ),
+            Privacy::Pseudonymised if hit.replacement.is_empty() => {
+                "it is removed from requests".to_string()
+            }
+            Privacy::Pseudonymised => format!("requests carry {} instead", hit.replacement),
+            Privacy::Shared => "people are shared, so requests carry it as written".to_string(),
+        };
+        cx.ui.warn(format_args!("{field} holds {whose}; {fate}"));
+    }
 }
 
 /// The portfolio a project file belongs to: the nearest `portfolio.toml` in its folder or
@@ -127,21 +159,26 @@ pub fn prompt(cx: &Ctx, args: &PromptArgs) -> Result<i32> {
         _ => p.filled.paste_text(),
     };
     let out = if shape == Shape::Requests {
-        let views: Vec<RequestView> = planned
+        // Exactly what a request sends: through the same outgoing guard.
+        let views = planned
             .iter()
-            .map(|p| RequestView {
-                section: &p.filled.section,
-                title: &p.filled.title,
-                messages: match &p.structure {
+            .map(|p| {
+                let messages = match &p.structure {
                     Some(s) => structured_messages(&p.filled, s, Rung::JsonSchema),
                     None => p.filled.messages.clone(),
-                },
-                response_format: p
-                    .structure
-                    .as_ref()
-                    .and_then(|s| s.response_format(Rung::JsonSchema)),
+                };
+                let response_format =
+                    (p.structure.as_ref()).and_then(|s| s.response_format(Rung::JsonSchema));
+                let (project, privacy) = (&ws.loaded.project, ws.privacy);
+                let format = response_format.as_ref();
+                Ok(RequestView {
+                    section: &p.filled.section,
+                    title: &p.filled.title,
+                    messages: outgoing(&messages, format, p.id(), project, privacy)?,
+                    response_format,
+                })
             })
-            .collect();
+            .collect::<Result<Vec<RequestView>>>()?;
         serde_json::to_string_pretty(&views).map_err(|e| Error::Other(e.to_string()))? + "\n"
     } else if let [one] = planned.as_slice() {
         paste(one) + "\n"
@@ -190,6 +227,10 @@ pub fn list_sections(cx: &Ctx) -> Result<i32> {
             "{:<16} {}\n{:<16} source: {origin}\n{:<16} needs:  {needs}\n",
             s.id, s.title, "", ""
         );
+        if crate::sections::Kind::of(&s.id).is_some_and(|k| k.needs_people()) {
+            let when = "only with --people pseudonymised or shared";
+            let _ = writeln!(out, "{:<16} asked:  {when}", "");
+        }
     }
     let _ = writeln!(out, "draft outline: {}", catalog.draft.source);
     cx.ui.result(&out)?;

@@ -15,7 +15,8 @@ pub fn review(cx: &Ctx, args: &ReviewArgs) -> Result<i32> {
     let filled = ws.fill_all()?;
     let store = crate::run::Store::peek(&ws.loaded.path);
     // Structure only to read stored JSON back, as `render` does.
-    let plan = Plan::assemble(&ws.loaded.project, &ws.planned(&filled, false), &store);
+    let plan = Plan::assemble(&ws.loaded.project, &ws.planned(&filled, false), &store)
+        .with_people(ws.privacy);
     let review = Review::of(&plan, &facts(&ws));
     if args.json {
         cx.ui.result(&review.to_json())?;
@@ -29,11 +30,12 @@ pub fn review(cx: &Ctx, args: &ReviewArgs) -> Result<i32> {
     })
 }
 
-/// What the review knows besides the plan: whether names were sent, and when the project file
+/// What the review knows besides the plan: whether prompts carried the people (as names or
+/// pseudonyms, which the plan turns back into names on purpose), and when the project file
 /// last changed.
 pub fn facts(ws: &Workspace) -> Facts {
     Facts {
-        people_shared: ws.privacy == Privacy::Shared,
+        people_shared: ws.privacy != Privacy::Local,
         project_changed: std::fs::metadata(&ws.loaded.path)
             .and_then(|m| m.modified())
             .ok(),

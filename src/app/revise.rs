@@ -9,6 +9,7 @@ use crate::endpoint::{self, Config};
 use crate::error::{Error, Result, exit};
 use crate::project::Project;
 use crate::run::record::How;
+use crate::run::section::outgoing;
 use crate::run::versions::{self, Change, History, PendingRevision};
 use crate::run::{Store, StoredSection, revise};
 use crate::sanitize::strip_controls;
@@ -68,6 +69,7 @@ pub fn revise(cx: &Ctx, args: &ReviseArgs) -> Result<i32> {
         filled: &asked,
         structure: narrowed.as_ref().or(full),
         project,
+        privacy: ws.privacy,
         stream: endpoint.stream && !args.no_stream,
     };
     let generated = ask::generate(cx, &endpoint, Some(&store), &one, &mut sink)?;
@@ -87,7 +89,7 @@ pub fn revise(cx: &Ctx, args: &ReviseArgs) -> Result<i32> {
     };
     let committed = store.commit(record.clone(), change)?;
     let changes = versions::compare(&current, &record);
-    let mut out = crate::text::with_newline(&record.answer);
+    let mut out = crate::text::with_newline(&ask::with_names(&ws, &record.answer));
     out.push_str(&format!("\nChanges since version {}:\n", current.number()));
     match changes.summary().as_slice() {
         [] => out.push_str("- none: the model sent the same answer\n"),
@@ -130,6 +132,7 @@ fn item(id: &str, full: Option<&Structure>, p: &Project, name: &str) -> Result<I
             Kind::Communication => "groups",
             Kind::Resistance => "resistance points",
             Kind::Metrics => "metrics",
+            Kind::Engagement => "stakeholders",
         };
         Error::Usage(format!(
             "`{id}` has no item `{}`; {what}: {}",
@@ -244,6 +247,12 @@ pub fn prompt(cx: &Ctx, args: &PromptArgs, feedback: &str) -> Result<i32> {
         .as_ref()
         .filter(|_| current.structured.is_some());
     let text = revise::followup_prompt(&filled, structure, current, &feedback);
+    // What is pasted into a chat tool leaves this machine too: the same guard as a request.
+    let message = crate::chat::Message::user(text);
+    let project = &ws.loaded.project;
+    let text = outgoing(&[message], None, &id, project, ws.privacy)?
+        .remove(0)
+        .content;
     let pending = PendingRevision {
         feedback,
         based_on: current.number(),

@@ -67,7 +67,7 @@ pub struct ProfileConfig {
 const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 const TOP_KEYS: &[&str] = &["default_profile", "profiles", "output"];
-const OUTPUT_KEYS: &[&str] = &["formats", "reference_docx"];
+const OUTPUT_KEYS: &[&str] = &["formats", "reference_docx", "confidential_annex"];
 const PROFILE_KEYS: &[&str] = &[
     "preset",
     "base_url",

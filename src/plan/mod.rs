@@ -3,20 +3,24 @@
 //! [`render`] turn a [`Plan`] into files.
 
 pub mod load;
+mod people;
 pub mod render;
 pub mod review;
 
 use crate::chat::{FinishReason, Usage};
 use crate::endpoint::url::origin;
-use crate::project::{Level, Project, Stakeholder};
+use crate::project::{Level, Privacy, Project, Stakeholder};
 use crate::prompts;
 use crate::run::section::Planned;
 use crate::run::{AnswerSource, Store, StoredSection};
 use crate::sanitize::strip_controls;
-use crate::sections::{Communication, Kind, Metrics, Resistance, Structure, Structured, table};
+use crate::sections::{
+    Communication, Engagement, Kind, Metrics, Resistance, Structure, Structured, table,
+};
 use serde::Serialize;
 
 /// Everything a renderer needs.
+#[derive(Clone)]
 pub struct Plan {
     pub project: Project,
     /// The date the plan was assembled, `YYYY-MM-DD`.
@@ -34,9 +38,13 @@ pub struct Plan {
     /// Other projects of the portfolio landing on this plan's groups while its change does
     /// ([`Plan::with_other_changes`]); empty outside a portfolio.
     pub other_changes: Vec<load::OtherChanges>,
+    /// What prompts carried of the people ([`Plan::with_people`]): the plan says how to get
+    /// an engagement plan when nothing, and puts names back where answers have pseudonyms.
+    pub people: Privacy,
 }
 
 /// One generated section and its answer, if there is one yet.
+#[derive(Clone)]
 pub struct PlanSection {
     pub id: String,
     pub title: String,
@@ -48,6 +56,7 @@ pub struct PlanSection {
     pub stale: bool,
 }
 
+#[derive(Clone)]
 pub struct SectionAnswer {
     /// The answer as Markdown, reasoning removed; a structured answer's summary and tables.
     pub text: String,
@@ -82,7 +91,7 @@ impl SectionAnswer {
 
 /// The influence/interest grid, computed locally: `high` counts as high, `medium` and `low`
 /// as lower.
-#[derive(Debug, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Grid {
     pub manage_closely: Vec<String>,
     pub keep_satisfied: Vec<String>,
@@ -143,7 +152,7 @@ pub const REVIEW_COLUMNS: [&str; 7] = [
 ];
 
 /// Which models and endpoints wrote the plan, and at what cost in tokens.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Provenance {
     pub models: Vec<String>,
     pub endpoints: Vec<String>,
@@ -182,6 +191,7 @@ impl Plan {
             notes,
             review: None,
             other_changes: Vec::new(),
+            people: Privacy::Local,
         }
     }
 
@@ -255,6 +265,15 @@ impl Plan {
     pub fn metrics(&self) -> Option<&Metrics> {
         match self.structured(Kind::Metrics)? {
             Structured::Metrics(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The engagement plan, rows by stakeholder (names once [`Plan::with_people`] put them
+    /// back).
+    pub fn engagement(&self) -> Option<&Engagement> {
+        match self.structured(Kind::Engagement)? {
+            Structured::Engagement(e) => Some(e),
             _ => None,
         }
     }

@@ -113,21 +113,16 @@ fn too_big(path: &Path, len: u64) -> Error {
     ))
 }
 
-/// Trims every string, so "  " counts as empty and stray spaces never reach a prompt.
-fn normalize(mut p: Project) -> Project {
-    fn opt(s: &mut Option<String>) {
-        if let Some(v) = s {
-            let t = v.trim();
-            *s = (!t.is_empty()).then(|| t.to_string());
-        }
-    }
-    fn list(v: &mut Vec<String>) {
-        v.iter_mut().for_each(|s| *s = s.trim().to_string());
-        v.retain(|s| !s.is_empty());
-    }
-    fn s(v: &mut String) {
-        *v = v.trim().to_string();
-    }
+/// A way to edit the project's text, field by field.
+pub trait EditText {
+    fn text(&mut self, s: &mut String);
+    fn optional(&mut self, s: &mut Option<String>);
+    fn list(&mut self, v: &mut Vec<String>);
+}
+
+/// Hands every group-level text of the project (each field that is not a person's, the
+/// project's version aside) to `e`.
+pub fn edit_group_level(p: &mut Project, e: &mut dyn EditText) {
     let i = &mut p.project;
     for o in [
         &mut i.name,
@@ -138,43 +133,73 @@ fn normalize(mut p: Project) -> Project {
         &mut i.primary_purpose,
         &mut i.sponsor,
         &mut i.owner,
-        &mut i.version,
     ] {
-        opt(o);
+        e.optional(o);
     }
-    list(&mut i.replaced_tools);
-    list(&mut i.workarounds);
+    e.list(&mut i.replaced_tools);
+    e.list(&mut i.workarounds);
     for r in &mut p.roles {
-        s(&mut r.name);
-        opt(&mut r.what_changes);
+        e.text(&mut r.name);
+        e.optional(&mut r.what_changes);
     }
     for g in &mut p.groups {
-        s(&mut g.name);
-        opt(&mut g.concerns);
-        list(&mut g.preferred_channels);
-    }
-    for st in &mut p.stakeholders {
-        for v in [&mut st.name, &mut st.title, &mut st.group] {
-            s(v);
-        }
-        opt(&mut st.notes);
-    }
-    for c in &mut p.champions {
-        s(&mut c.name);
-        opt(&mut c.group);
-        opt(&mut c.why);
+        e.text(&mut g.name);
+        e.optional(&mut g.concerns);
+        e.list(&mut g.preferred_channels);
     }
     for m in &mut p.milestones {
-        s(&mut m.name);
+        e.text(&mut m.name);
     }
-    list(&mut p.feedback.channels);
-    opt(&mut p.feedback.cadence);
-    opt(&mut p.feedback.anonymous_channel);
-    list(&mut p.operations.processes_to_change);
-    list(&mut p.operations.reports_retired);
-    list(&mut p.operations.new_workflows);
-    opt(&mut p.endpoint.profile);
-    opt(&mut p.endpoint.request.model);
+    e.list(&mut p.feedback.channels);
+    e.optional(&mut p.feedback.cadence);
+    e.optional(&mut p.feedback.anonymous_channel);
+    let ops = &mut p.operations;
+    for list in [
+        &mut ops.processes_to_change,
+        &mut ops.reports_retired,
+        &mut ops.new_workflows,
+    ] {
+        e.list(list);
+    }
+}
+
+/// Trims strings: an empty one becomes missing, and an empty list entry is dropped.
+struct Trim;
+
+impl EditText for Trim {
+    fn text(&mut self, s: &mut String) {
+        *s = s.trim().to_string();
+    }
+    fn optional(&mut self, s: &mut Option<String>) {
+        if let Some(v) = s {
+            let t = v.trim();
+            *s = (!t.is_empty()).then(|| t.to_string());
+        }
+    }
+    fn list(&mut self, v: &mut Vec<String>) {
+        v.iter_mut().for_each(|s| *s = s.trim().to_string());
+        v.retain(|s| !s.is_empty());
+    }
+}
+
+/// Trims every string, so "  " counts as empty and stray spaces never reach a prompt.
+fn normalize(mut p: Project) -> Project {
+    edit_group_level(&mut p, &mut Trim);
+    let t = &mut Trim;
+    t.optional(&mut p.project.version);
+    for st in &mut p.stakeholders {
+        for v in [&mut st.name, &mut st.title, &mut st.group] {
+            t.text(v);
+        }
+        t.optional(&mut st.notes);
+    }
+    for c in &mut p.champions {
+        t.text(&mut c.name);
+        t.optional(&mut c.group);
+        t.optional(&mut c.why);
+    }
+    t.optional(&mut p.endpoint.profile);
+    t.optional(&mut p.endpoint.request.model);
     p.roles.retain(|r| !r.name.is_empty());
     p.groups.retain(|g| !g.name.is_empty());
     p
@@ -219,7 +244,18 @@ pub fn template_context(p: &Project, privacy: Privacy) -> serde_json::Value {
                 obj.insert("stakeholders".into(), stakeholders);
                 obj.insert("champions".into(), champions);
             }
-            Privacy::Shared => {}
+            Privacy::Shared => {
+                // The same codes a pseudonymised prompt uses, next to the names.
+                for (i, s) in obj
+                    .get_mut("stakeholders")
+                    .and_then(|s| s.as_array_mut())
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
+                    s["id"] = serde_json::Value::String(people::pseudonym(i));
+                }
+            }
         }
     }
     v
@@ -293,6 +329,8 @@ mod tests {
         assert!(ctx.get("endpoint").is_none());
         let shared = template_context(&p, Privacy::Shared);
         assert_eq!(shared["stakeholders"][0]["influence"], "high");
+        assert_eq!(shared["stakeholders"][0]["id"], "S01");
+        assert_eq!(shared["stakeholders"][0]["name"], "Ann");
         assert_eq!(shared["stakeholders"][0]["stance"], "resistant");
     }
 

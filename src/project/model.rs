@@ -214,6 +214,8 @@ pub struct OutputPrefs {
     pub formats: Vec<String>,
     /// A Word file to take styles and page setup from, relative to the file that names it.
     pub reference_docx: Option<String>,
+    /// Write the named parts to a confidential annex next to the plan.
+    pub confidential_annex: Option<bool>,
 }
 
 /// The project's `[privacy]` table.

@@ -83,14 +83,22 @@ pub fn name_words(name: &str) -> Vec<&str> {
         .collect()
 }
 
+/// A name or title as documents show it and text would hold it: terminal escapes dropped
+/// (with their payload), every run of white space one space.
+fn shown(s: &str) -> String {
+    let s = crate::sanitize::strip_controls(s);
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 impl Register {
     pub fn of(p: &Project) -> Register {
         let mut needles = Vec::new();
         let mut pseudonyms = Vec::new();
         for (i, s) in p.stakeholders.iter().enumerate() {
             let alias = pseudonym(i);
-            pseudonyms.push((alias.clone(), s.name.clone()));
-            let person = Some(s.name.clone());
+            let name = shown(&s.name);
+            pseudonyms.push((alias.clone(), name.clone()));
+            let person = Some(name.clone());
             let mut push = |text: &str, found, case_sensitive| {
                 let text = text.trim().to_string();
                 if !text.is_empty() {
@@ -103,8 +111,8 @@ impl Register {
                     });
                 }
             };
-            push(&s.name, Found::Name, false);
-            let words = name_words(&s.name);
+            push(&name, Found::Name, false);
+            let words = name_words(&name);
             push(&words.join(" "), Found::Name, false);
             for w in words
                 .iter()
@@ -116,14 +124,15 @@ impl Register {
                     true,
                 );
             }
-            push(&s.title, Found::Title, false);
+            push(&shown(&s.title), Found::Title, false);
         }
         for c in &p.champions {
-            let known = pseudonyms.iter().find(|(_, n)| same_person(n, &c.name));
+            let name = shown(&c.name);
+            let known = pseudonyms.iter().find(|(_, n)| same_person(n, &name));
             let replacement = known.map_or("[person]".to_string(), |(a, _)| a.clone());
             let person = known.map(|(_, n)| n.clone());
-            let words = name_words(&c.name);
-            for (text, found, case) in std::iter::once((c.name.clone(), Found::Champion, false))
+            let words = name_words(&name);
+            for (text, found, case) in std::iter::once((name.clone(), Found::Champion, false))
                 .chain(
                     words
                         .iter()
@@ -179,11 +188,25 @@ impl Register {
     /// `text` with every person-level word replaced: a stakeholder's by their pseudonym, anyone
     /// else's by `[person]`, contacts removed.
     pub fn pseudonymise(&self, text: &str) -> String {
+        self.replace(text, true)
+    }
+
+    /// [`Register::pseudonymise`], titles aside: what a document meant for wider reading
+    /// keeps of a text (a title there is a role: "Owner: Chief Financial Officer").
+    pub fn pseudonymise_names(&self, text: &str) -> String {
+        self.replace(text, false)
+    }
+
+    fn replace(&self, text: &str, titles: bool) -> String {
         let mut out = EMAIL.replace_all(text, "[e-mail removed]").into_owned();
         for (start, end) in phones(&out).into_iter().rev() {
             out.replace_range(start..end, "[phone removed]");
         }
-        for n in &self.needles {
+        for n in self
+            .needles
+            .iter()
+            .filter(|n| titles || n.found != Found::Title)
+        {
             out = replace_word(&out, &n.text, &n.replacement, n.case_sensitive);
         }
         out

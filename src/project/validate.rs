@@ -109,7 +109,11 @@ const PRIVACY: &[Field] = &[
     f("people", Kind::OneOf(Privacy::NAMES)),
     f("share_people", Kind::Bool),
 ];
-const OUTPUT: &[Field] = &[f("formats", Kind::StrList), f("reference_docx", Kind::Str)];
+const OUTPUT: &[Field] = &[
+    f("formats", Kind::StrList),
+    f("reference_docx", Kind::Str),
+    f("confidential_annex", Kind::Bool),
+];
 const ROOT: &[Field] = &[
     f("project", Kind::Table(INFO)),
     f("roles", Kind::Tables(ROLE)),

@@ -149,6 +149,7 @@ pub fn guarded(
                     field,
                     found: hit.found.as_str(),
                     person: hit.person,
+                    in_schema: false,
                 })
             }
         })
@@ -244,10 +245,10 @@ mod tests {
             Path::new("crm.toml"),
             &crm(),
             &catalog.all(),
-            Privacy::Local,
+            Privacy::Pseudonymised,
         )
         .unwrap();
-        assert_eq!(filled.len(), 3);
+        assert_eq!(filled.len(), 4);
         for f in &filled {
             let text = f.paste_text();
             assert!(!text.contains('['), "{}: {text}", f.section);
@@ -261,9 +262,12 @@ mod tests {
         let catalog = Catalog::load(&[]).unwrap();
         let missing = missing_inputs(&Project::default(), &catalog.all());
         let name = missing.iter().find(|m| m.path == "project.name").unwrap();
-        assert_eq!(name.sections, ["resistance", "communication", "metrics"]);
+        assert_eq!(
+            name.sections,
+            ["resistance", "communication", "metrics", "engagement"]
+        );
         let system = missing.iter().find(|m| m.path == "project.system").unwrap();
-        assert_eq!(system.sections, ["resistance", "metrics"]);
+        assert_eq!(system.sections, ["resistance", "metrics", "engagement"]);
         assert!(missing.iter().any(|m| m.path == "groups"));
     }
 

@@ -8,7 +8,7 @@
 mod fill;
 mod front;
 
-pub use fill::{FilledPrompt, environment, fill_all, missing_inputs};
+pub use fill::{FilledPrompt, environment, fill_all, guarded, missing_inputs};
 pub use front::valid_id;
 
 use crate::error::{Error, NameKind, Result, UnknownName};
@@ -23,9 +23,13 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../prompts/communication.md"),
     ),
     ("metrics", include_str!("../../prompts/metrics.md")),
+    ("engagement", include_str!("../../prompts/engagement.md")),
 ];
 pub const DRAFT_TEMPLATE: &str = "draft.jinja";
 pub const BUILT_IN_DRAFT: &str = include_str!("../../prompts/draft.jinja");
+/// The confidential annex's outline: the plan's named parts, written next to it.
+pub const ANNEX_TEMPLATE: &str = "annex.jinja";
+pub const BUILT_IN_ANNEX: &str = include_str!("../../prompts/annex.jinja");
 
 pub fn is_built_in(id: &str) -> bool {
     BUILT_IN.iter().any(|(b, _)| *b == id)
@@ -78,6 +82,18 @@ pub struct Catalog {
     /// Built-ins first in their fixed order, then custom sections sorted by id.
     pub sections: Vec<Section>,
     pub draft: DraftTemplate,
+    pub annex: DraftTemplate,
+    /// Sections left out for this project, and why: not asked, not missing.
+    pub held_back: Vec<(String, HeldBack)>,
+}
+
+/// Why a section that plans for named stakeholders is left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldBack {
+    /// People are kept local: prompts may not use the register.
+    PeopleLocal,
+    /// The project names no stakeholders.
+    NoRegister,
 }
 
 impl Catalog {
@@ -90,10 +106,11 @@ impl Catalog {
             s.built_in = true;
             by_id.insert(id.to_string(), s);
         }
-        let mut draft = DraftTemplate {
-            text: BUILT_IN_DRAFT.to_string(),
+        let built_in = |text: &str| DraftTemplate {
+            text: text.to_string(),
             source: Source::BuiltIn,
         };
+        let (mut draft, mut annex) = (built_in(BUILT_IN_DRAFT), built_in(BUILT_IN_ANNEX));
         for dir in dirs_low_to_high {
             let Ok(entries) = std::fs::read_dir(dir) else {
                 continue;
@@ -106,11 +123,16 @@ impl Catalog {
                     .file_name()
                     .and_then(|n| n.to_str())
                     .unwrap_or_default();
-                if name == DRAFT_TEMPLATE {
-                    draft = DraftTemplate {
+                if name == DRAFT_TEMPLATE || name == ANNEX_TEMPLATE {
+                    let outline = DraftTemplate {
                         text: read_template(&path)?,
                         source: Source::File(path.clone()),
                     };
+                    if name == ANNEX_TEMPLATE {
+                        annex = outline;
+                    } else {
+                        draft = outline;
+                    }
                     continue;
                 }
                 let Some(id) = name.strip_suffix(".md") else {
@@ -133,7 +155,24 @@ impl Catalog {
             sections.extend(by_id.remove(*id));
         }
         sections.extend(by_id.into_values());
-        Ok(Catalog { sections, draft })
+        Ok(Catalog {
+            sections,
+            draft,
+            annex,
+            held_back: Vec::new(),
+        })
+    }
+
+    /// Leaves out the built-in sections that plan for named stakeholders (`engagement`),
+    /// when prompts may not use the register or there is none: they are then neither asked
+    /// for nor missing.
+    pub fn hold_back_people(&mut self, why: HeldBack) {
+        let (out, kept) = std::mem::take(&mut self.sections)
+            .into_iter()
+            .partition(|s| crate::sections::Kind::of(&s.id).is_some_and(|k| k.needs_people()));
+        self.sections = kept;
+        let out: Vec<Section> = out;
+        self.held_back.extend(out.into_iter().map(|s| (s.id, why)));
     }
 
     pub fn get(&self, id: &str) -> Option<&Section> {
@@ -151,6 +190,12 @@ impl Catalog {
         for raw in ids {
             for id in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                 let id = if id == "comms" { "communication" } else { id };
+                if let Some((_, why)) = self.held_back.iter().find(|(h, _)| h == id) {
+                    return Err(Error::HeldBack {
+                        section: id.to_string(),
+                        no_register: *why == HeldBack::NoRegister,
+                    });
+                }
                 if self.get(id).is_none() {
                     return Err(Error::Unknown(UnknownName {
                         kind: NameKind::Section,
@@ -200,6 +245,7 @@ pub fn export(dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
         .map(|(id, t)| (format!("{id}.md"), *t))
         .collect();
     files.push((DRAFT_TEMPLATE.to_string(), BUILT_IN_DRAFT));
+    files.push((ANNEX_TEMPLATE.to_string(), BUILT_IN_ANNEX));
     let existing: Vec<String> = files
         .iter()
         .map(|(n, _)| dir.join(n))
@@ -229,9 +275,33 @@ mod tests {
     fn built_ins_come_first_in_their_order() {
         let c = Catalog::load(&[]).unwrap();
         let ids: Vec<&str> = c.sections.iter().map(|s| s.id.as_str()).collect();
-        assert_eq!(ids, ["resistance", "communication", "metrics"]);
+        assert_eq!(
+            ids,
+            ["resistance", "communication", "metrics", "engagement"]
+        );
         assert!(c.sections.iter().all(|s| s.built_in));
         assert_eq!(c.draft.source, Source::BuiltIn);
+    }
+
+    #[test]
+    fn people_sections_are_held_back_and_say_why_when_asked_for() {
+        let mut c = Catalog::load(&[]).unwrap();
+        c.hold_back_people(HeldBack::PeopleLocal);
+        let ids: Vec<&str> = c.sections.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["resistance", "communication", "metrics"]);
+        let e = c.select(&["metrics,engagement".into()]).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::HeldBack {
+                    no_register: false,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(e.exit_code(), crate::error::exit::DATA);
+        assert!(c.select(&["metrics".into()]).is_ok());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! be sent again with the next batch.
 
 use super::batch::Member;
-use super::section::{Generated, Planned, structured_messages};
+use super::section::{Generated, Planned, outgoing, structured_messages};
 use super::store::{BatchState, PendingSection, StoredSection};
 use crate::chat::{ChatRequest, FinishReason};
 use crate::error::Result;
@@ -92,7 +92,7 @@ pub async fn submit<C>(
         let mut jsonl = Vec::new();
         let mut pending: BTreeMap<usize, Vec<(String, PendingSection)>> = BTreeMap::new();
         for (i, p) in items {
-            let (line, section) = request_line(&members[*i], p, client);
+            let (line, section) = request_line(&members[*i], p, client)?;
             jsonl.extend_from_slice(line.to_string().as_bytes());
             jsonl.push(b'\n');
             pending
@@ -131,11 +131,13 @@ pub async fn submit<C>(
 
 /// One section as a line of the batch's JSONL (structured ones with their schema, at the
 /// ladder's first rung: the Batch API is OpenAI's or Azure's), and what to remember of it.
+/// Its messages pass the outgoing guard, as a real-time request's do; a line that may not
+/// leave stops the batch before anything is uploaded.
 fn request_line<C>(
     m: &Member<C>,
     p: &Planned,
     client: &Client,
-) -> (serde_json::Value, PendingSection) {
+) -> Result<(serde_json::Value, PendingSection)> {
     let id = custom_id(m, p.id());
     let messages = match &p.structure {
         Some(s) => structured_messages(&p.filled, s, Rung::JsonSchema),
@@ -145,6 +147,7 @@ fn request_line<C>(
         .structure
         .as_ref()
         .and_then(|s| s.response_format(Rung::JsonSchema));
+    let messages = outgoing(&messages, format.as_ref(), p.id(), &m.project, m.privacy)?;
     let budget = p.structure.as_ref().and_then(|s| s.budget);
     let req = ChatRequest {
         messages: &messages,
@@ -166,7 +169,7 @@ fn request_line<C>(
         structure: p.structure.as_ref().map(|s| s.fingerprint()),
         failed: None,
     };
-    (line, section)
+    Ok((line, section))
 }
 
 /// Polls every batch the members wait for; stores what completed. A batch the server no

@@ -101,6 +101,13 @@ pub struct Status {
 }
 
 impl Status {
+    /// The status as a summary shared beyond the project may show it when the project's
+    /// named parts go to a confidential annex: who resists counted, not named.
+    pub fn names_in_annex(mut self, p: &crate::project::Project) -> Status {
+        self.attention = attention(p, false);
+        self
+    }
+
     pub fn broken(path: &Path, why: &Error) -> Status {
         Status {
             path: path.to_path_buf(),
@@ -182,16 +189,31 @@ pub fn status(
         revised,
         cost: endpoint.and_then(|e| e.prices).map(|pr| pr.cost(&usage)),
         usage,
-        attention: p
-            .stakeholders
-            .iter()
-            .filter(|s| matches!(s.stance, Stance::Resistant | Stance::Unaware))
-            .map(|s| format!("{} ({})", s.name, word(&s.stance)))
-            .collect(),
+        attention: attention(p, true),
         plan,
         score: None,
         broken: None,
     }
+}
+
+/// Who is resistant or unaware: by name, or (when names go to a confidential annex) counted.
+fn attention(p: &crate::project::Project, named: bool) -> Vec<String> {
+    let wanted =
+        |s: &&crate::project::Stakeholder| matches!(s.stance, Stance::Resistant | Stance::Unaware);
+    if named {
+        return p
+            .stakeholders
+            .iter()
+            .filter(wanted)
+            .map(|s| format!("{} ({})", s.name, word(&s.stance)))
+            .collect();
+    }
+    let count = |stance: Stance| p.stakeholders.iter().filter(|s| s.stance == stance).count();
+    [Stance::Resistant, Stance::Unaware]
+        .into_iter()
+        .filter(|st| count(*st) > 0)
+        .map(|st| format!("{} {} (names in the annex)", count(st), word(&st)))
+        .collect()
 }
 
 fn word<T: serde::Serialize>(v: &T) -> String {

@@ -6,7 +6,8 @@
 use crate::chat::{Answer, ChatRequest, Message};
 use crate::error::{EndpointError, Error, Hint, Result};
 use crate::llm::{Client, Notice, Notify, Sink};
-use crate::project::Project;
+use crate::project::people::{Found, Guard};
+use crate::project::{Privacy, Project};
 use crate::prompts::FilledPrompt;
 use crate::sections::{Rung, Structure, Structured, table};
 use serde_json::Value;
@@ -30,6 +31,8 @@ pub struct Job<'a> {
     /// `None`: prose.
     pub structure: Option<&'a Structure>,
     pub project: &'a Project,
+    /// What the request may carry of the people: every message passes [`outgoing`].
+    pub privacy: Privacy,
     pub stream: bool,
     /// Where the ladder starts: remembered for this endpoint and model, else `json_schema`.
     pub start: Rung,
@@ -81,6 +84,43 @@ pub fn structured_messages(
     messages
 }
 
+/// The one way out: every message a request carries (a first answer's, the structured
+/// re-ask quoting the previous answer, a revision's conversation and feedback, a Batch API
+/// line) passes the outgoing guard here. Kept local, a request that names someone is refused;
+/// pseudonymised, each name, part of one, title, champion and contact is replaced; shared, it
+/// goes as written. The JSON schema (`format`) is built from the project's groups and roles:
+/// a name there could not be replaced without changing the answer's keys, so unless people
+/// are shared such a request is refused, pseudonymised or not.
+pub fn outgoing(
+    messages: &[Message],
+    format: Option<&Value>,
+    section: &str,
+    project: &Project,
+    privacy: Privacy,
+) -> Result<Vec<Message>> {
+    let guard = Guard::new(project, privacy);
+    let messages = crate::prompts::guarded(&guard, section, messages.to_vec(), project)?;
+    if privacy == Privacy::Shared {
+        return Ok(messages);
+    }
+    let schema = format.map(Value::to_string).unwrap_or_default();
+    let mut hits = guard.register.scan(&schema).into_iter();
+    if let Some(hit) = hits.find(|h| h.found != Found::Title) {
+        let field = crate::project::people::names_in_group_fields(project)
+            .into_iter()
+            .find(|(_, h)| h.text == hit.text)
+            .map(|(path, _)| path);
+        return Err(Error::PersonInRequest {
+            section: section.to_string(),
+            field,
+            found: hit.found.as_str(),
+            person: hit.person,
+            in_schema: true,
+        });
+    }
+    Ok(messages)
+}
+
 pub async fn request(
     client: &Client,
     job: &Job<'_>,
@@ -88,7 +128,8 @@ pub async fn request(
     notify: Notify<'_>,
 ) -> Result<Generated> {
     let Some(structure) = job.structure else {
-        let req = ChatRequest::new(&job.filled.messages, job.stream);
+        let messages = job.outgoing(&job.filled.messages, None)?;
+        let req = ChatRequest::new(&messages, job.stream);
         let answer = client.chat(&req, sink, notify).await?;
         if answer.text.trim().is_empty() && !answer.finish_reason.is_cut_off() {
             return Err(only_reasoning(client));
@@ -115,6 +156,19 @@ pub async fn request(
     }
     .run(sink, notify)
     .await
+}
+
+impl Job<'_> {
+    /// `messages` as this job may send them: see [`outgoing`].
+    fn outgoing(&self, messages: &[Message], format: Option<&Value>) -> Result<Vec<Message>> {
+        outgoing(
+            messages,
+            format,
+            &self.filled.section,
+            self.project,
+            self.privacy,
+        )
+    }
 }
 
 struct Ladder<'a> {
@@ -144,6 +198,7 @@ impl Ladder<'_> {
                 )));
             }
             let format = self.structure.response_format(self.rung);
+            let messages = self.job.outgoing(&messages, format.as_ref())?;
             let req = ChatRequest {
                 messages: &messages,
                 stream: self.job.stream,
@@ -292,5 +347,54 @@ mod tests {
                 .starts_with("Be brief.\n\nGive your answer as one JSON object")
         );
         assert!(m[0].content.contains("```json"));
+    }
+
+    #[test]
+    fn every_message_and_the_schema_pass_the_outgoing_guard() {
+        let p: Project = toml::from_str(
+            "[[stakeholders]]\nname = \"Derek Holloway\"\ntitle = \"Regional Sales Manager, North\"\ngroup = \"managers\"\ninfluence = \"high\"\ninterest = \"high\"\nstance = \"resistant\"\n",
+        )
+        .unwrap();
+        let messages = [
+            Message::user("Plan the rollout."),
+            Message {
+                role: crate::chat::Role::Assistant,
+                content: "Ask S01 first.".into(),
+            },
+            Message::user("Derek Holloway will not move; write to derek@x.org"),
+        ];
+        let send = |privacy, format: Option<&Value>| outgoing(&messages, format, "s", &p, privacy);
+        // Local: refused, naming the stakeholder.
+        let e = send(Privacy::Local, None).unwrap_err();
+        assert!(
+            matches!(&e, Error::PersonInRequest { person: Some(n), in_schema: false, .. } if n == "Derek Holloway"),
+            "{e:?}"
+        );
+        // Pseudonymised: replaced in every message, the model's own included.
+        let sent = send(Privacy::Pseudonymised, None).unwrap();
+        assert_eq!(sent[1].content, "Ask S01 first.");
+        assert_eq!(
+            sent[2].content,
+            "S01 will not move; write to [e-mail removed]"
+        );
+        // A name in the schema (a group's) cannot be replaced: refused unless shared.
+        let schema = serde_json::json!({"properties": {"Holloway's team": {}}});
+        let e = send(Privacy::Pseudonymised, Some(&schema)).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::PersonInRequest {
+                    in_schema: true,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        // A title in our own descriptions is a role, not a name.
+        let roles = serde_json::json!({"description": "regional sales manager, north"});
+        assert!(send(Privacy::Pseudonymised, Some(&roles)).is_ok());
+        // Shared: as written.
+        let shared = send(Privacy::Shared, Some(&schema)).unwrap();
+        assert_eq!(shared[2].content, messages[2].content);
     }
 }

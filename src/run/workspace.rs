@@ -5,7 +5,7 @@ use super::section::Planned;
 use super::store::{self, Store};
 use crate::error::{Error, Result};
 use crate::project::{Loaded, Privacy};
-use crate::prompts::{Catalog, FilledPrompt, Section};
+use crate::prompts::{Catalog, FilledPrompt, HeldBack, Section};
 use std::path::Path;
 
 pub struct Workspace {
@@ -33,13 +33,20 @@ impl Workspace {
                 dir.display()
             )));
         }
-        let catalog = Catalog::load(&crate::prompts::prompt_dirs(
+        let mut catalog = Catalog::load(&crate::prompts::prompt_dirs(
             &crate::fs::config_dir(),
             &loaded.dir(),
             prompts_flag,
         ))?;
+        let privacy = privacy_flag.unwrap_or(loaded.project.privacy.privacy());
+        // Engagement plans for named people: asked only when prompts may use the register.
+        if !privacy.allows_people() {
+            catalog.hold_back_people(HeldBack::PeopleLocal);
+        } else if loaded.project.stakeholders.is_empty() {
+            catalog.hold_back_people(HeldBack::NoRegister);
+        }
         Ok(Workspace {
-            privacy: privacy_flag.unwrap_or(loaded.project.privacy.privacy()),
+            privacy,
             loaded,
             catalog,
         })

@@ -2,7 +2,7 @@
 //! a metric) for `revise --only`: naming it as the plan shows it, the schema narrowed to it,
 //! and putting the revised item back with every other item left exactly as it was.
 
-use super::{Kind, Structure, communication, metrics, resistance, schema};
+use super::{Kind, Structure, communication, engagement, metrics, resistance, schema};
 use crate::project::Project;
 use serde_json::Value;
 
@@ -17,34 +17,48 @@ pub struct Item {
     schema_pointer: String,
 }
 
-/// The names a kind's items go by on the command line: group names, or numbers from 1.
+/// The names a kind's items go by on the command line: group names, numbers from 1, or the
+/// stakeholders' pseudonyms.
 pub fn names(kind: Kind, p: &Project) -> Vec<String> {
     let numbers = |n: usize| (1..=n).map(|i| i.to_string()).collect();
     match kind {
         Kind::Communication => communication::audiences(p),
         Kind::Resistance => numbers(resistance::POINTS),
         Kind::Metrics => numbers(metrics::METRICS),
+        Kind::Engagement => engagement::codes(p),
     }
 }
 
-/// The item `name` names (a group's name, exactly or in any case; a number), or the names
-/// that would.
+/// The item `name` names (a group's name, exactly or in any case; a number; a stakeholder's
+/// pseudonym or name), or the names that would.
 pub fn find(kind: Kind, p: &Project, name: &str) -> Result<Item, Vec<String>> {
     let known = names(kind, p);
     let name = name.trim();
+    // A stakeholder goes by their name too; the item is their pseudonym's.
+    let by_name = (kind == Kind::Engagement)
+        .then(|| {
+            p.stakeholders
+                .iter()
+                .position(|s| s.name.eq_ignore_ascii_case(name))
+        })
+        .flatten()
+        .and_then(|i| known.get(i));
     let found = known
         .iter()
         .find(|k| *k == name)
-        .or_else(|| known.iter().find(|k| k.eq_ignore_ascii_case(name)));
+        .or_else(|| known.iter().find(|k| k.eq_ignore_ascii_case(name)))
+        .or(by_name);
     let Some(found) = found else {
         return Err(known);
     };
+    let keyed = |field: &str| Item {
+        label: found.clone(),
+        pointer: format!("/{field}/{}", escape(found)),
+        schema_pointer: format!("/properties/{field}/properties/{}", escape(found)),
+    };
     let item = match kind {
-        Kind::Communication => Item {
-            label: found.clone(),
-            pointer: format!("/matrix/{}", escape(found)),
-            schema_pointer: format!("/properties/matrix/properties/{}", escape(found)),
-        },
+        Kind::Communication => keyed("matrix"),
+        Kind::Engagement => keyed("stakeholders"),
         Kind::Resistance | Kind::Metrics => {
             let (field, noun) = match kind {
                 Kind::Resistance => ("points", "point"),
@@ -124,6 +138,20 @@ name = "executives"
 name = "IT support"
 [[groups]]
 name = "a/b~c"
+[[stakeholders]]
+name = "Ann Day"
+title = "CFO"
+group = "executives"
+influence = "high"
+interest = "high"
+stance = "resistant"
+[[stakeholders]]
+name = "Bo Lee"
+title = "Clerk"
+group = "IT support"
+influence = "low"
+interest = "high"
+stance = "neutral"
 "#,
         )
         .unwrap()
@@ -143,6 +171,10 @@ name = "a/b~c"
             (Kind::Resistance, "6", Err(())),
             (Kind::Metrics, "5", Ok("metric 5")),
             (Kind::Metrics, "metric", Err(())),
+            (Kind::Engagement, "S02", Ok("S02")),
+            (Kind::Engagement, "s01", Ok("S01")),
+            (Kind::Engagement, "bo lee", Ok("S02")),
+            (Kind::Engagement, "S03", Err(())),
         ];
         for (kind, name, want) in cases {
             let got = find(*kind, &p, name).map(|i| i.label).map_err(|_| ());
@@ -190,6 +222,7 @@ name = "a/b~c"
             (Kind::Communication, "IT support"),
             (Kind::Resistance, "1"),
             (Kind::Metrics, "4"),
+            (Kind::Engagement, "S01"),
         ] {
             let full = Structure::built_in(kind, &p);
             let narrow = find(kind, &p, name).unwrap().narrow(&full);

@@ -1,12 +1,15 @@
 //! Structured sections: each built-in section asks for JSON that matches a schema built from the
-//! project (a row for every group, exactly 5 resistance points, exactly 5 metrics), and the
-//! answer is checked against it before it becomes tables. Custom sections may bring a schema.
+//! project (a row for every group, exactly 5 resistance points, exactly 5 metrics, a row for
+//! every named stakeholder), and the answer is checked against it before it becomes tables.
+//! Custom sections may bring a schema.
 
 pub mod communication;
 pub mod diff;
+pub mod engagement;
 pub mod items;
 pub mod metrics;
 pub mod resistance;
+mod rewrite;
 pub mod schema;
 pub mod table;
 
@@ -15,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub use communication::Communication;
+pub use engagement::Engagement;
 pub use metrics::Metrics;
 pub use resistance::Resistance;
 
@@ -24,11 +28,18 @@ pub enum Kind {
     Resistance,
     Communication,
     Metrics,
+    /// Key stakeholder engagement: asked only when prompts may use the register.
+    Engagement,
 }
 
 impl Kind {
-    /// In the plan's order.
-    pub const ALL: [Kind; 3] = [Kind::Resistance, Kind::Communication, Kind::Metrics];
+    /// In the catalog's order: the article's three, then engagement.
+    pub const ALL: [Kind; 4] = [
+        Kind::Resistance,
+        Kind::Communication,
+        Kind::Metrics,
+        Kind::Engagement,
+    ];
 
     /// The section id: the template's file name and the command's name.
     pub fn id(self) -> &'static str {
@@ -36,7 +47,14 @@ impl Kind {
             Kind::Resistance => "resistance",
             Kind::Communication => "communication",
             Kind::Metrics => "metrics",
+            Kind::Engagement => "engagement",
         }
+    }
+
+    /// The section plans for named stakeholders: it is asked only when prompts may use the
+    /// register (people pseudonymised or shared) and there is one.
+    pub fn needs_people(self) -> bool {
+        self == Kind::Engagement
     }
 
     pub fn of(section: &str) -> Option<Kind> {
@@ -87,6 +105,7 @@ impl Structure {
             Kind::Resistance => (resistance::schema(p), resistance::coverage(p)),
             Kind::Communication => (communication::schema(p), communication::coverage(p)),
             Kind::Metrics => (metrics::schema(p), metrics::coverage(p)),
+            Kind::Engagement => (engagement::schema(p), engagement::coverage(p)),
         };
         Structure {
             section: kind.id().to_string(),
@@ -168,6 +187,7 @@ impl Structure {
             }
             Some(Kind::Resistance) => resistance::parse(value).map(Structured::Resistance),
             Some(Kind::Metrics) => metrics::parse(value).map(Structured::Metrics),
+            Some(Kind::Engagement) => engagement::parse(value, p).map(Structured::Engagement),
             None => Ok(Structured::Custom(value.clone())),
         };
         typed.map_err(|e| vec![e])
@@ -188,6 +208,7 @@ pub enum Structured {
     Resistance(Resistance),
     Communication(Communication),
     Metrics(Metrics),
+    Engagement(Engagement),
     /// A custom section's answer, checked against its schema.
     Custom(Value),
 }
@@ -199,6 +220,7 @@ impl Structured {
             Structured::Resistance(r) => Some(r.summary.as_str()),
             Structured::Communication(c) => Some(c.summary.as_str()),
             Structured::Metrics(m) => Some(m.summary.as_str()),
+            Structured::Engagement(e) => Some(e.summary.as_str()),
             Structured::Custom(v) => v.get("summary").and_then(Value::as_str),
         }
         .filter(|s| !s.trim().is_empty())
@@ -211,6 +233,7 @@ impl Structured {
             Structured::Resistance(r) => resistance::warnings(r, p),
             Structured::Communication(c) => communication::warnings(c),
             Structured::Metrics(m) => metrics::warnings(m),
+            Structured::Engagement(e) => engagement::warnings(e),
             Structured::Custom(_) => Vec::new(),
         }
     }

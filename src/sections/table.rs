@@ -1,7 +1,7 @@
 //! Structured answers as plain tables: what every renderer (Markdown, Word, Excel, HTML, CSV)
 //! lays out in its own way.
 
-use super::{Structured, communication, metrics, resistance};
+use super::{Structured, communication, engagement, metrics, resistance};
 use serde_json::Value;
 
 /// A table of text. A cell may hold several lines; a list's items each start with [`BULLET`]
@@ -72,6 +72,25 @@ impl Structured {
                             x.cadence.clone(),
                             x.owner.clone(),
                             x.low_scores_indicate.clone(),
+                        ]
+                    })
+                    .collect(),
+            }],
+            Structured::Engagement(e) => vec![Table {
+                caption: None,
+                columns: strings(engagement::COLUMNS),
+                rows: e
+                    .rows
+                    .iter()
+                    .map(|(who, r)| {
+                        vec![
+                            who.clone(),
+                            r.stances(),
+                            r.what_matters.clone(),
+                            list(&r.actions),
+                            r.engaged_by.clone(),
+                            r.when.clone(),
+                            r.sign_of_progress.clone(),
                         ]
                     })
                     .collect(),

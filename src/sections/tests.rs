@@ -37,10 +37,25 @@ fn good_answer(kind: Kind, p: &Project) -> Value {
             };
             json!({"summary": "s", "metrics": (0..5).map(metric).collect::<Vec<_>>()})
         }
+        Kind::Engagement => {
+            let rows: serde_json::Map<String, Value> = engagement::codes(p)
+                .into_iter()
+                .zip(&p.stakeholders)
+                .map(|(code, s)| {
+                    (
+                        code,
+                        json!({"current_stance": s.stance, "target_stance": "supportive",
+                        "what_matters": "m", "actions": ["a", "b"], "engaged_by": "their manager",
+                        "when": "w", "sign_of_progress": "s"}),
+                    )
+                })
+                .collect();
+            json!({"summary": "s", "stakeholders": rows})
+        }
     }
 }
 
-const KINDS: [Kind; 3] = [Kind::Resistance, Kind::Communication, Kind::Metrics];
+const KINDS: [Kind; 4] = Kind::ALL;
 
 #[test]
 fn every_built_in_schema_follows_the_strict_rules_for_both_examples() {
@@ -231,4 +246,29 @@ fn prose_mode_and_custom_schemas_choose_the_structure() {
         structure_for("metrics", None, &p, false).unwrap().kind,
         Some(Kind::Metrics)
     );
+}
+
+#[test]
+fn every_stakeholder_gets_an_engagement_row_with_their_stance_today() {
+    for name in ["crm", "erp"] {
+        let p = example(name);
+        let s = Structure::built_in(Kind::Engagement, &p);
+        let mut answer = good_answer(Kind::Engagement, &p);
+        let Structured::Engagement(e) = s.check(&answer, &p).unwrap() else {
+            panic!("not an engagement plan")
+        };
+        assert_eq!(e.rows.len(), p.stakeholders.len(), "{name}");
+        for ((code, row), person) in e.rows.iter().zip(&p.stakeholders) {
+            assert!(code.starts_with('S'), "{code}");
+            assert_eq!(row.current_stance, person.stance);
+        }
+        // The stance today is the register's: another one does not fit.
+        answer["stakeholders"]["S01"]["current_stance"] = json!("unaware");
+        assert!(s.check(&answer, &p).is_err(), "{name}");
+        // Not one of the names is in what is asked.
+        let asked = format!("{}{}", s.schema, s.coverage);
+        for person in &p.stakeholders {
+            assert!(!asked.contains(&person.name), "{name}: {}", person.name);
+        }
+    }
 }

@@ -24,6 +24,7 @@ mod load;
 mod offline;
 mod one_at_a_time;
 mod portfolio;
+mod privacy;
 mod rate_limits;
 mod real_llm;
 mod review;

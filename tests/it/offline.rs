@@ -100,6 +100,59 @@ fn built_in_prompts_are_the_article_with_every_blank_filled() {
     assert!(out.starts_with(&expected), "metrics prompt:\n{out}");
 }
 
+/// The engagement prompt for the CRM example as a pseudonymised request carries it.
+const ENGAGEMENT_CRM: &str = "You are a stakeholder engagement lead for enterprise IT implementations. The system being implemented is Salesforce Sales Cloud in the Sales Operations team, launching on 1 March 2027. The project is the move of our sales pipeline, account records and quoting from spreadsheets and shared mailboxes into Salesforce Sales Cloud. For each key stakeholder below, plan how to move them from where they stand today to where the change needs them by go-live: the target stance, what matters to them, two or three specific engagement actions, who should engage them (a role, not a name), when, and the sign that shows they are moving. Each stakeholder is referred to by a code; use the codes exactly as written.
+
+Key stakeholders:
+- S01: executives; influence high, interest high; stance today: leading; notes: sponsor; wants one forecast she can trust by Q2
+- S02: executives; influence high, interest medium; stance today: neutral; notes: approves licence spend; asks about payback
+- S03: regional sales managers; influence high, interest high; stance today: resistant; notes: built the North workbook himself; his reps follow his lead
+- S04: regional sales managers; influence medium, interest high; stance today: supportive
+- S05: field sales representatives; influence medium, interest high; stance today: resistant; notes: top seller; worried the CRM exposes his key accounts to others
+- S06: customer service; influence low, interest high; stance today: supportive
+- S07: IT support; influence medium, interest medium; stance today: neutral
+
+Context you can use:
+- Milestones: pilot with the South region (11 January 2027); data migration freeze (19 February 2027); go-live for all regions (1 March 2027).
+- executives: concerned about forecast accuracy during the switch and the cost of lost selling time
+- regional sales managers: concerned about losing control of their region's numbers and their reps' time in training
+- field sales representatives: concerned about more admin, less time with customers, and commission disputes
+- IT support: concerned about ticket volume in launch week
+";
+
+#[test]
+fn the_engagement_prompt_is_sent_with_codes_and_names_only_when_shared() {
+    let sb = Sandbox::new().with_example("crm-manufacturer.toml");
+    let args = ["prompt", "engagement", "--people", "pseudonymised"];
+    assert_eq!(sb.run(&args).expect(0).stdout(), ENGAGEMENT_CRM);
+    let shared = sb
+        .run(&["prompt", "engagement", "--share-people"])
+        .expect(0)
+        .stdout();
+    assert_contains(
+        &shared,
+        "- S03 (Derek Holloway, Regional Sales Manager, North): regional sales managers;",
+        "names sent as written when shared",
+    );
+    // Kept local (the default): not asked for, and --all leaves it out.
+    let all = sb.run(&["prompt", "--all"]).expect(0).stdout();
+    assert_lacks(&all, "engagement", "prompt --all");
+    sb.run(&["prompt", "engagement"]).expect(3);
+    // With no register there is nobody to plan for.
+    let text = sb.read("plan-ai.toml");
+    let cut = &text[..text.find("[[stakeholders]]").unwrap()];
+    sb.write("plan-ai.toml", cut);
+    let err = sb
+        .run(&["prompt", "engagement", "--people", "pseudonymised"])
+        .expect(3)
+        .stderr();
+    assert_contains(
+        &err,
+        "the project names none: add [[stakeholders]]",
+        "stderr",
+    );
+}
+
 #[test]
 fn enrichment_is_added_as_context_and_people_are_not() {
     let sb = Sandbox::new().with_example("crm-manufacturer.toml");

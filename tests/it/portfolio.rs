@@ -386,3 +386,31 @@ fn status_keeps_each_folder_and_names_each_project() {
     sb.run(&["portfolio", "status", ".", "--recursive"])
         .expect(0);
 }
+
+/// With the named parts in a confidential annex, the portfolio summary (shared more widely
+/// than the plans) counts who resists instead of naming them.
+#[test]
+fn with_an_annex_the_summary_counts_who_resists_and_names_nobody() {
+    let server = structured_server();
+    let sb = portfolio(&server, "");
+    sb.run(&["portfolio", "draft", "projects", "--annex"])
+        .expect(0);
+    let md = sb.read("projects/portfolio.md");
+    assert_contains(&md, "2 resistant (names in the annex)", "portfolio.md");
+    for name in ["Derek Holloway", "Luis Ortega", "Brenda Walsh"] {
+        assert_lacks(&md, name, "portfolio.md");
+        assert_lacks(&sb.read("projects/portfolio.html"), name, "portfolio.html");
+    }
+    // The project says it too: `portfolio status` counts as well.
+    let crm = sb.read("projects/crm.toml");
+    sb.write(
+        "projects/crm.toml",
+        &format!("{crm}\n[output]\nconfidential_annex = true\n"),
+    );
+    let json = sb
+        .run(&["portfolio", "status", "projects", "--json"])
+        .expect(0)
+        .stdout();
+    assert_lacks(&json, "Derek Holloway", "status of an annexed project");
+    assert_contains(&json, "Brenda Walsh", "the ERP project has no annex");
+}

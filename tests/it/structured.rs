@@ -429,3 +429,50 @@ fn changing_the_groups_asks_for_the_matrix_again_and_reuses_the_rest() {
         "the new row",
     );
 }
+
+#[test]
+fn the_engagement_plan_has_a_row_per_stakeholder_on_every_dialect_with_names_back() {
+    for d in [
+        Dialect::JsonSchema,
+        Dialect::LlamaCppPython,
+        Dialect::NoFormats,
+    ] {
+        let server = FakeServer::start(move |req, _| answer(d, req, "see S03 first"));
+        let sb = structured_sandbox(&server, "");
+        let run = sb
+            .run(&["run", "engagement", "--people", "pseudonymised"])
+            .expect(0);
+        let out = run.stdout();
+        assert_contains(
+            &out,
+            "| Stakeholder | Stance: now → target | What matters to them |",
+            "the table",
+        );
+        assert_contains(
+            &out,
+            "| Derek Holloway | resistant → neutral | see Derek Holloway first |",
+            "a row, names back",
+        );
+        assert_eq!(
+            out.matches(" → neutral |").count(),
+            7,
+            "{d:?}: a row per stakeholder"
+        );
+        // Stored as answered: with the codes.
+        let record = stored_record(&sb, "engagement");
+        let rows = record["structured"]["stakeholders"].as_object().unwrap();
+        assert_eq!(
+            rows.keys().collect::<Vec<_>>(),
+            ["S01", "S02", "S03", "S04", "S05", "S06", "S07"]
+        );
+        assert_eq!(rows["S03"]["current_stance"], "resistant");
+        assert!(!record.to_string().contains("Holloway"), "{d:?}");
+        let wanted = match d {
+            Dialect::JsonSchema => vec![Some("json_schema")],
+            Dialect::LlamaCppPython => vec![Some("json_schema"), Some("json_object")],
+            _ => vec![Some("json_schema"), Some("json_object"), None],
+        };
+        let wanted: Vec<Option<String>> = wanted.into_iter().map(|w| w.map(String::from)).collect();
+        assert_eq!(formats(&server), wanted, "{d:?}");
+    }
+}

@@ -4,38 +4,101 @@
 //! A cell a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, tab, CR first) is
 //! written with a leading `'`, as OWASP advises for CSV injection: shown, never run.
 
+use super::{MARKING, Part};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::sections::table::{Table, list_items};
-use crate::sections::{Kind, communication, metrics, resistance};
+use crate::sections::{Kind, communication, engagement, metrics, resistance};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// `(file name, bytes)` for each table, in reading order.
-pub fn render(plan: &Plan) -> Result<Vec<(String, Vec<u8>)>> {
-    tables(plan)
+pub fn render(plan: &Plan, part: &Part) -> Result<Vec<(String, Vec<u8>)>> {
+    files(tables(plan, part))
+}
+
+fn files(tables: Vec<(&str, Table)>) -> Result<Vec<(String, Vec<u8>)>> {
+    tables
         .into_iter()
         .map(|(name, table)| Ok((format!("{name}.csv"), write(&table)?)))
         .collect()
 }
 
-/// The plan's tables by name: the register, the change by role, milestones, and the three
-/// structured sections (their header alone when a section has no structured answer yet, and
-/// for the matrix one row per group to fill in).
-pub fn tables(plan: &Plan) -> Vec<(&'static str, Table)> {
-    let p = &plan.project;
-    let table = |columns: &[&str], rows: Vec<Vec<String>>| Table {
+fn table(columns: &[&str], rows: Vec<Vec<String>>) -> Table {
+    Table {
         caption: None,
         columns: columns.iter().map(|c| c.to_string()).collect(),
         rows,
-    };
-    let stakeholders = table(
-        &crate::plan::REGISTER_COLUMNS,
-        p.stakeholders
-            .iter()
-            .map(|s| crate::plan::register_row(s).to_vec())
-            .collect(),
+    }
+}
+
+/// The register (each stakeholder's code first when `coded`).
+fn register(plan: &Plan, coded: bool) -> Table {
+    let codes = engagement::codes(&plan.project);
+    let mut columns = vec!["Code"][..usize::from(coded)].to_vec();
+    columns.extend(crate::plan::REGISTER_COLUMNS);
+    let rows = (plan.project.stakeholders.iter().zip(codes))
+        .map(|(s, code)| {
+            let row = crate::plan::register_row(s).to_vec();
+            [vec![code][..usize::from(coded)].to_vec(), row].concat()
+        })
+        .collect();
+    table(&columns, rows)
+}
+
+/// The engagement plan: its table, or every stakeholder with empty cells to fill in.
+fn engagement_table(plan: &Plan) -> Table {
+    let structured = plan.structured(Kind::Engagement);
+    structured
+        .and_then(|s| s.tables().into_iter().next())
+        .unwrap_or_else(|| {
+            let empty = |name: &String| {
+                let cells = engagement::COLUMNS[1..].iter().map(|_| String::new());
+                std::iter::once(name.clone()).chain(cells).collect()
+            };
+            let names = plan.project.stakeholders.iter().map(|s| &s.name);
+            table(engagement::COLUMNS, names.map(empty).collect())
+        })
+}
+
+/// The confidential annex's tables: the register with codes, the engagement plan and the
+/// champions, and a `CONFIDENTIAL.txt` that says what the folder is (a CSV file has no
+/// place for a marking).
+pub fn render_annex(plan: &Plan) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut tables = vec![("stakeholders", register(plan, plan.people.allows_people()))];
+    if plan.built_in(Kind::Engagement).is_some() {
+        tables.push(("engagement", engagement_table(plan)));
+    }
+    let champions = (plan.project.champions.iter())
+        .map(|c| {
+            let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+            vec![c.name.clone(), opt(&c.group), opt(&c.why)]
+        })
+        .collect();
+    tables.push((
+        "champions",
+        table(&["Champion", "Group", "Why them"], champions),
+    ));
+    let name = plan
+        .project
+        .project
+        .name
+        .as_deref()
+        .unwrap_or("the project");
+    let notice = format!(
+        "{MARKING}\r\n\r\nThese tables are the confidential annex to the implementation plan for {name}: they name people and where they stand. Keep them to the people running the change, out of shared folders and chat tools.\r\n"
     );
+    let mut out = vec![("CONFIDENTIAL.txt".to_string(), notice.into_bytes())];
+    out.extend(files(tables)?);
+    Ok(out)
+}
+
+/// The plan's tables by name: the register (and the engagement plan when it is asked for),
+/// the change by role, milestones, and the three structured sections (their header alone
+/// when a section has no structured answer yet, and for the matrix one row per group to fill
+/// in). A main part's leave the named tables to its annex.
+pub fn tables(plan: &Plan, part: &Part) -> Vec<(&'static str, Table)> {
+    let p = &plan.project;
     let roles = table(
         &["Role", "People", "What changes"],
         p.roles
@@ -81,14 +144,20 @@ pub fn tables(plan: &Plan) -> Vec<(&'static str, Table)> {
     let resistance =
         structured(Kind::Resistance).unwrap_or_else(|| table(resistance::COLUMNS, Vec::new()));
     let metrics = structured(Kind::Metrics).unwrap_or_else(|| table(metrics::COLUMNS, Vec::new()));
-    let mut tables = vec![
-        ("stakeholders", stakeholders),
+    let mut tables = Vec::new();
+    if !matches!(part, Part::Main { .. }) {
+        tables.push(("stakeholders", register(plan, false)));
+        if plan.built_in(Kind::Engagement).is_some() {
+            tables.push(("engagement", engagement_table(plan)));
+        }
+    }
+    tables.extend([
         ("roles", roles),
         ("milestones", milestones),
         ("communication", communication),
         ("resistance", resistance),
         ("metrics", metrics),
-    ];
+    ]);
     if plan.review.is_some() {
         let rows = plan.review_rows().into_iter().map(|r| r.to_vec()).collect();
         tables.push(("review", table(&crate::plan::REVIEW_COLUMNS, rows)));

@@ -15,6 +15,7 @@ body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; 
 main > p, main > ul, main > ol, section > p, section > ul, section > ol { max-width: 52rem; }
 header.notice { background: #fff4d6; border: 1px solid #e6c35c; padding: .5rem .75rem;
   border-radius: 4px; font-size: .9rem; }
+.marking { color: #9c0006; font-weight: 700; letter-spacing: .02em; margin: 0 0 .2rem; }
 h1 { font-size: 1.9rem; line-height: 1.2; margin: 1.2rem 0 .8rem; }
 h2 { font-size: 1.45rem; border-bottom: 2px solid #d8dde6; padding-bottom: .2rem; margin-top: 2.2rem; }
 h3 { font-size: 1.15rem; margin-top: 1.6rem; }
@@ -66,14 +67,21 @@ const CARDS: &str = r#"
   {t} td:first-child[data-label]::before { display: none; }
 "#;
 
-/// The page for `blocks`, with `title` in the tab and `notice` above the plan. Each part
-/// under a top-level heading is a section; one holding a table too wide for a portrait page
-/// prints on landscape pages.
-pub fn render(blocks: &[Block], title: &str, notice: &str) -> String {
+/// The page for `blocks`, with `title` in the tab and `notice` above the plan; a `marking`
+/// (a confidential annex's) goes in a `classification` meta tag and heads the page's header
+/// and footer. Each part under a top-level heading is a section; one holding a table too
+/// wide for a portrait page prints on landscape pages.
+pub fn render(blocks: &[Block], title: &str, notice: &str, marking: Option<&str>) -> String {
     let mut out = String::with_capacity(64 * 1024);
+    let meta = marking.map_or(String::new(), |m| {
+        format!("<meta name=\"classification\" content=\"{}\">\n", escape(m))
+    });
+    let mark = marking.map_or(String::new(), |m| {
+        format!("<p class=\"marking\">{}</p>", escape(m))
+    });
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"plan-ai {}\">\n<title>{}</title>\n<style>{STYLE}@media (max-width: 700px) {{{}}}\n@media print {{{}}}\n</style>\n</head>\n<body>\n<header class=\"notice\">{}</header>\n<main>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"plan-ai {}\">\n{meta}<title>{}</title>\n<style>{STYLE}@media (max-width: 700px) {{{}}}\n@media print {{{}}}\n</style>\n</head>\n<body>\n<header class=\"notice\">{mark}{}</header>\n<main>\n",
         env!("CARGO_PKG_VERSION"),
         escape(title),
         CARDS.replace("{t}", ".table:not(.pairs)"),
@@ -104,7 +112,7 @@ pub fn render(blocks: &[Block], title: &str, notice: &str) -> String {
     }
     let _ = write!(
         out,
-        "</main>\n<footer>Made with plan-ai {}. {}</footer>\n</body>\n</html>\n",
+        "</main>\n<footer>{mark}Made with plan-ai {}. {}</footer>\n</body>\n</html>\n",
         env!("CARGO_PKG_VERSION"),
         escape(notice)
     );
@@ -330,7 +338,21 @@ mod tests {
     use crate::plan::render::blocks::parse;
 
     fn page(md: &str) -> String {
-        render(&parse(md), "Plan <X>", "DRAFT & more")
+        render(&parse(md), "Plan <X>", "DRAFT & more", None)
+    }
+
+    #[test]
+    fn a_marking_goes_in_the_head_the_header_and_the_footer() {
+        let html = render(&parse("# A"), "T", "N", Some("Confidential <named>"));
+        assert!(
+            html.contains("<meta name=\"classification\" content=\"Confidential &lt;named&gt;\">")
+        );
+        assert_eq!(
+            html.matches("<p class=\"marking\">Confidential &lt;named&gt;</p>")
+                .count(),
+            2
+        );
+        assert!(!page("# A").contains("classification"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The plan as Markdown, through the draft template (`prompts/draft.jinja`, overridable).
 //! The template's context keeps the names documented at the top of the built-in template.
 
+use super::Part;
 use crate::chat::Usage;
 use crate::error::{Error, Result};
 use crate::plan::{Grid, Plan, PlanSection};
@@ -38,8 +39,10 @@ struct SectionView<'a> {
 }
 
 fn view(s: &PlanSection) -> SectionView<'_> {
-    // Built-in answers sit under a `##` section heading, custom ones under `### 9.n`.
-    let level = if s.built_in { 3 } else { 4 };
+    // Built-in answers sit under a `##` section heading, custom ones under `### 9.n`, and
+    // the engagement plan under `### Key stakeholder engagement` in §4.
+    let nested = !s.built_in || Kind::of(&s.id).is_some_and(Kind::needs_people);
+    let level = if nested { 4 } else { 3 };
     let a = s.answer.as_ref();
     SectionView {
         id: &s.id,
@@ -76,6 +79,7 @@ struct Extra<'a> {
     resistance: Option<SectionView<'a>>,
     communication: Option<SectionView<'a>>,
     metrics: Option<SectionView<'a>>,
+    engagement: Option<SectionView<'a>>,
     custom: Vec<SectionView<'a>>,
     all_sections: Vec<SectionView<'a>>,
     models: &'a [String],
@@ -85,6 +89,14 @@ struct Extra<'a> {
     missing: &'a [String],
     review: Option<ReviewView<'a>>,
     other_changes: &'a [crate::plan::load::OtherChanges],
+    /// What prompts carried of the people: local, pseudonymised or shared.
+    people: &'static str,
+    /// In the main part: the confidential annex's file name.
+    annex: Option<&'a str>,
+    /// In the annex: the plan's file name.
+    main: Option<&'a str>,
+    /// How the annex is marked.
+    marking: &'static str,
 }
 
 /// The review as the draft template sees it: the score, what did not pass, and the checks
@@ -150,7 +162,9 @@ fn review_view<'a>(plan: &'a Plan) -> Option<ReviewView<'a>> {
     })
 }
 
-pub fn render(plan: &Plan, template: &DraftTemplate) -> Result<String> {
+/// The plan as Markdown through `template`: the draft's outline for the whole plan or its
+/// main part, the annex's for the annex (`part` says which, and names the other file).
+pub fn render(plan: &Plan, template: &DraftTemplate, part: &Part) -> Result<String> {
     let built_in = |kind: Kind| plan.built_in(kind).map(view);
     let extra = Extra {
         today: crate::text::long_date(&plan.today).unwrap_or_else(|| plan.today.clone()),
@@ -158,6 +172,7 @@ pub fn render(plan: &Plan, template: &DraftTemplate) -> Result<String> {
         resistance: built_in(Kind::Resistance),
         communication: built_in(Kind::Communication),
         metrics: built_in(Kind::Metrics),
+        engagement: built_in(Kind::Engagement),
         custom: plan
             .sections
             .iter()
@@ -172,6 +187,16 @@ pub fn render(plan: &Plan, template: &DraftTemplate) -> Result<String> {
         missing: &plan.provenance.missing,
         review: review_view(plan),
         other_changes: &plan.other_changes,
+        people: plan.people.as_str(),
+        annex: match part {
+            Part::Main { annex } => Some(annex),
+            _ => None,
+        },
+        main: match part {
+            Part::Annex { main } => Some(main),
+            _ => None,
+        },
+        marking: super::MARKING,
     };
     let mut ctx = crate::project::template_context(&plan.project, crate::project::Privacy::Shared);
     if let (Some(obj), Ok(serde_json::Value::Object(more))) =

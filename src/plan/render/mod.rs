@@ -67,11 +67,31 @@ impl Format {
     }
 }
 
+/// How a confidential annex is marked: its title, header, footer and document properties.
+pub const MARKING: &str = "Confidential — named stakeholders";
+
+/// Which part of the plan a file holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Part {
+    /// The whole plan, named people included.
+    #[default]
+    Whole,
+    /// The part anyone may read: group-level content, no name
+    /// ([`Plan::without_people`]), and a line pointing at `annex` (that file's name).
+    Main { annex: String },
+    /// The confidential annex: the register, the grid, named stances, champions and the
+    /// engagement plan, for the plan in `main` (that file's name).
+    Annex { main: String },
+}
+
 /// What a format needs besides the plan.
 pub struct Options<'a> {
     pub draft_template: &'a DraftTemplate,
+    /// The confidential annex's outline (`prompts/annex.jinja`, overridable).
+    pub annex_template: &'a DraftTemplate,
     /// A Word file whose styles, theme and page setup the .docx takes.
     pub reference_docx: Option<&'a [u8]>,
+    pub part: Part,
 }
 
 /// A rendered format: one file, or (CSV) a folder of named files.
@@ -81,33 +101,60 @@ pub enum Output {
 }
 
 pub fn render(plan: &Plan, format: Format, opts: &Options<'_>) -> Result<Output> {
+    // The main part is the plan without its named parts, whatever the format.
+    let main;
+    let plan = match &opts.part {
+        Part::Main { .. } => {
+            main = plan.without_people();
+            &main
+        }
+        _ => plan,
+    };
+    let annex = matches!(opts.part, Part::Annex { .. });
+    let markdown = || {
+        let template = [opts.draft_template, opts.annex_template][usize::from(annex)];
+        markdown::render(plan, template, &opts.part)
+    };
+    let marking = annex.then_some(MARKING);
+    let notice = match annex {
+        true => format!("{MARKING}. {}", notice(plan)),
+        false => notice(plan),
+    };
     Ok(match format {
-        Format::Md => Output::File(markdown::render(plan, opts.draft_template)?.into_bytes()),
+        Format::Md => Output::File(markdown()?.into_bytes()),
         Format::Html => {
-            let blocks = blocks::parse(&markdown::render(plan, opts.draft_template)?);
-            Output::File(html::render(&blocks, &title(plan), &notice(plan)).into_bytes())
+            let blocks = blocks::parse(&markdown()?);
+            // The page shows its marking on a line of its own above the notice.
+            let notice = self::notice(plan);
+            let page = html::render(&blocks, &title(plan, annex), &notice, marking);
+            Output::File(page.into_bytes())
         }
         Format::Docx => {
-            let blocks = blocks::parse(&markdown::render(plan, opts.draft_template)?);
+            let blocks = blocks::parse(&markdown()?);
             let meta = docx::DocMeta {
-                title: title(plan),
+                title: title(plan, annex),
                 subject: plan.project.project.system.clone().unwrap_or_default(),
                 author: plan.project.project.owner.clone(),
                 created: plan.today.clone(),
-                notice: notice(plan),
+                notice,
+                marking: marking.map(str::to_string),
             };
             Output::File(docx::render(&blocks, &meta, opts.reference_docx)?)
         }
-        Format::Xlsx => Output::File(xlsx::render(plan)?),
-        Format::Csv => Output::Folder(csv::render(plan)?),
+        Format::Xlsx if annex => Output::File(xlsx::render_annex(plan)?),
+        Format::Xlsx => Output::File(xlsx::render(plan, &opts.part)?),
+        Format::Csv if annex => Output::Folder(csv::render_annex(plan)?),
+        Format::Csv => Output::Folder(csv::render(plan, &opts.part)?),
     })
 }
 
-fn title(plan: &Plan) -> String {
-    format!(
-        "Implementation plan: {}",
-        plan.project.project.name.as_deref().unwrap_or("untitled")
-    )
+/// The document's title: the plan's, or its annex's, marked.
+fn title(plan: &Plan, annex: bool) -> String {
+    let name = plan.project.project.name.as_deref().unwrap_or("untitled");
+    match annex {
+        true => format!("{MARKING}: annex to the implementation plan for {name}"),
+        false => format!("Implementation plan: {name}"),
+    }
 }
 
 /// The draft notice every format carries.

@@ -180,6 +180,27 @@ fn texts(plan: &Plan) -> Vec<Text<'_>> {
                     }
                 }
             }
+            Some(Structured::Engagement(e)) => {
+                out.push(whole("summary", &e.summary));
+                for (who, r) in &e.rows {
+                    let item = Some(who.as_str());
+                    let fields = [
+                        ("what_matters", r.what_matters.as_str()),
+                        ("engaged_by", &r.engaged_by),
+                        ("when", &r.when),
+                        ("sign_of_progress", &r.sign_of_progress),
+                    ];
+                    let actions = r.actions.iter().map(|t| ("actions", t.as_str()));
+                    for (field, text) in fields.into_iter().chain(actions) {
+                        out.push(Text {
+                            section,
+                            item,
+                            field,
+                            text,
+                        });
+                    }
+                }
+            }
             Some(Structured::Custom(_)) | None => out.push(whole("answer", &a.text)),
         }
     }

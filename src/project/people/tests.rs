@@ -89,6 +89,11 @@ fn pseudonyms_replace_names_parts_titles_champions_and_contacts() {
     }
     // "May" as written is a name part; "may" lower-case is a verb and stays.
     assert_eq!(r.pseudonymise("we may ask"), "we may ask");
+    // A document for wider reading keeps titles (roles) and takes out names and contacts.
+    assert_eq!(
+        r.pseudonymise_names("the Buyer asks Femi Adeyemi (femi@x.org) and Jess"),
+        "the Buyer asks S01 ([e-mail removed]) and [person]"
+    );
 }
 
 #[test]
@@ -141,4 +146,18 @@ fn the_examples_send_no_one_in_their_group_level_fields() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].0, "project.description");
     assert_eq!(found[0].1.person.as_deref(), Some("Dr. Femi Adeyemi"));
+}
+
+#[test]
+fn escape_codes_and_line_breaks_in_names_are_not_part_of_them() {
+    let r = Register::of(&project(
+        &[("Eve\u{1b}]0;pwned\u{7}\nStone", "Head\u{1b}[31m of Audit")],
+        &["Eve Stone"],
+    ));
+    assert_eq!(r.name_of("S01"), Some("Eve Stone"));
+    assert_eq!(
+        r.pseudonymise("Eve Stone and Eve, Head of Audit"),
+        "S01 and S01, S01"
+    );
+    assert_eq!(r.reidentify("S01"), "Eve Stone");
 }

@@ -11,7 +11,7 @@ use crate::chat::Usage;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::llm::{Client, Notice};
-use crate::project::Project;
+use crate::project::{Privacy, Project};
 use runner::{Finished, Runner};
 use schedule::Step;
 use std::future::Future;
@@ -53,6 +53,8 @@ pub struct Member<C = ()> {
     pub prefix: Option<String>,
     pub sections: Vec<Planned>,
     pub project: Arc<Project>,
+    /// What its requests may carry of the people.
+    pub privacy: Privacy,
     pub store: Store,
     /// As resolved from settings (the stored records keep the model as configured).
     pub endpoint: Endpoint,

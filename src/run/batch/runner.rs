@@ -295,6 +295,7 @@ fn spawn_request<C>(
 ) -> (impl Future<Output = Done> + Send + 'static, String) {
     let events = events.clone();
     let project = m.project.clone();
+    let privacy = m.privacy;
     let id = m.id(p.id());
     let stream = m.endpoint.stream;
     let explicit = m.endpoint.max_tokens_explicit;
@@ -316,6 +317,7 @@ fn spawn_request<C>(
             filled: &p.filled,
             structure: p.structure.as_ref(),
             project: &project,
+            privacy,
             stream,
             start,
             max_tokens_explicit: explicit,

@@ -28,12 +28,15 @@ pub struct DocMeta {
     pub author: Option<String>, // project.owner
     pub created: String,        // "YYYY-MM-DD"
     pub notice: String,         // e.g. "DRAFT for review: generated sections need checking"
+    /// A confidential annex's marking: in the footer above the page numbers, and the
+    /// document's category and keywords.
+    pub marking: Option<String>,
 }
 
 /// The package: each part's name, a space and its XML on a line, `{name}`s filled in.
 const PARTS: &str = r#"[Content_Types].xml <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/><Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/><Override PartName="/word/numbering.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.numbering+xml"/><Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/><Override PartName="/word/header1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"/><Override PartName="/word/footer1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/>{theme_type}{media_types}</Types>
 _rels/.rels <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties" Target="docProps/app.xml"/></Relationships>
-docProps/core.xml <cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>{title}</dc:title><dc:subject>{subject}</dc:subject>{creator}{dates}</cp:coreProperties>
+docProps/core.xml <cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>{title}</dc:title><dc:subject>{subject}</dc:subject>{creator}{classified}{dates}</cp:coreProperties>
 docProps/app.xml <Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>plan-ai</Application></Properties>
 word/_rels/document.xml.rels <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/numbering" Target="numbering.xml"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings" Target="settings.xml"/><Relationship Id="rId4" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/header" Target="header1.xml"/><Relationship Id="rId5" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer1.xml"/>{theme_rel}{links}</Relationships>
 word/document.xml <w:document {ns}><w:body>{body}{sect}</w:body></w:document>
@@ -47,7 +50,10 @@ word/footer1.xml {footer}"#;
 /// also added to a reference document's header.
 const HEADER: &str = r#"<w:hdr {ns}>{notice_paragraph}</w:hdr>"#;
 const NOTICE: &str = r#"<w:p><w:pPr><w:spacing w:after="0"/><w:jc w:val="right"/></w:pPr><w:r><w:rPr><w:color w:val="808080"/><w:sz w:val="16"/><w:szCs w:val="16"/></w:rPr><w:t xml:space="preserve">{notice}</w:t></w:r></w:p>"#;
-const FOOTER: &str = r#"<w:ftr {ns}><w:p><w:pPr><w:spacing w:after="0"/><w:jc w:val="center"/></w:pPr><w:r><w:t xml:space="preserve">Page </w:t></w:r><w:fldSimple w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple><w:r><w:t xml:space="preserve"> of </w:t></w:r><w:fldSimple w:instr=" NUMPAGES "><w:r><w:t>1</w:t></w:r></w:fldSimple></w:p></w:ftr>"#;
+const FOOTER: &str = r#"<w:ftr {ns}>{marking_paragraph}<w:p><w:pPr><w:spacing w:after="0"/><w:jc w:val="center"/></w:pPr><w:r><w:t xml:space="preserve">Page </w:t></w:r><w:fldSimple w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple><w:r><w:t xml:space="preserve"> of </w:t></w:r><w:fldSimple w:instr=" NUMPAGES "><w:r><w:t>1</w:t></w:r></w:fldSimple></w:p></w:ftr>"#;
+/// A marking in the footer: bold, dark red, centred.
+const MARKING: &str = r#"<w:p><w:pPr><w:spacing w:after="0"/><w:jc w:val="center"/></w:pPr><w:r><w:rPr><w:b/><w:color w:val="9C0006"/><w:sz w:val="18"/><w:szCs w:val="18"/></w:rPr><w:t xml:space="preserve">{marking}</w:t></w:r></w:p>"#;
+const CLASSIFIED: &str = "<cp:category>{marking}</cp:category><cp:keywords>{marking}</cp:keywords><cp:contentStatus>{marking}</cp:contentStatus>";
 const NS: &str = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships""#;
 const DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
 const THEME_TYPE: &str = r#"<Override PartName="/word/theme/theme1.xml" ContentType="application/vnd.openxmlformats-officedocument.theme+xml"/>"#;
@@ -96,7 +102,10 @@ pub fn render(blocks: &[Block], meta: &DocMeta, reference: Option<&[u8]>) -> Res
     let (styles, ids) = styles(reference.styles.as_deref());
     let theme = reference.theme;
     let notice = fill(NOTICE, &[("notice", &escape(&meta.notice))]);
-    let (header, footer, extra) = furniture(reference.header, reference.footer, &notice);
+    let marking = meta.marking.as_deref().map(escape).unwrap_or_default();
+    let marked = fill(MARKING, &[("marking", &marking)]);
+    let marked = when(meta.marking.is_some(), &marked);
+    let (header, footer, extra) = furniture(reference.header, reference.footer, &notice, marked);
     let media_types = media_types(&extra);
     let scale = reference.styles.as_deref().map(|_| layout::scale(&styles));
     let font = Font {
@@ -119,6 +128,8 @@ pub fn render(blocks: &[Block], meta: &DocMeta, reference: Option<&[u8]>) -> Res
     let author = escape(meta.author.as_deref().unwrap_or_default());
     let creator = format!("<dc:creator>{author}</dc:creator>");
     let dates = fill(DATES, &[("date", &meta.created)]);
+    let classified = fill(CLASSIFIED, &[("marking", &marking)]);
+    let classified = when(meta.marking.is_some(), &classified).to_string();
     let vars = [
         ("ns", NS),
         ("theme_type", when(theme.is_some(), THEME_TYPE)),
@@ -127,6 +138,7 @@ pub fn render(blocks: &[Block], meta: &DocMeta, reference: Option<&[u8]>) -> Res
         ("title", &escape(&meta.title)),
         ("subject", &escape(&meta.subject)),
         ("creator", when(meta.author.is_some(), &creator)),
+        ("classified", &classified),
         ("dates", when(date, &dates)),
         ("body", &body.out),
         ("sect", &table::sect(&last.xml)),
@@ -156,15 +168,25 @@ pub fn render(blocks: &[Block], meta: &DocMeta, reference: Option<&[u8]>) -> Res
 }
 
 /// The header and footer: a reference document's own (its header with the draft notice
-/// added), else plan-ai's; and the parts they bring along (relationships, pictures).
+/// added, its footer with the marking), else plan-ai's; and the parts they bring along
+/// (relationships, pictures).
 fn furniture(
     header: Option<Furniture>,
     footer: Option<Furniture>,
     notice: &str,
+    marking: &str,
 ) -> (String, String, Vec<(String, Vec<u8>)>) {
     let header = header.and_then(|f| {
-        let xml = with_notice(&f.xml, notice)?;
+        let xml = with_last(&f.xml, "hdr", notice)?;
         Some(Furniture { xml, ..f })
+    });
+    // A footer is kept as it is unless a marking must join it.
+    let footer = footer.and_then(|f| match marking {
+        "" => Some(f),
+        _ => Some(Furniture {
+            xml: with_last(&f.xml, "ftr", marking)?,
+            ..f
+        }),
     });
     let mut extra: Vec<(String, Vec<u8>)> = Vec::new();
     let mut bring = |f: Option<Furniture>, name: &str| -> Option<String> {
@@ -180,16 +202,19 @@ fn furniture(
     };
     let header = bring(header, "header1.xml")
         .unwrap_or_else(|| fill(HEADER, &[("ns", NS), ("notice_paragraph", notice)]));
-    let footer = bring(footer, "footer1.xml").unwrap_or_else(|| fill(FOOTER, &[("ns", NS)]));
+    let footer = bring(footer, "footer1.xml")
+        .unwrap_or_else(|| fill(FOOTER, &[("ns", NS), ("marking_paragraph", marking)]));
     (header, footer, extra)
 }
 
-/// A header part with the draft notice as its last paragraph; none if it is not the usual
-/// WordprocessingML (the notice could not be added safely).
-fn with_notice(xml: &str, notice: &str) -> Option<String> {
+/// A header (`hdr`) or footer (`ftr`) part with `paragraph` (the draft notice, a marking)
+/// as its last; none if it is not the usual WordprocessingML (it could not be added safely).
+fn with_last(xml: &str, part: &str, paragraph: &str) -> Option<String> {
     let w = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main""#;
-    let end = xml.rfind("</w:hdr>").filter(|_| xml.contains(w))?;
-    Some(format!("{}{notice}{}", &xml[..end], &xml[end..]))
+    let end = xml
+        .rfind(&format!("</w:{part}>"))
+        .filter(|_| xml.contains(w))?;
+    Some(format!("{}{paragraph}{}", &xml[..end], &xml[end..]))
 }
 
 /// Content types for the files a reference's header or footer brought, by extension.

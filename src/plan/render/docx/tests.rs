@@ -28,6 +28,7 @@ fn meta() -> DocMeta {
         author: Some("Jo Bloggs".into()),
         created: "2027-01-02".into(),
         notice: "DRAFT for review".into(),
+        marking: None,
     }
 }
 
@@ -158,6 +159,24 @@ word/media/logo.png ¦ PNGDATA
         assert!(!parts.contains_key("word/_rels/header1.xml.rels"));
         assert!(parts["word/footer1.xml"].contains("Confidential"));
     }
+}
+
+#[test]
+fn a_marking_goes_in_the_footer_and_the_document_properties() {
+    let marked = DocMeta {
+        marking: Some("Confidential — named stakeholders".into()),
+        ..meta()
+    };
+    let wanted = "word/footer1.xml ¦ >Confidential — named stakeholders< ¦ w:instr=\" PAGE \"
+docProps/core.xml ¦ <cp:category>Confidential — named stakeholders</cp:category> ¦ <cp:keywords>Confidential — named stakeholders</cp:keywords>";
+    check(&render(&parse(PLAN), &marked, None).unwrap(), wanted);
+    // A reference document's own footer gets it too, below its own text.
+    let theirs = render(&parse(PLAN), &marked, Some(&docx(WITH_FURNITURE))).unwrap();
+    let footer = &check(&theirs, "")["word/footer1.xml"];
+    assert!(footer.contains(">Confidential<") && footer.contains("named stakeholders<"));
+    let plain = check(&render(&parse(PLAN), &meta(), None).unwrap(), "");
+    assert!(!plain["docProps/core.xml"].contains("category"));
+    assert!(!plain["word/footer1.xml"].contains("named stakeholders"));
 }
 
 #[test]

@@ -2,16 +2,16 @@
 //! (stakeholders, communication, resistance, metrics, milestones), each an Excel table with
 //! drop-downs and colours, and an About sheet saying where the workbook came from.
 
+use super::{MARKING, Part};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
-use crate::project::{Level, Stance};
 use crate::sections::metrics::Dimension;
 use crate::sections::table::list as list_cell;
 use crate::sections::{Kind, Structured, communication, resistance};
 use rust_xlsxwriter::{
     ColNum, Color, ConditionalFormatCell, ConditionalFormatCellRule, ConditionalFormatFormula,
-    DataValidation, DataValidationRule, ExcelDateTime, Format, FormatAlign, Note, RowNum, Table,
-    TableColumn, TableStyle, Workbook, Worksheet, XlsxError,
+    DataValidation, DataValidationRule, DocProperties, ExcelDateTime, Format, FormatAlign, Note,
+    RowNum, Table, TableColumn, TableStyle, Workbook, Worksheet, XlsxError,
 };
 
 type X<T = ()> = std::result::Result<T, XlsxError>;
@@ -38,15 +38,6 @@ struct Spec {
     dates: &'static [ColNum],
 }
 
-const LEVELS: &[&str] = Level::NAMES;
-const STANCES: &[&str] = Stance::NAMES;
-const PEOPLE: Spec = Spec {
-    sheet: "Stakeholders",
-    table: "StakeholderRegister",
-    widths: &[(7, 16.0), (8, 18.0), (9, 36.0)],
-    lists: &[(3, LEVELS), (4, LEVELS), (5, STANCES), (7, STANCES)],
-    dates: &[],
-};
 const MESSAGES: Spec = Spec {
     sheet: "Communication",
     table: "CommunicationPlan",
@@ -83,14 +74,21 @@ const MILESTONES: Spec = Spec {
     dates: &[1],
 };
 
-/// The plan's trackers as an .xlsx file's bytes.
-pub fn render(plan: &Plan) -> Result<Vec<u8>> {
-    build(plan).map_err(|e| Error::Other(format!("cannot write the workbook: {e}")))
+/// The plan's trackers as an .xlsx file's bytes: with the named sheets (the register, the
+/// engagement tracker) unless this is the main part of a plan with a confidential annex.
+pub fn render(plan: &Plan, part: &Part) -> Result<Vec<u8>> {
+    build(plan, part).map_err(|e| Error::Other(format!("cannot write the workbook: {e}")))
 }
 
-fn build(plan: &Plan) -> X<Vec<u8>> {
+fn build(plan: &Plan, part: &Part) -> X<Vec<u8>> {
     let mut wb = Workbook::new();
-    stakeholders(&mut wb, plan)?;
+    if !matches!(part, Part::Main { .. }) {
+        let page = Page::of(plan);
+        people::stakeholders(&mut wb, plan, &page, false)?;
+        if plan.built_in(Kind::Engagement).is_some() {
+            people::engagement(&mut wb, plan, &page)?;
+        }
+    }
     communication_sheet(&mut wb, plan)?;
     resistance_sheet(&mut wb, plan)?;
     metrics_sheet(&mut wb, plan)?;
@@ -98,7 +96,15 @@ fn build(plan: &Plan) -> X<Vec<u8>> {
     if plan.review.is_some() {
         review_sheet(&mut wb, plan)?;
     }
-    about(wb.add_worksheet(), plan)?;
+    let name = plan.project.project.name.as_deref();
+    let title = clean(&format!("Trackers for {}", name.unwrap_or("the project")));
+    about(
+        wb.add_worksheet(),
+        &title,
+        &about_lines(plan, part),
+        &Page::of(plan),
+    )?;
+    wb.set_properties(&DocProperties::new().set_title(&title));
     wb.save_to_buffer()
 }
 
@@ -210,6 +216,15 @@ struct Page {
 
 impl Page {
     fn of(plan: &Plan) -> Page {
+        Page::with(plan, None)
+    }
+
+    /// A confidential annex's: its marking in the middle of the header and the footer.
+    fn marked(plan: &Plan) -> Page {
+        Page::with(plan, Some(MARKING))
+    }
+
+    fn with(plan: &Plan, marking: Option<&str>) -> Page {
         let project = plan
             .project
             .project
@@ -223,7 +238,7 @@ impl Page {
                 plan.missing().join(", ")
             );
         }
-        let (header, footer) = print::header_footer(project, &notice);
+        let (header, footer) = print::header_footer(project, &notice, marking);
         Page { header, footer }
     }
 
@@ -250,27 +265,6 @@ fn list(names: &[String]) -> String {
         [] => "none".into(),
         names => crate::text::list_en(names),
     }
-}
-
-fn stakeholders(wb: &mut Workbook, plan: &Plan) -> X {
-    let rows = (plan.project.stakeholders.iter())
-        .map(|s| {
-            let row = crate::plan::register_row(s);
-            row.iter().map(|c| t(c)).collect()
-        })
-        .collect();
-    let mut columns = crate::plan::REGISTER_COLUMNS.to_vec();
-    columns.extend(["Desired stance", "Owner", "Next action"]);
-    let (ws, last) = tracker(wb, (&PEOPLE, &Page::of(plan)), &columns, rows)?;
-    let stances = [Stance::Resistant, Stance::Unaware, Stance::Unknown];
-    for (stance, colours) in stances.into_iter().zip([RED, AMBER, GREY]) {
-        let rule = ConditionalFormatCell::new();
-        let rule = rule.set_rule(ConditionalFormatCellRule::EqualTo(stance.as_str()));
-        ws.add_conditional_format(1, 5, last + SPARE_ROWS, 5, &rule.set_format(fill(colours)))?;
-    }
-    let text = "Where they stand today. Red: resistant, amber: unaware, grey: unknown; each needs work before go-live.";
-    ws.insert_note(0, 5, &note(text))?;
-    Ok(())
 }
 
 fn communication_sheet(wb: &mut Workbook, plan: &Plan) -> X {
@@ -401,26 +395,30 @@ fn review_sheet(wb: &mut Workbook, plan: &Plan) -> X {
     Ok(())
 }
 
-fn about(ws: &mut Worksheet, plan: &Plan) -> X {
+/// The About sheet: `title`, then each line's label and text.
+fn about(ws: &mut Worksheet, title: &str, lines: &[(&str, String)], page: &Page) -> X {
     let bold = Format::new().set_bold().set_align(FormatAlign::Top);
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
-    let name = plan.project.project.name.as_deref();
-    let title = clean(&format!("Trackers for {}", name.unwrap_or("the project")));
-    ws.set_name("About")?
-        .write_string_with_format(0, 0, title, &bold.clone().set_font_size(14))?;
-    for (r, (label, value)) in (2..).zip(about_lines(plan)) {
-        let value = clean(&value);
-        ws.write_string_with_format(r, 0, label, &bold)?;
+    ws.set_name("About")?.write_string_with_format(
+        0,
+        0,
+        clean(title),
+        &bold.clone().set_font_size(14),
+    )?;
+    for (r, (label, value)) in (2..).zip(lines) {
+        let value = clean(value);
+        ws.write_string_with_format(r, 0, *label, &bold)?;
         ws.write_string_with_format(r, 1, &value, &wrap)?;
         ws.set_row_height(r, print::height(&[label, &value], &[24.0, 100.0], false))?;
     }
     ws.set_column_width(0, 24)?.set_column_width(1, 100)?;
-    Page::of(plan).set_up(ws);
+    page.set_up(ws);
     Ok(())
 }
 
-/// The About sheet's lines: what, when, by which models, what is missing, and a caution.
-fn about_lines(plan: &Plan) -> Vec<(&'static str, String)> {
+/// The About sheet's lines: what, when, by which models, what is missing, and a caution (or,
+/// in a main part, where the named sheets are).
+fn about_lines(plan: &Plan, part: &Part) -> Vec<(&'static str, String)> {
     let info = &plan.project.project;
     let given = |v: &Option<String>| v.clone().unwrap_or_else(|| "not given".into());
     let (p, version) = (&plan.provenance, env!("CARGO_PKG_VERSION"));
@@ -436,6 +434,7 @@ fn about_lines(plan: &Plan) -> Vec<(&'static str, String)> {
         ("Missing sections", list(&p.missing)),
     ];
     let sheets = [
+        (Kind::Engagement, people::ENGAGEMENT.sheet),
         (Kind::Communication, MESSAGES.sheet),
         (Kind::Resistance, POINTS.sheet),
         (Kind::Metrics, METRICS.sheet),
@@ -447,6 +446,7 @@ fn about_lines(plan: &Plan) -> Vec<(&'static str, String)> {
         let id = kind.id();
         let empty = match kind {
             Kind::Communication => "the sheet lists every group with empty cells to fill in",
+            Kind::Engagement => "the sheet lists every stakeholder with empty cells to fill in",
             Kind::Resistance | Kind::Metrics => "the sheet is an empty tracker to fill in",
         };
         let status = match &s.answer {
@@ -496,7 +496,10 @@ fn about_lines(plan: &Plan) -> Vec<(&'static str, String)> {
     }
     lines.extend([
         ("Metric colours", HIGHER_IS_BETTER.to_string()),
-        ("Confidential", "The Stakeholders sheet is a register of named people, with their stance and notes: keep this workbook to the people running the change, out of shared folders and chat tools.".into()),
+        match part {
+            Part::Main { annex } => ("Confidential annex", format!("The named register, the engagement plan and the champions are in {annex}, marked \"{MARKING}\": this workbook names groups, not people.")),
+            _ => ("Confidential", "The Stakeholders sheet is a register of named people, with their stance and notes: keep this workbook to the people running the change, out of shared folders and chat tools.".into()),
+        },
         ("plan-ai version", version.to_string()),
     ]);
     lines
@@ -549,6 +552,9 @@ fn target_number(s: &str) -> Option<f64> {
     n.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+mod people;
 mod print;
 #[cfg(test)]
 mod tests;
+
+pub use people::render_annex;

@@ -81,10 +81,15 @@ pub(super) fn height(cells: &[&str], widths: &[f64], bold: bool) -> f64 {
 }
 
 /// The page header and footer: the project on the left of the header and the sheet on its
-/// right; the draft notice on the left of the footer and "Page N of M" on its right. Excel
-/// takes `&` as a code, so the texts' own are doubled, and each side stays within its limit
-/// of 255 characters.
-pub(super) fn header_footer(project: &str, notice: &str) -> (String, String) {
+/// right; the draft notice on the left of the footer and "Page N of M" on its right; a
+/// marking (a confidential annex's), in bold, in the middle of both. Excel takes `&` as a
+/// code, so the texts' own are doubled, and each side stays within its limit of 255
+/// characters.
+pub(super) fn header_footer(
+    project: &str,
+    notice: &str,
+    marking: Option<&str>,
+) -> (String, String) {
     let text = |s: &str, most: usize| {
         let s: String = s.chars().filter(|c| !c.is_control()).collect();
         let cut: String = s.chars().take(most).collect();
@@ -95,8 +100,9 @@ pub(super) fn header_footer(project: &str, notice: &str) -> (String, String) {
         };
         cut.replace('&', "&&")
     };
-    let header = format!("&L{}&R&A", text(project, 100));
-    let footer = format!("&L{}&RPage &P of &N", text(notice, 100));
+    let centre = marking.map_or(String::new(), |m| format!("&C&B{}&B", text(m, 40)));
+    let header = format!("&L{}{centre}&R&A", text(project, 100));
+    let footer = format!("&L{}{centre}&RPage &P of &N", text(notice, 100));
     (header, footer)
 }
 
@@ -145,10 +151,14 @@ mod tests {
 
     #[test]
     fn the_header_and_footer_name_the_project_and_count_pages() {
-        let (header, footer) = header_footer("R&D rollout", "DRAFT for review");
+        let (header, footer) = header_footer("R&D rollout", "DRAFT for review", None);
         assert_eq!(header, "&LR&&D rollout&R&A");
         assert_eq!(footer, "&LDRAFT for review&RPage &P of &N");
-        let (header, footer) = header_footer(&"é".repeat(400), &"n".repeat(400));
+        let (header, footer) = header_footer("P", "N", Some("Confidential"));
+        assert_eq!(header, "&LP&C&BConfidential&B&R&A");
+        assert_eq!(footer, "&LN&C&BConfidential&B&RPage &P of &N");
+        let (header, footer) =
+            header_footer(&"é".repeat(400), &"n".repeat(400), Some(&"m".repeat(400)));
         assert!(header.encode_utf16().count() <= 255 && footer.encode_utf16().count() <= 255);
         assert!(header.contains('…'));
     }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::plan::render::Part;
 use crate::project::Project;
 use crate::prompts::FilledPrompt;
 use crate::run::{Store, StoredSection, section::Planned};
@@ -28,6 +29,16 @@ fn json(p: &Project, kind: Kind, text: Text) -> String {
         }
         Kind::Resistance => json!({"points": (0..5).map(point).collect::<Vec<_>>()}),
         Kind::Metrics => json!({"metrics": targets.map(metric).collect::<Vec<_>>()}),
+        Kind::Engagement => {
+            let row = |(code, s): (String, &crate::project::Stakeholder)| {
+                (
+                    code,
+                    json!({"current_stance": s.stance, "target_stance": "supportive", "what_matters": text("matters"), "actions": [text("action 1"), text("action 2")], "engaged_by": text("engager"), "when": text("when"), "sign_of_progress": text("sign")}),
+                )
+            };
+            let codes = crate::sections::engagement::codes(p).into_iter();
+            json!({"stakeholders": codes.zip(&p.stakeholders).map(row).collect::<serde_json::Map<_, _>>()})
+        }
     };
     let mut answer = answer.as_object().unwrap().clone();
     answer.insert("summary".into(), text("summary").into());
@@ -36,10 +47,14 @@ fn json(p: &Project, kind: Kind, text: Text) -> String {
 
 /// The plan assembled from a store holding what `paste` gives for each section (pasted).
 fn plan(p: &Project, paste: &dyn Fn(Kind) -> Option<String>) -> Plan {
+    let kinds = [Kind::Communication, Kind::Resistance, Kind::Metrics];
+    plan_of(p, &kinds, paste)
+}
+
+fn plan_of(p: &Project, kinds: &[Kind], paste: &dyn Fn(Kind) -> Option<String>) -> Plan {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let kinds = [Kind::Communication, Kind::Resistance, Kind::Metrics];
-    let planned: Vec<Planned> = (kinds.into_iter())
+    let planned: Vec<Planned> = (kinds.iter().copied())
         .map(|kind| {
             let structure = Structure::built_in(kind, p);
             let messages = vec![crate::chat::Message::user("the prompt")];
@@ -67,7 +82,10 @@ fn answered(p: &Project, text: Text) -> Plan {
 
 /// The workbook's parts, read back with the zip crate (not rust_xlsxwriter).
 fn parts(plan: &Plan) -> impl Fn(&str) -> String + use<> {
-    let bytes = render(plan).unwrap();
+    read(render(plan, &Part::Whole).unwrap())
+}
+
+fn read(bytes: Vec<u8>) -> impl Fn(&str) -> String + use<> {
     move |name: &str| {
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.clone())).unwrap();
         let mut s = String::new();
@@ -249,4 +267,74 @@ fn every_sheet_prints_landscape_one_page_wide_with_titles_and_page_numbers() {
         &part("xl/sharedStrings.xml"),
         "• field sales representatives\n• inside sales coordinators",
     );
+}
+
+#[test]
+fn the_annex_holds_the_named_sheets_marked_and_the_main_part_none() {
+    use crate::project::Privacy;
+    let p = crm();
+    let text = |k: &str| format!("{k} text");
+    let whole =
+        plan_of(&p, &Kind::ALL, &|k| Some(json(&p, k, &text))).with_people(Privacy::Pseudonymised);
+    let book = |part: &dyn Fn(&str) -> String| {
+        let xml = part("xl/workbook.xml");
+        (xml.split("<sheet name=\"").skip(1))
+            .map(|s| s.split('"').next().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    // The whole workbook: the register with the engagement plan's targets, and its tracker.
+    let all = parts(&whole);
+    let sheets = "Stakeholders Engagement Communication Resistance Metrics Milestones About";
+    assert_eq!(book(&all).join(" "), sheets);
+    assert_eq!(table_ref(&all("xl/tables/table1.xml")), "A1:J8");
+    assert_eq!(table_ref(&all("xl/tables/table2.xml")), "A1:K8");
+    has(
+        &all("xl/sharedStrings.xml"),
+        "Derek Holloway¦engager text¦• action 1 text\n• action 2 text",
+    );
+    // The annex: the named sheets alone, each stakeholder's code first, marked everywhere.
+    let annex = read(render_annex(&whole).unwrap());
+    assert_eq!(
+        book(&annex).join(" "),
+        "Stakeholders Engagement Champions About"
+    );
+    assert_eq!(table_ref(&annex("xl/tables/table1.xml")), "A1:K8");
+    has(
+        &annex("xl/sharedStrings.xml"),
+        "Code¦S03¦Derek Holloway¦Priya Raman",
+    );
+    for i in 1..=4 {
+        let sheet = annex(&format!("xl/worksheets/sheet{i}.xml"));
+        has(
+            &sheet,
+            "&amp;C&amp;BConfidential — named stakeholders&amp;B&amp;R&amp;A</oddHeader>¦&amp;C&amp;BConfidential — named stakeholders&amp;B&amp;RPage",
+        );
+    }
+    has(
+        &annex("docProps/core.xml"),
+        "<dc:title>Confidential — named stakeholders: Sales CRM rollout 2027</dc:title>¦<cp:category>Confidential — named stakeholders</cp:category>¦<cp:keywords>Confidential — named stakeholders</cp:keywords>",
+    );
+    has(
+        &annex("docProps/custom.xml"),
+        "name=\"Classification\"¦Confidential — named stakeholders",
+    );
+    // The main part: no named sheet and no name; About points at the annex.
+    let main = read(
+        render(
+            &whole.without_people(),
+            &Part::Main {
+                annex: "x.confidential.xlsx".into(),
+            },
+        )
+        .unwrap(),
+    );
+    assert_eq!(
+        book(&main).join(" "),
+        "Communication Resistance Metrics Milestones About"
+    );
+    let strings = main("xl/sharedStrings.xml");
+    has(&strings, "Confidential annex¦x.confidential.xlsx");
+    for person in &p.stakeholders {
+        assert!(!strings.contains(&person.name), "{}", person.name);
+    }
 }
