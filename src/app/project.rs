@@ -150,13 +150,24 @@ pub fn prompt(cx: &Ctx, args: &PromptArgs) -> Result<i32> {
     // A project that asks for prose prints prose prompts, unless structure is asked for here.
     let prose = ws.loaded.project.endpoint.prose.unwrap_or(false) && !args.structured;
     let planned = ws.planned(&filled, prose);
-    let paste = |p: &Planned| match (&p.structure, shape) {
-        (Some(s), Shape::PasteForJson) => format!(
-            "{}\n\n{}",
-            p.filled.paste_text(),
-            s.instruction(Rung::Prompted)
-        ),
-        _ => p.filled.paste_text(),
+    let (project, privacy) = (&ws.loaded.project, ws.privacy);
+    // The JSON instruction quotes the schema, built from the groups and roles: through the
+    // same outgoing guard as a request (a group named after a person is refused).
+    let paste = |p: &Planned| -> Result<String> {
+        match (&p.structure, shape) {
+            (Some(s), Shape::PasteForJson) => {
+                let format = s.response_format(Rung::JsonSchema);
+                let ask = [crate::chat::Message::user(s.instruction(Rung::Prompted))];
+                let ask = outgoing(&ask, format.as_ref(), p.id(), project, privacy)?;
+                let ask = ask
+                    .into_iter()
+                    .next()
+                    .map(|m| m.content)
+                    .unwrap_or_default();
+                Ok(format!("{}\n\n{ask}", p.filled.paste_text()))
+            }
+            _ => Ok(p.filled.paste_text()),
+        }
     };
     let out = if shape == Shape::Requests {
         // Exactly what a request sends: through the same outgoing guard.
@@ -169,7 +180,6 @@ pub fn prompt(cx: &Ctx, args: &PromptArgs) -> Result<i32> {
                 };
                 let response_format =
                     (p.structure.as_ref()).and_then(|s| s.response_format(Rung::JsonSchema));
-                let (project, privacy) = (&ws.loaded.project, ws.privacy);
                 let format = response_format.as_ref();
                 Ok(RequestView {
                     section: &p.filled.section,
@@ -181,7 +191,7 @@ pub fn prompt(cx: &Ctx, args: &PromptArgs) -> Result<i32> {
             .collect::<Result<Vec<RequestView>>>()?;
         serde_json::to_string_pretty(&views).map_err(|e| Error::Other(e.to_string()))? + "\n"
     } else if let [one] = planned.as_slice() {
-        paste(one) + "\n"
+        paste(one)? + "\n"
     } else {
         let mut out = String::new();
         for (i, p) in planned.iter().enumerate() {
@@ -196,7 +206,7 @@ pub fn prompt(cx: &Ctx, args: &PromptArgs) -> Result<i32> {
                 p.filled.title
             );
             let rule = "=".repeat(78usize.saturating_sub(head.chars().count()));
-            let _ = write!(out, "{head}{rule}\n\n{}\n", paste(p));
+            let _ = write!(out, "{head}{rule}\n\n{}\n", paste(p)?);
         }
         out
     };

@@ -563,3 +563,30 @@ fn names_that_collide_with_words_hide_inside_words_or_carry_escapes() {
     assert_lacks(&md, "\u{1b}", "plan.md");
     assert_lacks(&md, "pwned", "plan.md");
 }
+
+/// Paste mode is a request by hand: the JSON instruction quotes the schema, built from the
+/// groups, so a group named after a person is refused there as in a request.
+#[test]
+fn a_pasted_json_instruction_passes_the_same_guard() {
+    let server = server_writing("unused");
+    let sb = structured_sandbox(&server, "");
+    let text = std::fs::read_to_string(example(CRM_EXAMPLE)).unwrap();
+    let text = text.replacen(
+        "name = \"customer service\"",
+        "name = \"Derek Holloway's customer service team\"",
+        1,
+    );
+    sb.write(
+        "plan-ai.toml",
+        &format!("{text}\n[privacy]\npeople = \"pseudonymised\"\n"),
+    );
+    let err = sb
+        .run(&["prompt", "communication", "--structured"])
+        .expect(3)
+        .stderr();
+    assert_contains(&err, "in its JSON schema", "the refusal");
+    // Without the JSON instruction the prose prompt goes out with a code for the name.
+    let out = sb.run(&["prompt", "communication"]).expect(0).stdout();
+    assert_lacks(&out, "Holloway", "the prose prompt");
+    assert_eq!(server.all_requests().len(), 0);
+}
