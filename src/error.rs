@@ -46,7 +46,7 @@ pub enum Error {
         tag: String,
         /// Where it was written.
         origin: String,
-        /// "de (German (Deutsch))", for every language this run can write.
+        /// "de (German, Deutsch)", for every language this run can write.
         available: Vec<String>,
         /// The tag the input most likely meant ("German" → `de`).
         suggestion: Option<String>,

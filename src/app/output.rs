@@ -48,8 +48,9 @@ pub fn write_plan(
     let store = cx.store(ws)?;
     // Structure only to read stored JSON back: prose or not, a structured answer is a table.
     let planned = ws.planned(filled, false);
-    let plan =
-        Plan::assemble(&ws.loaded.project, &planned, &store).with_review(&super::review::facts(ws));
+    let plan = Plan::assemble(&ws.loaded.project, &planned, &store)
+        .in_language(ws.catalog.language.clone())
+        .with_review(&super::review::facts(ws));
     say_what_to_check(cx, &plan, &ws.loaded.path);
     let missing = plan.missing();
     if !missing.is_empty() && !args.allow_partial {

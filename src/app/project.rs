@@ -38,6 +38,7 @@ pub fn check(cx: &Ctx) -> Result<i32> {
     let ws = cx.open()?;
     let filled = ws.fill_all()?;
     cx.warn_weak_spots(&ws);
+    check_catalogs(cx, &ws.catalog);
     let p = &ws.loaded.project;
     if let Some(settings) = portfolio_around(&ws.loaded.path) {
         for g in p.groups.iter().filter(|g| g.impact.is_none()) {
@@ -60,6 +61,44 @@ pub fn check(cx: &Ctx) -> Result<i32> {
         plural(ws.loaded.warnings.len(), "warning"),
     ))?;
     Ok(exit::OK)
+}
+
+/// What the user's own catalogs lack or get wrong, and the language the plan is written in.
+fn check_catalogs(cx: &Ctx, catalog: &Catalog) {
+    for c in catalog.languages.user_catalogs() {
+        let files: Vec<String> = c.files.iter().map(|f| f.display().to_string()).collect();
+        let files = files.join(", ");
+        let missing = c.missing();
+        if !missing.is_empty() {
+            cx.ui.warn(format_args!(
+                "{files}: the `{}` catalog lacks {} (English is used for them):\n  {}",
+                c.tag,
+                plural(missing.len(), "key"),
+                missing.join("\n  ")
+            ));
+        }
+        for (key, near) in c.unknown() {
+            let near = near
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
+            cx.ui.warn(format_args!(
+                "{files}: `{key}` is not a key plan-ai uses, so it is never shown{near}"
+            ));
+        }
+        for (key, name) in c.stray_placeholders() {
+            cx.ui.warn(format_args!(
+                "{files}: `{key}` uses {{{name}}}, which plan-ai does not fill there, so it would show as written"
+            ));
+        }
+    }
+    let lang = &catalog.language;
+    if !lang.is_english() {
+        cx.ui.note(format_args!(
+            "the plan is written in {} (`{}`); the prompts ask for answers in it",
+            lang.display_name(),
+            lang.tag()
+        ));
+    }
 }
 
 /// The portfolio a project file belongs to: the nearest `portfolio.toml` in its folder or
@@ -164,16 +203,26 @@ pub fn prompt(cx: &Ctx, args: &PromptArgs) -> Result<i32> {
         out
     };
     cx.ui.result(&out)?;
+    let lang = &ws.catalog.language;
+    if shape != Shape::Requests && !lang.is_english() {
+        cx.ui.note(format_args!(
+            "each prompt carries the language instruction \"{} {}. …\"; keep it when you paste, so the answer comes in {}",
+            prompts::language::MARK,
+            lang.display_name(),
+            lang.english_name()
+        ));
+    }
     Ok(exit::OK)
 }
 
 /// Lists sections. Works without a project file: it is how people discover what to fill in.
 pub fn list_sections(cx: &Ctx) -> Result<i32> {
-    let catalog = Catalog::load(&prompts::prompt_dirs(
+    let dirs = prompts::prompt_dirs(
         &crate::fs::config_dir(),
         &crate::fs::parent_dir(&cx.g.project),
         cx.g.prompts.as_deref(),
-    ))?;
+    );
+    let catalog = Catalog::load_in(&dirs, cx.g.language.as_deref(), "--language")?;
     let mut out = String::new();
     for s in &catalog.sections {
         let origin = match (&s.source, s.built_in) {

@@ -15,7 +15,8 @@ pub fn review(cx: &Ctx, args: &ReviewArgs) -> Result<i32> {
     let filled = ws.fill_all()?;
     let store = crate::run::Store::peek(&ws.loaded.path);
     // Structure only to read stored JSON back, as `render` does.
-    let plan = Plan::assemble(&ws.loaded.project, &ws.planned(&filled, false), &store);
+    let plan = Plan::assemble(&ws.loaded.project, &ws.planned(&filled, false), &store)
+        .in_language(ws.catalog.language.clone());
     let review = Review::of(&plan, &facts(&ws));
     if args.json {
         cx.ui.result(&review.to_json())?;

@@ -159,6 +159,12 @@ impl Language {
         &self.0.tag
     }
 
+    /// The names of a language's own folders (templates, catalogs), most specific first:
+    /// `de-AT`, `de`.
+    pub fn folders(&self) -> Vec<String> {
+        fallbacks(&self.0.locale)
+    }
+
     /// English (any region): requests and prompts stay exactly as they are.
     pub fn is_english(&self) -> bool {
         self.0.locale.id.language.as_str() == "en"
@@ -405,7 +411,10 @@ impl Available {
             origin: origin.to_string(),
             available: named
                 .iter()
-                .map(|(t, l)| format!("{t} ({})", l.display_name()))
+                .map(|(t, l)| match (l.english_name(), l.native_name()) {
+                    (en, native) if en == native => format!("{t} ({en})"),
+                    (en, native) => format!("{t} ({en}, {native})"),
+                })
                 .collect(),
             suggestion,
         }
@@ -470,17 +479,7 @@ fn fallbacks(locale: &Locale) -> Vec<String> {
 }
 
 fn read_catalog(path: &Path) -> Result<Catalog> {
-    let bytes = crate::fs::read_regular(path, MAX_CATALOG_BYTES)
-        .map_err(|e| Error::file("read catalog", path, e))?
-        .ok_or_else(|| {
-            Error::Data(format!(
-                "{}: a catalog longer than {} is not a catalog",
-                path.display(),
-                crate::text::bytes(MAX_CATALOG_BYTES)
-            ))
-        })?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| Error::Data(format!("{}: catalog is not valid UTF-8", path.display())))?;
+    let text = crate::fs::read_text_file(path, MAX_CATALOG_BYTES, "catalog")?;
     let catalog = Catalog::parse(&text).map_err(|e| {
         Error::Data(format!(
             "{}: {}",

@@ -299,7 +299,7 @@ fn an_unknown_language_lists_the_available_ones_and_guesses() {
         assert_eq!(suggestion.as_deref(), want, "{asked}");
         let text = e.to_string();
         assert!(
-            text.contains("available languages: en (English), de (German (Deutsch)), fr (French (français)), es (Spanish (español)), nl (Dutch (Nederlands))"),
+            text.contains("available languages: en (English), de (German, Deutsch), fr (French, français), es (Spanish, español), nl (Dutch, Nederlands)"),
             "{text}"
         );
         assert!(

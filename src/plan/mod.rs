@@ -8,6 +8,7 @@ pub mod review;
 
 use crate::chat::{FinishReason, Usage};
 use crate::endpoint::url::origin;
+use crate::i18n::{Language, Term};
 use crate::project::{Level, Project, Stakeholder};
 use crate::prompts;
 use crate::run::section::Planned;
@@ -31,6 +32,9 @@ pub struct Plan {
     /// The plan checked against what practitioners check ([`Plan::with_review`]), for the
     /// plan's last section.
     pub review: Option<review::Review>,
+    /// The language its fixed text, dates and lists are written in ([`Plan::in_language`];
+    /// English until then): [`Plan::t`] and [`Plan::term`] read its catalogs.
+    pub language: Language,
 }
 
 /// One generated section and its answer, if there is one yet.
@@ -178,7 +182,24 @@ impl Plan {
             provenance,
             notes,
             review: None,
+            language: Language::english(),
         }
+    }
+
+    /// The plan in `language` (the project's or the command line's, as the run resolved it).
+    pub fn in_language(mut self, language: Language) -> Plan {
+        self.language = language;
+        self
+    }
+
+    /// The plan's fixed text for `key` in its language (English where its catalog has none).
+    pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
+        self.language.t(key)
+    }
+
+    /// An enum value (a stance, a level, a dimension) as the plan shows it.
+    pub fn term<T: Term>(&self, value: T) -> &str {
+        self.language.term(value)
     }
 
     /// Every finding of the review (passes too) as a row in [`REVIEW_COLUMNS`]' order.
@@ -515,6 +536,14 @@ mod tests {
             .collect();
         let plan = Plan::assemble(&Project::default(), &planned, &store);
         assert_eq!(plan.missing(), ["communication"]);
+        assert_eq!(plan.t("heading.review"), "Review");
+        let de = crate::i18n::Language::shipped(crate::i18n::Shipped::De);
+        let plan = plan.in_language(de);
+        assert_eq!(plan.t("heading.review"), "Prüfung");
+        assert_eq!(
+            plan.term(crate::project::Stance::Supportive),
+            "unterstützend"
+        );
         assert!(plan.section("resistance").unwrap().stale);
         assert!(!plan.section("metrics").unwrap().stale);
         assert_eq!(plan.provenance.pasted, 2);

@@ -139,6 +139,7 @@ fn normalize(mut p: Project) -> Project {
         &mut i.sponsor,
         &mut i.owner,
         &mut i.version,
+        &mut i.language,
     ] {
         opt(o);
     }

@@ -7,11 +7,14 @@
 
 mod fill;
 mod front;
+pub mod language;
 
 pub use fill::{FilledPrompt, environment, fill_all, missing_inputs};
 pub use front::valid_id;
+pub use language::environment_in;
 
 use crate::error::{Error, NameKind, Result, UnknownName};
+use crate::i18n::{Available, Language};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -58,6 +61,9 @@ pub struct Section {
     pub built_in: bool,
     /// A custom JSON schema for a structured answer (built-ins have theirs in `sections`).
     pub schema: Option<serde_json::Value>,
+    /// The language the template is written in, when it comes from a language's folder
+    /// (`prompts/de/`): its filters write dates and lists in that language.
+    pub language: Option<Language>,
 }
 
 /// The draft outline template and where it came from.
@@ -78,62 +84,68 @@ pub struct Catalog {
     /// Built-ins first in their fixed order, then custom sections sorted by id.
     pub sections: Vec<Section>,
     pub draft: DraftTemplate,
+    /// The plan's language, resolved against the shipped catalogs and the folders' own.
+    pub language: Language,
+    /// The languages the folders add or override (`i18n/<tag>.toml`).
+    pub languages: Available,
+}
+
+/// Sections by id, and the draft outline, as the folders are read.
+struct Found {
+    by_id: BTreeMap<String, Section>,
+    draft: DraftTemplate,
 }
 
 impl Catalog {
-    /// Loads built-ins, then each folder in `dirs` from lowest to highest precedence; a file
-    /// named like a built-in replaces it, any other `*.md` adds a section.
+    /// The catalog in English: built-ins, then each folder in `dirs`.
     pub fn load(dirs_low_to_high: &[PathBuf]) -> Result<Catalog> {
-        let mut by_id: BTreeMap<String, Section> = BTreeMap::new();
+        Catalog::load_in(dirs_low_to_high, None, "")
+    }
+
+    /// Loads built-ins, then each folder in `dirs` from lowest to highest precedence; a file
+    /// named like a built-in replaces it, any other `*.md` adds a section. `language` (the
+    /// project's or the flag's; `origin` says which, for an unknown one) is resolved against
+    /// the folders' catalogs, and within each folder its own subfolder (`de/`, then `de-AT/`)
+    /// overrides the folder's templates.
+    pub fn load_in(
+        dirs_low_to_high: &[PathBuf],
+        language: Option<&str>,
+        origin: &str,
+    ) -> Result<Catalog> {
+        let languages = Available::load(dirs_low_to_high)?;
+        let language = languages.resolve(language, origin)?;
+        let mut found = Found {
+            by_id: BTreeMap::new(),
+            draft: DraftTemplate {
+                text: BUILT_IN_DRAFT.to_string(),
+                source: Source::BuiltIn,
+            },
+        };
         for (id, text) in BUILT_IN {
             let mut s = front::parse_section(id, text, Source::BuiltIn)?;
             s.built_in = true;
-            by_id.insert(id.to_string(), s);
+            found.by_id.insert(id.to_string(), s);
         }
-        let mut draft = DraftTemplate {
-            text: BUILT_IN_DRAFT.to_string(),
-            source: Source::BuiltIn,
-        };
+        let mut folders = language.folders();
+        folders.reverse();
         for dir in dirs_low_to_high {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                continue;
-            };
-            let mut paths: Vec<PathBuf> =
-                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-            paths.sort();
-            for path in paths {
-                let name = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or_default();
-                if name == DRAFT_TEMPLATE {
-                    draft = DraftTemplate {
-                        text: read_template(&path)?,
-                        source: Source::File(path.clone()),
-                    };
-                    continue;
-                }
-                let Some(id) = name.strip_suffix(".md") else {
-                    continue;
-                };
-                if !front::valid_id(id) {
-                    return Err(Error::Data(format!(
-                        "{}: a section file name may use only a-z, 0-9, - and _ (it becomes the section id)",
-                        path.display()
-                    )));
-                }
-                let text = read_template(&path)?;
-                let mut s = front::parse_section(id, &text, Source::File(path.clone()))?;
-                s.built_in = is_built_in(id);
-                by_id.insert(id.to_string(), s);
+            found.read(dir, None)?;
+            for tag in &folders {
+                found.read(&dir.join(tag), Some(&language))?;
             }
         }
+        let Found { mut by_id, draft } = found;
         let mut sections: Vec<Section> = Vec::new();
         for (id, _) in BUILT_IN {
             sections.extend(by_id.remove(*id));
         }
         sections.extend(by_id.into_values());
-        Ok(Catalog { sections, draft })
+        Ok(Catalog {
+            sections,
+            draft,
+            language,
+            languages,
+        })
     }
 
     pub fn get(&self, id: &str) -> Option<&Section> {
@@ -175,21 +187,50 @@ impl Catalog {
     }
 }
 
+impl Found {
+    /// Reads one folder's templates; `language` when it is a language's own folder.
+    fn read(&mut self, dir: &Path, language: Option<&Language>) -> Result<()> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Ok(());
+        };
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if name == DRAFT_TEMPLATE {
+                self.draft = DraftTemplate {
+                    text: read_template(&path)?,
+                    source: Source::File(path.clone()),
+                };
+                continue;
+            }
+            let Some(id) = name.strip_suffix(".md") else {
+                continue;
+            };
+            if !front::valid_id(id) {
+                return Err(Error::Data(format!(
+                    "{}: a section file name may use only a-z, 0-9, - and _ (it becomes the section id)",
+                    path.display()
+                )));
+            }
+            let text = read_template(&path)?;
+            let mut s = front::parse_section(id, &text, Source::File(path.clone()))?;
+            s.built_in = is_built_in(id);
+            s.language = language.cloned();
+            self.by_id.insert(id.to_string(), s);
+        }
+        Ok(())
+    }
+}
+
 /// A template is a page of text; past this it is the wrong file.
 const MAX_TEMPLATE_BYTES: u64 = 1 << 20;
 
 fn read_template(path: &Path) -> Result<String> {
-    let bytes = crate::fs::read_regular(path, MAX_TEMPLATE_BYTES)
-        .map_err(|e| Error::file("read template", path, e))?
-        .ok_or_else(|| {
-            Error::Data(format!(
-                "{}: a template longer than {} is not a template",
-                path.display(),
-                crate::text::bytes(MAX_TEMPLATE_BYTES)
-            ))
-        })?;
-    String::from_utf8(bytes)
-        .map_err(|_| Error::Data(format!("{}: template is not valid UTF-8", path.display())))
+    crate::fs::read_text_file(path, MAX_TEMPLATE_BYTES, "template")
 }
 
 /// Writes the built-in templates into `dir` for editing; refuses to overwrite without `force`.

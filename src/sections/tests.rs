@@ -232,3 +232,25 @@ fn prose_mode_and_custom_schemas_choose_the_structure() {
         Some(Kind::Metrics)
     );
 }
+
+#[test]
+fn every_dimension_is_translated_in_every_shipped_catalog() {
+    use crate::i18n::{Language, Shipped, Term};
+    use crate::sections::metrics::Dimension;
+    let all = [
+        Dimension::Speed,
+        Dimension::Utilisation,
+        Dimension::Proficiency,
+    ];
+    for s in Shipped::ALL {
+        for d in all {
+            assert!(
+                Language::shipped(s).message(&d.key()).is_some(),
+                "{s:?} {d:?}"
+            );
+        }
+    }
+    assert_eq!(Dimension::Speed.key(), "dimension.speed_of_adoption");
+    let de = Language::shipped(Shipped::De);
+    assert_eq!(de.term(Dimension::Speed), "Adoptionsgeschwindigkeit");
+}
