@@ -222,7 +222,17 @@ pub fn list_sections(cx: &Ctx) -> Result<i32> {
         &crate::fs::parent_dir(&cx.g.project),
         cx.g.prompts.as_deref(),
     );
-    let catalog = Catalog::load_in(&dirs, cx.g.language.as_deref(), "--language")?;
+    // The project's language when its file reads (its own templates for it are listed).
+    let project = crate::project::load(&cx.g.project).ok();
+    let (language, origin) = match (&cx.g.language, &project) {
+        (Some(flag), _) => (Some(flag.as_str()), "--language".to_string()),
+        (None, Some(p)) => (
+            p.project.project.language.as_deref(),
+            format!("`[project] language` in {}", p.path.display()),
+        ),
+        (None, None) => (None, String::new()),
+    };
+    let catalog = Catalog::load_in(&dirs, language, &origin)?;
     let mut out = String::new();
     for s in &catalog.sections {
         let origin = match (&s.source, s.built_in) {
