@@ -68,12 +68,10 @@ impl Shipped {
 
     /// The catalog, parsed once. A shipped catalog that does not parse is a bug the unit
     /// tests catch; should one slip through, it reads as empty and English is used.
-    pub fn catalog(self) -> Arc<Catalog> {
-        static PARSED: [OnceLock<Arc<Catalog>>; 5] = [const { OnceLock::new() }; 5];
+    pub fn catalog(self) -> &'static Catalog {
+        static PARSED: [OnceLock<Catalog>; 5] = [const { OnceLock::new() }; 5];
         let i = Shipped::ALL.iter().position(|s| *s == self).unwrap_or(0);
-        PARSED[i]
-            .get_or_init(|| Arc::new(Catalog::parse(self.source()).unwrap_or_default()))
-            .clone()
+        PARSED[i].get_or_init(|| Catalog::parse(self.source()).unwrap_or_default())
     }
 }
 
@@ -98,10 +96,25 @@ struct Inner {
     /// Canonical BCP 47, as asked: `de`, `de-AT`, `pt-BR`.
     tag: String,
     locale: Locale,
-    /// Most specific first; English is always the last.
-    layers: Vec<Arc<Catalog>>,
+    /// Most specific first; English is always the last. Shipped catalogs are parsed on first
+    /// use, so a run that never looks a message up (English prompts) parses none.
+    layers: Vec<Layer>,
     /// How many layers are the language's own (English's fallback excluded).
     own: usize,
+}
+
+enum Layer {
+    User(Arc<Catalog>),
+    Shipped(Shipped),
+}
+
+impl Layer {
+    fn get(&self, key: &str) -> Option<&Message> {
+        match self {
+            Layer::User(c) => c.get(key),
+            Layer::Shipped(s) => s.catalog().get(key),
+        }
+    }
 }
 
 impl std::fmt::Debug for Language {
@@ -135,17 +148,17 @@ impl Language {
     }
 
     fn build(tag: String, locale: Locale, user: Vec<Arc<Catalog>>) -> Language {
-        let mut layers = user;
+        let mut layers: Vec<Layer> = user.into_iter().map(Layer::User).collect();
         let shipped = Shipped::of(locale.id.language.as_str());
         if let Some(s) = shipped.filter(|s| *s != Shipped::En) {
-            layers.push(s.catalog());
+            layers.push(Layer::Shipped(s));
         }
         let own = if shipped == Some(Shipped::En) {
             layers.len() + 1
         } else {
             layers.len()
         };
-        layers.push(Shipped::En.catalog());
+        layers.push(Layer::Shipped(Shipped::En));
         Language(Arc::new(Inner {
             tag,
             locale,
@@ -200,7 +213,7 @@ impl Language {
     /// The message for `key`: the user's catalog, the shipped one, English; the key itself
     /// if no catalog has it (a bug the catalog tests catch).
     pub fn message(&self, key: &str) -> Option<&Message> {
-        self.0.layers.iter().find_map(|c| c.get(key))
+        self.0.layers.iter().find_map(|l| l.get(key))
     }
 
     /// The text for `key`, placeholders as written.
@@ -277,17 +290,17 @@ impl UserCatalog {
         let english = Shipped::En.catalog();
         // A catalog for a shipped language overrides it: only what neither has is missing.
         let have = match shipped {
-            Some(s) => (*s).clone().merged(self.catalog.clone()),
+            Some(s) => s.clone().merged(self.catalog.clone()),
             None => self.catalog.clone(),
         };
-        have.missing(&english)
+        have.missing(english)
     }
 
     /// Keys English does not have (typos, or keys plan-ai no longer uses), each with the
     /// closest real key when there is one.
     pub fn unknown(&self) -> Vec<(String, Option<String>)> {
         let english = Shipped::En.catalog();
-        (self.catalog.unknown(&english).into_iter())
+        (self.catalog.unknown(english).into_iter())
             .map(|k| {
                 let near = crate::text::did_you_mean(&k, english.keys()).map(str::to_string);
                 (k, near)
@@ -297,7 +310,7 @@ impl UserCatalog {
 
     /// Placeholders English's message does not fill (they would show as written).
     pub fn stray_placeholders(&self) -> Vec<(String, String)> {
-        self.catalog.stray_placeholders(&Shipped::En.catalog())
+        self.catalog.stray_placeholders(Shipped::En.catalog())
     }
 }
 
