@@ -90,7 +90,7 @@ fn render_plan(what: &str, dir: &Path) {
     use plan_ai::plan::{Plan, render};
     use plan_ai::run::{store::Store, workspace::Workspace};
     let project = dir.join("plan-ai.toml");
-    let ws = Workspace::open(&project, None, None).expect("the project");
+    let ws = Workspace::open(&project, None, None, None).expect("the project");
     let filled = ws.fill_all().expect("filled prompts");
     let planned = ws.planned(&filled, false);
     let store = Store::for_project(&project).expect("its store");

@@ -52,6 +52,9 @@ pub struct Global {
     /// The same as --people shared
     #[arg(long, global = true, conflicts_with = "people")]
     pub share_people: bool,
+    /// The plan's language, a BCP 47 tag: en, de, fr, es, nl, or one a catalog in a prompts folder adds [default: the project's [project] language, else en]
+    #[arg(long, global = true, value_name = "TAG")]
+    pub language: Option<String>,
     /// Endpoint profile from the config file, or a preset (openai, ollama, llamacpp, vllm, lmstudio, openrouter)
     #[arg(long, global = true, env = "PLAN_AI_PROFILE", value_name = "NAME")]
     pub profile: Option<String>,

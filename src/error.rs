@@ -41,6 +41,16 @@ pub enum Error {
     },
     /// A name that is not among the known ones (a section, a profile).
     Unknown(UnknownName),
+    /// A language no catalog serves (`[project] language`, `--language`).
+    UnknownLanguage {
+        tag: String,
+        /// Where it was written.
+        origin: String,
+        /// "de (German, Deutsch)", for every language this run can write.
+        available: Vec<String>,
+        /// The tag the input most likely meant ("German" → `de`).
+        suggestion: Option<String>,
+    },
     Endpoint(Box<EndpointError>),
     Config(String),
     /// The project file does not exist.
@@ -89,7 +99,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Data(_) | Error::MissingData { .. } => exit::DATA,
+            Error::Data(_) | Error::MissingData { .. } | Error::UnknownLanguage { .. } => {
+                exit::DATA
+            }
             Error::Unknown(u) => match u.kind {
                 NameKind::Section => exit::USAGE,
                 NameKind::Profile | NameKind::Preset => exit::CONFIG,
@@ -139,6 +151,22 @@ impl fmt::Display for Error {
             | Error::Other(m) => f.write_str(m),
             Error::MissingData { file, missing } => write_missing(f, file, missing),
             Error::Unknown(u) => u.fmt(f),
+            Error::UnknownLanguage {
+                tag,
+                origin,
+                available,
+                suggestion,
+            } => {
+                write!(f, "{origin} names language `{tag}`, which has no catalog")?;
+                if let Some(s) = suggestion {
+                    write!(f, "; did you mean `{s}`?")?;
+                }
+                write!(
+                    f,
+                    "\navailable languages: {}; add another with i18n/<tag>.toml in a prompts folder",
+                    available.join(", ")
+                )
+            }
             Error::Endpoint(e) => e.fmt(f),
             Error::Interrupted => f.write_str("interrupted"),
             Error::PersonInRequest {

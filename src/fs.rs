@@ -41,6 +41,22 @@ pub fn read_limited(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
     read_limited_from(std::fs::File::open(path)?, max)
 }
 
+/// A small text file from a folder a user may share (a template, a catalog): a regular file
+/// of at most `max` bytes, in UTF-8. `what` names it in errors ("template").
+pub fn read_text_file(path: &Path, max: u64, what: &str) -> Result<String> {
+    let bytes = read_regular(path, max)
+        .map_err(|e| Error::file(&format!("read {what}"), path, e))?
+        .ok_or_else(|| {
+            Error::Data(format!(
+                "{}: a {what} longer than {} is not a {what}",
+                path.display(),
+                crate::text::bytes(max)
+            ))
+        })?;
+    String::from_utf8(bytes)
+        .map_err(|_| Error::Data(format!("{}: {what} is not valid UTF-8", path.display())))
+}
+
 /// [`read_limited`] for a regular file only: a FIFO, device or socket is refused at once
 /// (see [`open_regular`]).
 pub fn read_regular(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {

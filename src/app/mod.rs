@@ -145,7 +145,12 @@ impl Ctx<'_> {
 
     /// Opens the project at `path` (a portfolio's member), saying its weak spots.
     fn open_at(&self, path: &Path) -> Result<Workspace> {
-        Workspace::open(path, self.g.prompts.as_deref(), self.privacy())
+        Workspace::open(
+            path,
+            self.g.prompts.as_deref(),
+            self.privacy(),
+            self.g.language.as_deref(),
+        )
     }
 
     /// The project's weak spots, as warnings.
@@ -228,6 +233,7 @@ mod tests {
             prompts: None,
             people: None,
             share_people: false,
+            language: None,
             profile: None,
             base_url: None,
             model: None,

@@ -51,6 +51,7 @@ pub fn write_plan(
     // Structure only to read stored JSON back: prose or not, a structured answer is a table.
     let planned = ws.planned(filled, false);
     let plan = Plan::assemble(&ws.loaded.project, &planned, &store)
+        .in_language(ws.catalog.language.clone())
         .with_people(ws.privacy)
         .with_review(&super::review::facts(ws))
         .with_other_changes(others);

@@ -41,6 +41,7 @@ pub fn check(cx: &Ctx) -> Result<i32> {
     say_names(cx, &ws);
     let filled = ws.fill_all()?;
     cx.warn_weak_spots(&ws);
+    check_catalogs(cx, &ws.catalog);
     let p = &ws.loaded.project;
     if let Some(settings) = portfolio_around(&ws.loaded.path) {
         for g in p.groups.iter().filter(|g| g.impact.is_none()) {
@@ -91,6 +92,44 @@ fn say_names(cx: &Ctx, ws: &Workspace) {
             Privacy::Shared => "people are shared, so requests carry it as written".to_string(),
         };
         cx.ui.warn(format_args!("{field} holds {whose}; {fate}"));
+    }
+}
+
+/// What the user's own catalogs lack or get wrong, and the language the plan is written in.
+fn check_catalogs(cx: &Ctx, catalog: &Catalog) {
+    for c in catalog.languages.user_catalogs() {
+        let files: Vec<String> = c.files.iter().map(|f| f.display().to_string()).collect();
+        let files = files.join(", ");
+        let missing = c.missing();
+        if !missing.is_empty() {
+            cx.ui.warn(format_args!(
+                "{files}: the `{}` catalog lacks {} (English is used for them):\n  {}",
+                c.tag,
+                plural(missing.len(), "key"),
+                missing.join("\n  ")
+            ));
+        }
+        for (key, near) in c.unknown() {
+            let near = near
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
+            cx.ui.warn(format_args!(
+                "{files}: `{key}` is not a key plan-ai uses, so it is never shown{near}"
+            ));
+        }
+        for (key, name) in c.stray_placeholders() {
+            cx.ui.warn(format_args!(
+                "{files}: `{key}` uses {{{name}}}, which plan-ai does not fill there, so it would show as written"
+            ));
+        }
+    }
+    let lang = &catalog.language;
+    if !lang.is_english() {
+        cx.ui.note(format_args!(
+            "the plan is written in {} (`{}`); the prompts ask for answers in it",
+            lang.display_name(),
+            lang.tag()
+        ));
     }
 }
 
@@ -211,16 +250,36 @@ pub fn prompt(cx: &Ctx, args: &PromptArgs) -> Result<i32> {
         out
     };
     cx.ui.result(&out)?;
+    let lang = &ws.catalog.language;
+    if shape != Shape::Requests && !lang.is_english() {
+        cx.ui.note(format_args!(
+            "each prompt carries the language instruction \"{} {}. …\"; keep it when you paste, so the answer comes in {}",
+            prompts::language::MARK,
+            lang.display_name(),
+            lang.english_name()
+        ));
+    }
     Ok(exit::OK)
 }
 
 /// Lists sections. Works without a project file: it is how people discover what to fill in.
 pub fn list_sections(cx: &Ctx) -> Result<i32> {
-    let catalog = Catalog::load(&prompts::prompt_dirs(
+    let dirs = prompts::prompt_dirs(
         &crate::fs::config_dir(),
         &crate::fs::parent_dir(&cx.g.project),
         cx.g.prompts.as_deref(),
-    ))?;
+    );
+    // The project's language when its file reads (its own templates for it are listed).
+    let project = crate::project::load(&cx.g.project).ok();
+    let (language, origin) = match (&cx.g.language, &project) {
+        (Some(flag), _) => (Some(flag.as_str()), "--language".to_string()),
+        (None, Some(p)) => (
+            p.project.project.language.as_deref(),
+            format!("`[project] language` in {}", p.path.display()),
+        ),
+        (None, None) => (None, String::new()),
+    };
+    let catalog = Catalog::load_in(&dirs, language, &origin)?;
     let mut out = String::new();
     for s in &catalog.sections {
         let origin = match (&s.source, s.built_in) {

@@ -16,7 +16,8 @@ pub fn review(cx: &Ctx, args: &ReviewArgs) -> Result<i32> {
     let store = crate::run::Store::peek(&ws.loaded.path);
     // Structure only to read stored JSON back, as `render` does.
     let plan = Plan::assemble(&ws.loaded.project, &ws.planned(&filled, false), &store)
-        .with_people(ws.privacy);
+        .with_people(ws.privacy)
+        .in_language(ws.catalog.language.clone());
     let review = Review::of(&plan, &facts(&ws));
     if args.json {
         cx.ui.result(&review.to_json())?;

@@ -9,6 +9,7 @@ pub mod review;
 
 use crate::chat::{FinishReason, Usage};
 use crate::endpoint::url::origin;
+use crate::i18n::{Language, Term};
 use crate::project::{Level, Privacy, Project, Stakeholder};
 use crate::prompts;
 use crate::run::section::Planned;
@@ -41,6 +42,9 @@ pub struct Plan {
     /// What prompts carried of the people ([`Plan::with_people`]): the plan says how to get
     /// an engagement plan when nothing, and puts names back where answers have pseudonyms.
     pub people: Privacy,
+    /// The language its fixed text, dates and lists are written in ([`Plan::in_language`];
+    /// English until then): [`Plan::t`] and [`Plan::term`] read its catalogs.
+    pub language: Language,
 }
 
 /// One generated section and its answer, if there is one yet.
@@ -192,7 +196,24 @@ impl Plan {
             review: None,
             other_changes: Vec::new(),
             people: Privacy::Local,
+            language: Language::english(),
         }
+    }
+
+    /// The plan in `language` (the project's or the command line's, as the run resolved it).
+    pub fn in_language(mut self, language: Language) -> Plan {
+        self.language = language;
+        self
+    }
+
+    /// The plan's fixed text for `key` in its language (English where its catalog has none).
+    pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
+        self.language.t(key)
+    }
+
+    /// An enum value (a stance, a level, a dimension) as the plan shows it.
+    pub fn term<T: Term>(&self, value: T) -> &str {
+        self.language.term(value)
     }
 
     /// Every finding of the review (passes too) as a row in [`REVIEW_COLUMNS`]' order.
@@ -443,6 +464,9 @@ fn provenance(sections: &[PlanSection]) -> Provenance {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod i18n_tests;
 
 #[cfg(test)]
 mod tests {

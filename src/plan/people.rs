@@ -152,6 +152,7 @@ mod tests {
             review: None,
             people: Privacy::Local,
             other_changes: Vec::new(),
+            language: crate::i18n::Language::english(),
         }
     }
 

@@ -187,6 +187,7 @@ fn normalize(mut p: Project) -> Project {
     edit_group_level(&mut p, &mut Trim);
     let t = &mut Trim;
     t.optional(&mut p.project.version);
+    t.optional(&mut p.project.language);
     for st in &mut p.stakeholders {
         for v in [&mut st.name, &mut st.title, &mut st.group] {
             t.text(v);

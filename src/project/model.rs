@@ -45,6 +45,9 @@ pub struct Info {
     pub sponsor: Option<String>,
     pub owner: Option<String>,
     pub version: Option<String>,
+    /// The plan's language as written (a BCP 47 tag, `en` when not given); the run resolves
+    /// it against the catalogs into an [`crate::i18n::Language`].
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -94,6 +97,13 @@ impl Level {
     }
 }
 
+impl crate::i18n::Term for Level {
+    const KIND: &'static str = "level";
+    fn word(self) -> &'static str {
+        self.as_str()
+    }
+}
+
 /// Where a stakeholder stands on the change today.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -140,6 +150,13 @@ impl Stance {
     /// Stances the plan must work on before go-live.
     pub fn needs_work(self) -> bool {
         matches!(self, Stance::Resistant | Stance::Unaware | Stance::Unknown)
+    }
+}
+
+impl crate::i18n::Term for Stance {
+    const KIND: &'static str = "stance";
+    fn word(self) -> &'static str {
+        self.as_str()
     }
 }
 
@@ -314,6 +331,24 @@ mod tests {
             );
         }
         assert_eq!(Stance::NAMES.len(), 6);
+    }
+
+    #[test]
+    fn every_stance_and_level_is_translated_in_every_shipped_catalog() {
+        use crate::i18n::{Language, Shipped, Term};
+        for s in Shipped::ALL {
+            let lang = Language::shipped(s);
+            for stance in Stance::ALL {
+                assert!(lang.message(&stance.key()).is_some(), "{s:?} {stance:?}");
+            }
+            for level in Level::ALL {
+                assert!(lang.message(&level.key()).is_some(), "{s:?} {level:?}");
+            }
+        }
+        let de = Language::shipped(Shipped::De);
+        assert_eq!(de.term(Stance::Resistant), "ablehnend");
+        assert_eq!(de.term(Level::High), "hoch");
+        assert_eq!(Language::english().term(Stance::Leading), "leading");
     }
 
     #[test]

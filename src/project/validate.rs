@@ -58,6 +58,7 @@ const INFO: &[Field] = &[
     f("sponsor", Kind::Str),
     f("owner", Kind::Str),
     f("version", Kind::Str),
+    f("language", Kind::Str),
 ];
 const ROLE: &[Field] = &[
     req("name", Kind::Str),

@@ -120,10 +120,16 @@ pub fn fill_all(
             missing,
         });
     }
-    let mut env = environment();
     sections
         .iter()
-        .map(|s| fill(&mut env, s, p, privacy))
+        .map(|s| {
+            // A template written for a language (`prompts/de/`) writes dates and lists in it.
+            let mut env = match &s.language {
+                Some(lang) => super::environment_in(lang),
+                None => environment(),
+            };
+            fill(&mut env, s, p, privacy)
+        })
         .collect()
 }
 
@@ -221,6 +227,7 @@ mod tests {
             source: Source::BuiltIn,
             built_in: false,
             schema: None,
+            language: None,
         }
     }
 

@@ -59,6 +59,7 @@ pub fn parse_section(id: &str, text: &str, source: Source) -> Result<Section> {
         source,
         built_in: false,
         schema,
+        language: None,
     })
 }
 

@@ -7,11 +7,14 @@
 
 mod fill;
 mod front;
+pub mod language;
 
 pub use fill::{FilledPrompt, environment, fill_all, guarded, missing_inputs};
 pub use front::valid_id;
+pub use language::environment_in;
 
 use crate::error::{Error, NameKind, Result, UnknownName};
+use crate::i18n::{Available, Language};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -62,6 +65,9 @@ pub struct Section {
     pub built_in: bool,
     /// A custom JSON schema for a structured answer (built-ins have theirs in `sections`).
     pub schema: Option<serde_json::Value>,
+    /// The language the template is written in, when it comes from a language's folder
+    /// (`prompts/de/`): its filters write dates and lists in that language.
+    pub language: Option<Language>,
 }
 
 /// The draft outline template and where it came from.
@@ -85,6 +91,10 @@ pub struct Catalog {
     pub annex: DraftTemplate,
     /// Sections left out for this project, and why: not asked, not missing.
     pub held_back: Vec<(String, HeldBack)>,
+    /// The plan's language, resolved against the shipped catalogs and the folders' own.
+    pub language: Language,
+    /// The languages the folders add or override (`i18n/<tag>.toml`).
+    pub languages: Available,
 }
 
 /// Why a section that plans for named stakeholders is left out.
@@ -96,60 +106,58 @@ pub enum HeldBack {
     NoRegister,
 }
 
+/// Sections by id, and the draft outline and annex, as the folders are read.
+struct Found {
+    by_id: BTreeMap<String, Section>,
+    draft: DraftTemplate,
+    annex: DraftTemplate,
+}
+
 impl Catalog {
-    /// Loads built-ins, then each folder in `dirs` from lowest to highest precedence; a file
-    /// named like a built-in replaces it, any other `*.md` adds a section.
+    /// The catalog in English: built-ins, then each folder in `dirs`.
     pub fn load(dirs_low_to_high: &[PathBuf]) -> Result<Catalog> {
-        let mut by_id: BTreeMap<String, Section> = BTreeMap::new();
-        for (id, text) in BUILT_IN {
-            let mut s = front::parse_section(id, text, Source::BuiltIn)?;
-            s.built_in = true;
-            by_id.insert(id.to_string(), s);
-        }
+        Catalog::load_in(dirs_low_to_high, None, "")
+    }
+
+    /// Loads built-ins, then each folder in `dirs` from lowest to highest precedence; a file
+    /// named like a built-in replaces it, any other `*.md` adds a section. `language` (the
+    /// project's or the flag's; `origin` says which, for an unknown one) is resolved against
+    /// the folders' catalogs, and within each folder its own subfolder (`de/`, then `de-AT/`)
+    /// overrides the folder's templates.
+    pub fn load_in(
+        dirs_low_to_high: &[PathBuf],
+        language: Option<&str>,
+        origin: &str,
+    ) -> Result<Catalog> {
+        let languages = Available::load(dirs_low_to_high)?;
+        let language = languages.resolve(language, origin)?;
         let built_in = |text: &str| DraftTemplate {
             text: text.to_string(),
             source: Source::BuiltIn,
         };
-        let (mut draft, mut annex) = (built_in(BUILT_IN_DRAFT), built_in(BUILT_IN_ANNEX));
+        let mut found = Found {
+            by_id: BTreeMap::new(),
+            draft: built_in(BUILT_IN_DRAFT),
+            annex: built_in(BUILT_IN_ANNEX),
+        };
+        for (id, text) in BUILT_IN {
+            let mut s = front::parse_section(id, text, Source::BuiltIn)?;
+            s.built_in = true;
+            found.by_id.insert(id.to_string(), s);
+        }
+        let mut folders = language.folders();
+        folders.reverse();
         for dir in dirs_low_to_high {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                continue;
-            };
-            let mut paths: Vec<PathBuf> =
-                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-            paths.sort();
-            for path in paths {
-                let name = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or_default();
-                if name == DRAFT_TEMPLATE || name == ANNEX_TEMPLATE {
-                    let outline = DraftTemplate {
-                        text: read_template(&path)?,
-                        source: Source::File(path.clone()),
-                    };
-                    if name == ANNEX_TEMPLATE {
-                        annex = outline;
-                    } else {
-                        draft = outline;
-                    }
-                    continue;
-                }
-                let Some(id) = name.strip_suffix(".md") else {
-                    continue;
-                };
-                if !front::valid_id(id) {
-                    return Err(Error::Data(format!(
-                        "{}: a section file name may use only a-z, 0-9, - and _ (it becomes the section id)",
-                        path.display()
-                    )));
-                }
-                let text = read_template(&path)?;
-                let mut s = front::parse_section(id, &text, Source::File(path.clone()))?;
-                s.built_in = is_built_in(id);
-                by_id.insert(id.to_string(), s);
+            found.read(dir, None)?;
+            for tag in &folders {
+                found.read(&dir.join(tag), Some(&language))?;
             }
         }
+        let Found {
+            mut by_id,
+            draft,
+            annex,
+        } = found;
         let mut sections: Vec<Section> = Vec::new();
         for (id, _) in BUILT_IN {
             sections.extend(by_id.remove(*id));
@@ -160,6 +168,8 @@ impl Catalog {
             draft,
             annex,
             held_back: Vec::new(),
+            language,
+            languages,
         })
     }
 
@@ -220,21 +230,55 @@ impl Catalog {
     }
 }
 
+impl Found {
+    /// Reads one folder's templates; `language` when it is a language's own folder.
+    fn read(&mut self, dir: &Path, language: Option<&Language>) -> Result<()> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Ok(());
+        };
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if name == DRAFT_TEMPLATE || name == ANNEX_TEMPLATE {
+                let outline = DraftTemplate {
+                    text: read_template(&path)?,
+                    source: Source::File(path.clone()),
+                };
+                if name == ANNEX_TEMPLATE {
+                    self.annex = outline;
+                } else {
+                    self.draft = outline;
+                }
+                continue;
+            }
+            let Some(id) = name.strip_suffix(".md") else {
+                continue;
+            };
+            if !front::valid_id(id) {
+                return Err(Error::Data(format!(
+                    "{}: a section file name may use only a-z, 0-9, - and _ (it becomes the section id)",
+                    path.display()
+                )));
+            }
+            let text = read_template(&path)?;
+            let mut s = front::parse_section(id, &text, Source::File(path.clone()))?;
+            s.built_in = is_built_in(id);
+            s.language = language.cloned();
+            self.by_id.insert(id.to_string(), s);
+        }
+        Ok(())
+    }
+}
+
 /// A template is a page of text; past this it is the wrong file.
 const MAX_TEMPLATE_BYTES: u64 = 1 << 20;
 
 fn read_template(path: &Path) -> Result<String> {
-    let bytes = crate::fs::read_regular(path, MAX_TEMPLATE_BYTES)
-        .map_err(|e| Error::file("read template", path, e))?
-        .ok_or_else(|| {
-            Error::Data(format!(
-                "{}: a template longer than {} is not a template",
-                path.display(),
-                crate::text::bytes(MAX_TEMPLATE_BYTES)
-            ))
-        })?;
-    String::from_utf8(bytes)
-        .map_err(|_| Error::Data(format!("{}: template is not valid UTF-8", path.display())))
+    crate::fs::read_text_file(path, MAX_TEMPLATE_BYTES, "template")
 }
 
 /// Writes the built-in templates into `dir` for editing; refuses to overwrite without `force`.

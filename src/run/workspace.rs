@@ -16,13 +16,14 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Opens the project at `path`, with templates from the config folder, the project's own
-    /// `prompts/` and `prompts_flag` (highest last). `privacy_flag`: the command line's choice,
-    /// which wins over the project file's.
+    /// Opens the project at `path`, with templates and catalogs from the config folder, the
+    /// project's own `prompts/` and `prompts_flag` (highest last). `privacy_flag` and
+    /// `language_flag`: the command line's choices, which win over the project file's.
     pub fn open(
         path: &Path,
         prompts_flag: Option<&Path>,
         privacy_flag: Option<Privacy>,
+        language_flag: Option<&str>,
     ) -> Result<Workspace> {
         let loaded = crate::project::load(path)?;
         if let Some(dir) = prompts_flag
@@ -33,11 +34,16 @@ impl Workspace {
                 dir.display()
             )));
         }
-        let mut catalog = Catalog::load(&crate::prompts::prompt_dirs(
-            &crate::fs::config_dir(),
-            &loaded.dir(),
-            prompts_flag,
-        ))?;
+        let (language, origin) = match language_flag {
+            Some(flag) => (Some(flag), "--language".to_string()),
+            None => (
+                loaded.project.project.language.as_deref(),
+                format!("`[project] language` in {}", loaded.path.display()),
+            ),
+        };
+        let dirs =
+            crate::prompts::prompt_dirs(&crate::fs::config_dir(), &loaded.dir(), prompts_flag);
+        let mut catalog = Catalog::load_in(&dirs, language, &origin)?;
         let privacy = privacy_flag.unwrap_or(loaded.project.privacy.privacy());
         // Engagement plans for named people: asked only when prompts may use the register.
         if !privacy.allows_people() {
@@ -52,14 +58,19 @@ impl Workspace {
         })
     }
 
-    /// Fills `sections`, after checking that the project has every input they need.
+    /// Fills `sections`, after checking that the project has every input they need, each
+    /// asking for answers in the plan's language.
     pub fn fill(&self, sections: &[&Section]) -> Result<Vec<FilledPrompt>> {
-        crate::prompts::fill_all(
+        let filled = crate::prompts::fill_all(
             &self.loaded.path,
             &self.loaded.project,
             sections,
             self.privacy,
-        )
+        )?;
+        Ok(filled
+            .into_iter()
+            .map(|f| f.in_language(&self.catalog.language))
+            .collect())
     }
 
     pub fn fill_all(&self) -> Result<Vec<FilledPrompt>> {

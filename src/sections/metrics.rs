@@ -43,6 +43,13 @@ impl Dimension {
     }
 }
 
+impl crate::i18n::Term for Dimension {
+    const KIND: &'static str = "dimension";
+    fn word(self) -> &'static str {
+        self.as_str()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metric {
     pub metric: String,

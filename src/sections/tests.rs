@@ -272,3 +272,25 @@ fn every_stakeholder_gets_an_engagement_row_with_their_stance_today() {
         }
     }
 }
+
+#[test]
+fn every_dimension_is_translated_in_every_shipped_catalog() {
+    use crate::i18n::{Language, Shipped, Term};
+    use crate::sections::metrics::Dimension;
+    let all = [
+        Dimension::Speed,
+        Dimension::Utilisation,
+        Dimension::Proficiency,
+    ];
+    for s in Shipped::ALL {
+        for d in all {
+            assert!(
+                Language::shipped(s).message(&d.key()).is_some(),
+                "{s:?} {d:?}"
+            );
+        }
+    }
+    assert_eq!(Dimension::Speed.key(), "dimension.speed_of_adoption");
+    let de = Language::shipped(Shipped::De);
+    assert_eq!(de.term(Dimension::Speed), "Adoptionsgeschwindigkeit");
+}

@@ -9,6 +9,7 @@ const LAYERS: &[&[&str]] = &[
     &["text", "sanitize", "chat"],
     &["error"],
     &["fs"],
+    &["i18n"],
     &["project"],
     &["sections"],
     &["prompts"],
@@ -23,8 +24,8 @@ const LAYERS: &[&[&str]] = &[
 /// Modules that do work for the commands and report through values and events, never by
 /// printing.
 const ENGINE: &[&str] = &[
-    "text", "sanitize", "chat", "error", "fs", "project", "prompts", "sections", "endpoint", "llm",
-    "run", "plan",
+    "text", "sanitize", "chat", "error", "fs", "i18n", "project", "prompts", "sections",
+    "endpoint", "llm", "run", "plan",
 ];
 
 /// Where the terminal is written: the one printer and its stdout helpers.

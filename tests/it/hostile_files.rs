@@ -293,3 +293,26 @@ fn escape_codes_in_local_data_never_reach_the_terminal() {
         }
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_huge_catalog_is_refused_at_once() {
+    let sb = Sandbox::new().with_example(CRM_EXAMPLE);
+    mkfifo(&sb.file("prompts/i18n/de.toml"));
+    let err = sb
+        .run_within(&["check", "--language", "de"], LIMIT)
+        .expect(1)
+        .stderr();
+    assert_contains(&err, "de.toml: not a regular file", "stderr");
+    std::fs::remove_file(sb.file("prompts/i18n/de.toml")).unwrap();
+    sb.write("prompts/i18n/de.toml", &"# padding\n".repeat(120_000));
+    let err = sb
+        .run_within(&["check", "--language", "de"], LIMIT)
+        .expect(3)
+        .stderr();
+    assert_contains(
+        &err,
+        "a catalog longer than 1 MiB is not a catalog",
+        "stderr",
+    );
+}

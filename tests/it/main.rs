@@ -18,6 +18,7 @@ mod hostile;
 mod hostile_batch;
 mod hostile_files;
 mod keyring;
+mod languages;
 mod layouts;
 mod libreoffice;
 mod load;

@@ -178,6 +178,33 @@ fn structured_draft_of_the_erp_example_has_a_row_per_group() {
     structured_draft("erp-finance.toml", false);
 }
 
+/// A German plan on the real server runs end to end: every request carries the language
+/// instruction and every section keeps its structure (the model's German is not judged).
+#[test]
+fn a_german_draft_runs_end_to_end() {
+    let Some(sb) = real_server_for(CRM_EXAMPLE, false) else {
+        return;
+    };
+    let run = sb.run(&["draft", "--language", "de"]).expect(0);
+    assert!(
+        !run.stderr().contains("did not fit its structure"),
+        "{}",
+        run.stderr()
+    );
+    for id in ["resistance", "communication", "metrics"] {
+        let record = stored_record(&sb, id);
+        let system = record["request"]["messages"][0]["content"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            system.starts_with("Answer language: German (Deutsch)."),
+            "{id}: {system}"
+        );
+        assert!(record["structured"].is_object(), "{id}: {record}");
+    }
+    assert!(!sb.read("plan.md").contains("**Missing:**"));
+}
+
 #[test]
 fn a_prose_draft_is_complete() {
     let Some(sb) = real_server() else { return };

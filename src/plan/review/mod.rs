@@ -35,6 +35,13 @@ impl Verdict {
     }
 }
 
+impl crate::i18n::Term for Verdict {
+    const KIND: &'static str = "verdict";
+    fn word(self) -> &'static str {
+        self.as_str()
+    }
+}
+
 /// One check's finding about one row, or about its section or the plan (`item: None`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
