@@ -10,8 +10,7 @@
 //!    computation in process, and the whole command with its peak memory next to 20 projects.
 //!
 //! Run: `cargo bench --bench portfolio` (`PLAN_AI_BENCH=load` runs item 4 alone). Prints a
-//! table; exits non-zero only if a measurement
-//! could not be made, never on a missed target.
+//! table; exits non-zero only if a measurement could not be made, never on a missed target.
 
 #[path = "../tests/it/support/dialects.rs"]
 #[allow(dead_code)]
