@@ -10,6 +10,7 @@ use crate::run::batch_api;
 use crate::run::portfolio::Status;
 use crate::text::plural;
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 
 /// The opened projects as members of a Batch API round trip (nothing is asked again).
@@ -109,12 +110,17 @@ pub fn collect(cx: &Ctx, opened: Vec<Opened>) -> Result<(i32, Vec<Member<Kept>>)
             "batch {id} is {status} ({done} of {total} done); collect again later"
         ));
     }
+    for (id, why) in &report.unreachable {
+        cx.ui.warn(format_args!(
+            "batch {id}: could not be collected ({why}); it stays, collect again later"
+        ));
+    }
     cx.ui.status(format_args!(
         "collected {}; {} failed and will be sent again with the next --batch run",
         plural(report.stored, "section"),
         report.failed.len()
     ));
-    let code = if report.failed.is_empty() {
+    let code = if report.failed.is_empty() && report.unreachable.is_empty() {
         exit::OK
     } else {
         exit::ENDPOINT
@@ -135,17 +141,38 @@ pub fn collect_quietly<C>(cx: &Ctx, members: &[Member<C>]) -> Result<()> {
         batch_api::collect(members, &clients, &notify).await
     });
     match result {
-        Ok(r) if r.stored > 0 => cx.ui.status(format_args!(
-            "collected {} from a batch",
-            plural(r.stored, "section")
-        )),
-        Ok(_) => {}
+        Ok(r) => {
+            for (id, why) in &r.unreachable {
+                cx.ui.warn(format_args!(
+                    "batch {id}: could not be collected ({why}); it stays, collect again later"
+                ));
+            }
+            if r.stored > 0 {
+                cx.ui.status(format_args!(
+                    "collected {} from a batch",
+                    plural(r.stored, "section")
+                ));
+            }
+        }
         Err(e) => cx.ui.warn(format_args!(
             "could not collect batch results: {}",
             e.headline()
         )),
     }
     Ok(())
+}
+
+/// Says so when a project's `batch.json` is there but cannot be read: its sections are then
+/// not held back, and may be requested although a batch was bought for them.
+pub fn say_unreadable_batch(cx: &Ctx, store: &crate::run::store::Store, project: &Path) {
+    if let Some(why) = store.batch_state_unreadable() {
+        cx.ui.warn(format_args!(
+            "{}: {} cannot be read ({why}): no section is held back for a batch; `plan-ai batch forget{}` removes it",
+            project.display(),
+            store.dir().join("batch.json").display(),
+            super::project_flag(project)
+        ));
+    }
 }
 
 /// `batch forget`: the project stops waiting for its batch.

@@ -108,6 +108,7 @@ pub fn draft(cx: &Ctx, args: DraftArgs) -> Result<i32> {
 /// Results of an earlier `--batch` come in first; the sections still out in a batch are not
 /// requested now (not to be bought twice), and that is said.
 fn collect_earlier_batch(cx: &Ctx, member: &mut Member<Kept>) -> Result<()> {
+    super::batch::say_unreadable_batch(cx, &member.store, &cx.g.project);
     if member.store.batch_state().is_some() {
         super::batch::collect_quietly(cx, std::slice::from_ref(member))?;
     }

@@ -222,6 +222,7 @@ fn member(cx: &Ctx, o: Opened, renew: Renew) -> Member<Kept> {
     let label = o.label();
     let path = o.ws.loaded.path.clone();
     let mut m = o.into_member(renew, Some(label));
+    super::batch::say_unreadable_batch(cx, &m.store, &path);
     let out = m.hold_back_batched();
     if !out.is_empty() {
         cx.ui.note(format_args!(

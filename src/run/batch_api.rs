@@ -29,6 +29,9 @@ pub struct Collected {
     pub failed: Vec<(String, String)>,
     /// Batches still running: id, status, done, total.
     pub running: Vec<(String, &'static str, u64, u64)>,
+    /// Batches the server could not be asked about or read from (id, why): left as they
+    /// were, to collect again; the other batches are collected all the same.
+    pub unreachable: Vec<(String, String)>,
 }
 
 /// The line id of a section: the project's file name and a hash of its path, then the section.
@@ -205,10 +208,17 @@ pub async fn collect<C>(
         }
         states.insert(i, state);
     }
-    for ((batch_id, _), waiting) in batches {
+    'batches: for ((batch_id, _), waiting) in batches {
         let client = clients[waiting[0]].as_ref().expect("grouped by client");
-        let Some(info) = client.get_batch(&batch_id).await? else {
-            let shown = crate::text::snippet(&crate::sanitize::strip_controls(&batch_id), 80);
+        let shown = crate::text::snippet(&crate::sanitize::strip_controls(&batch_id), 80);
+        let info = match client.get_batch(&batch_id).await {
+            Ok(info) => info,
+            Err(e) => {
+                report.unreachable.push((shown, e.headline()));
+                continue;
+            }
+        };
+        let Some(info) = info else {
             let why = format!(
                 "the server no longer knows batch {shown} (deleted, expired or another account's)"
             );
@@ -259,11 +269,18 @@ pub async fn collect<C>(
                     result.and_then(|answer| store_result(&members[*i], section, pending, answer));
                 outcomes.insert(line.custom_id, result);
             };
-            if !client.file_lines(file, &mut each).await? {
-                notify(Notice::Info(format!(
+            match client.file_lines(file, &mut each).await {
+                Ok(true) => {}
+                Ok(false) => notify(Notice::Info(format!(
                     "batch {}: the server no longer has its file {file}",
                     info.id
-                )));
+                ))),
+                // Cut off mid-file: what was read is stored; the batch stays to be collected
+                // again (nothing is sent twice, a line stored twice is the same answer).
+                Err(e) => {
+                    report.unreachable.push((shown, e.headline()));
+                    continue 'batches;
+                }
             }
         }
         let ended = format!("the batch {}", info.status.as_str());

@@ -149,6 +149,63 @@ fn a_batch_the_server_forgot_releases_its_sections_and_collect_goes_on() {
     assert_eq!(server.count(), 3, "{}", run.stderr());
 }
 
+/// A server that fails to say how one batch stands (a 500 however often it is asked) does not
+/// stop the other batches being collected; the failing one stays, to collect later.
+#[test]
+fn a_batch_the_server_cannot_report_on_stays_and_collect_goes_on() {
+    let batches = Arc::new(FakeBatches::new(Behaviour::default()));
+    let server = batch_server(batches.clone());
+    let sb = portfolio(&server, "");
+    // No retries: the 500 is final at once.
+    sb.config(&format!(
+        "default_profile = \"p\"\n[profiles.p]\nbase_url = \"{}\"\nmodel = \"{FAKE_MODEL}\"\nretries = 0\n",
+        server.base_url()
+    ));
+    for project in ["crm", "erp"] {
+        sb.run(&[
+            "portfolio",
+            "draft",
+            &format!("projects/{project}.toml"),
+            "--batch",
+        ])
+        .expect(0);
+    }
+    let state = sb.read(&format!("{CRM_STORE}/batch.json"));
+    let id = state
+        .split("\"batch_id\": \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    batches.fail(&id);
+    let err = sb
+        .run(&["portfolio", "collect", "projects"])
+        .expect(4)
+        .stderr();
+    assert_contains(
+        &err,
+        &format!("batch {id}: could not be collected"),
+        "stderr",
+    );
+    assert!(
+        sb.file("projects/.plan-ai/projects/erp/sections/metrics.json")
+            .exists(),
+        "erp's batch was collected: {err}"
+    );
+    assert_eq!(
+        sb.read(&format!("{CRM_STORE}/batch.json")),
+        state,
+        "crm's batch is kept as it was"
+    );
+    // Once the server answers again, it is collected.
+    batches.state_clear_failing();
+    sb.run(&["portfolio", "collect", "projects"]).expect(0);
+    assert!(
+        sb.file(&format!("{CRM_STORE}/sections/metrics.json"))
+            .exists()
+    );
+}
+
 #[test]
 fn a_huge_answer_in_the_output_file_is_refused_in_little_memory() {
     // Every answer 50 MB, and 60 more lines of 1 MB for no request: a 210 MB output file.

@@ -99,6 +99,14 @@ fn fifo_state_files_are_refused_or_ignored_never_waited_on() {
                 assert_contains(&err, "metrics.json: not a regular file", name);
                 paste.expect(0);
             }
+            "batch.json" => {
+                render.expect(0);
+                paste.expect(0);
+                // Not silently: a draft says its sections are not held back for a batch.
+                let err = sb.run_within(&["draft"], LIMIT).stderr();
+                assert_contains(&err, "batch.json cannot be read (not a regular file", name);
+                assert_contains(&err, "plan-ai batch forget", name);
+            }
             _ => {
                 render.expect(0);
                 paste.expect(0);

@@ -367,6 +367,23 @@ impl Store {
         Some(state)
     }
 
+    /// Why a `batch.json` that is there cannot be read (not a regular file, too large, not
+    /// the JSON plan-ai writes); none when it reads or is absent. Its sections are then not
+    /// known to be in a batch, and the person running plan-ai should hear so.
+    pub fn batch_state_unreadable(&self) -> Option<String> {
+        let path = self.batch_path();
+        std::fs::symlink_metadata(&path).ok()?;
+        let why = match crate::fs::read_regular(&path, 64 << 20) {
+            Err(e) => e.to_string(),
+            Ok(None) => "larger than 64 MiB".to_string(),
+            Ok(Some(bytes)) => match serde_json::from_slice::<BatchState>(&bytes) {
+                Ok(_) => return None,
+                Err(e) => format!("not a batch record ({e})"),
+            },
+        };
+        Some(why)
+    }
+
     /// Saves the batch state; an empty one is removed.
     pub fn save_batch_state(&self, state: &BatchState) -> Result<()> {
         let _lock = self.lock()?;

@@ -81,7 +81,9 @@ fn forgetting_a_batch_frees_its_sections() {
         sections: BTreeMap::from([("metrics".to_string(), pending)]),
         ..BatchState::default()
     };
+    assert_eq!(store.batch_state_unreadable(), None, "none there");
     store.save_batch_state(&state).unwrap();
+    assert_eq!(store.batch_state_unreadable(), None, "read");
     assert_eq!(
         super::super::batch_api::in_flight(store.batch_state().as_ref()),
         ["metrics"]
@@ -93,6 +95,8 @@ fn forgetting_a_batch_frees_its_sections() {
     assert!(super::super::batch_api::in_flight(store.batch_state().as_ref()).is_empty());
     // An unreadable one goes too.
     std::fs::write(dir.path().join(".plan-ai/batch.json"), "not json").unwrap();
+    let why = store.batch_state_unreadable().unwrap();
+    assert!(why.starts_with("not a batch record"), "{why}");
     assert!(store.forget_batch().unwrap().is_none());
     assert!(!dir.path().join(".plan-ai/batch.json").exists());
 }

@@ -41,6 +41,8 @@ struct State {
     files: HashMap<String, Vec<u8>>,
     batches: HashMap<String, Batch>,
     next: u32,
+    /// Batches whose status the server fails to give (a 500, every time).
+    failing: Vec<String>,
 }
 
 struct Batch {
@@ -127,6 +129,16 @@ impl FakeBatches {
         self.state().batches.remove(id);
     }
 
+    /// Makes asking about batch `id` fail with a 500 from now on.
+    pub fn fail(&self, id: &str) {
+        self.state().failing.push(id.to_string());
+    }
+
+    /// The server answers about every batch again.
+    pub fn state_clear_failing(&self) {
+        self.state().failing.clear();
+    }
+
     /// Answers the Batch API's paths; `None` for anything else.
     pub fn handle(&self, req: &Recorded) -> Option<Reply> {
         let path = req.path.split('?').next().unwrap_or_default();
@@ -211,6 +223,9 @@ impl FakeBatches {
 
     fn get(&self, id: &str) -> Reply {
         let mut s = self.state();
+        if s.failing.iter().any(|f| f == id) {
+            return Reply::error(500, "internal error");
+        }
         let Some(b) = s.batches.get_mut(id) else {
             return Reply::error(404, "no such batch");
         };
