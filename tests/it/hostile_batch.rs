@@ -108,24 +108,8 @@ fn a_batch_the_server_forgot_releases_its_sections_and_collect_goes_on() {
     let batches = Arc::new(FakeBatches::new(Behaviour::default()));
     let server = batch_server(batches.clone());
     let sb = portfolio(&server, "");
-    // One batch per project: crm's first, then erp's.
-    for project in ["crm", "erp"] {
-        sb.run(&[
-            "portfolio",
-            "draft",
-            &format!("projects/{project}.toml"),
-            "--batch",
-        ])
-        .expect(0);
-    }
+    let (state, id) = a_batch_each(&sb);
     assert_eq!(batches.batch_count(), 2);
-    let state = sb.read(&format!("{CRM_STORE}/batch.json"));
-    let id = state
-        .split("\"batch_id\": \"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
     batches.forget(&id);
     let err = sb
         .run(&["portfolio", "collect", "projects"])
@@ -149,18 +133,8 @@ fn a_batch_the_server_forgot_releases_its_sections_and_collect_goes_on() {
     assert_eq!(server.count(), 3, "{}", run.stderr());
 }
 
-/// A server that fails to say how one batch stands (a 500 however often it is asked) does not
-/// stop the other batches being collected; the failing one stays, to collect later.
-#[test]
-fn a_batch_the_server_cannot_report_on_stays_and_collect_goes_on() {
-    let batches = Arc::new(FakeBatches::new(Behaviour::default()));
-    let server = batch_server(batches.clone());
-    let sb = portfolio(&server, "");
-    // No retries: the 500 is final at once.
-    sb.config(&format!(
-        "default_profile = \"p\"\n[profiles.p]\nbase_url = \"{}\"\nmodel = \"{FAKE_MODEL}\"\nretries = 0\n",
-        server.base_url()
-    ));
+/// One batch per project, crm's first, then erp's: crm's batch.json and its batch id.
+fn a_batch_each(sb: &Sandbox) -> (String, String) {
     for project in ["crm", "erp"] {
         sb.run(&[
             "portfolio",
@@ -177,6 +151,22 @@ fn a_batch_the_server_cannot_report_on_stays_and_collect_goes_on() {
         .and_then(|rest| rest.split('"').next())
         .unwrap()
         .to_string();
+    (state, id)
+}
+
+/// A server that fails to say how one batch stands (a 500 however often it is asked) does not
+/// stop the other batches being collected; the failing one stays, to collect later.
+#[test]
+fn a_batch_the_server_cannot_report_on_stays_and_collect_goes_on() {
+    let batches = Arc::new(FakeBatches::new(Behaviour::default()));
+    let server = batch_server(batches.clone());
+    let sb = portfolio(&server, "");
+    // No retries: the 500 is final at once.
+    sb.config(&format!(
+        "default_profile = \"p\"\n[profiles.p]\nbase_url = \"{}\"\nmodel = \"{FAKE_MODEL}\"\nretries = 0\n",
+        server.base_url()
+    ));
+    let (state, id) = a_batch_each(&sb);
     batches.fail(&id);
     let err = sb
         .run(&["portfolio", "collect", "projects"])
