@@ -108,7 +108,7 @@ fn a_batch_the_server_forgot_releases_its_sections_and_collect_goes_on() {
     let batches = Arc::new(FakeBatches::new(Behaviour::default()));
     let server = batch_server(batches.clone());
     let sb = portfolio(&server, "");
-    let (state, id) = a_batch_each(&sb);
+    let (_, id) = a_batch_each(&sb);
     assert_eq!(batches.batch_count(), 2);
     batches.forget(&id);
     let err = sb
