@@ -243,6 +243,9 @@ pub struct ReviseArgs {
     /// Revise one item only, keeping the others exactly: a communication group's name, or a resistance point's or metric's number as the plan shows it
     #[arg(long, value_name = "ITEM")]
     pub only: Option<String>,
+    /// Print {"section", "version", "how", "answer", "changes"} for scripts: the new version's checked JSON (prose as a string), pseudonyms as stored
+    #[arg(long)]
+    pub json: bool,
     /// Wait for the whole answer instead of streaming it
     #[arg(long)]
     pub no_stream: bool,

@@ -89,12 +89,29 @@ pub fn revise(cx: &Ctx, args: &ReviseArgs) -> Result<i32> {
     };
     let committed = store.commit(record.clone(), change)?;
     let changes = versions::compare(&current, &record);
-    let mut out = crate::text::with_newline(&ask::with_names(&ws, &record.answer));
-    out.push_str(&format!("\nChanges since version {}:\n", current.number()));
-    match changes.summary().as_slice() {
-        [] => out.push_str("- none: the model sent the same answer\n"),
-        lines => lines.iter().for_each(|l| out.push_str(&format!("- {l}\n"))),
-    }
+    let out = if args.json {
+        let answer = match &record.structured {
+            Some(v) => v.clone(),
+            None => serde_json::Value::String(record.answer.clone()),
+        };
+        let view = serde_json::json!({
+            "section": id,
+            "version": committed.number,
+            "based_on": current.number(),
+            "how": revise::how(only.as_ref()).label(),
+            "answer": answer,
+            "changes": changes.summary(),
+        });
+        serde_json::to_string_pretty(&view).unwrap_or_default() + "\n"
+    } else {
+        let mut out = crate::text::with_newline(&ask::with_names(&ws, &record.answer));
+        out.push_str(&format!("\nChanges since version {}:\n", current.number()));
+        match changes.summary().as_slice() {
+            [] => out.push_str("- none: the model sent the same answer\n"),
+            lines => lines.iter().for_each(|l| out.push_str(&format!("- {l}\n"))),
+        }
+        out
+    };
     cx.ui.result(&out)?;
     cx.ui.status(format_args!(
         "stored as version {} of `{id}` ({}) in {}",

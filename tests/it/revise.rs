@@ -144,6 +144,16 @@ fn a_structured_revision_keeps_its_schema_and_lists_what_changed() {
     assert_eq!(json["a"]["version"], 1);
     assert_eq!(json["diff"]["changes"][1]["item"], "metric 1");
     assert_eq!(json["diff"]["changes"][1]["fields"][0]["old"], "fake cell");
+    // --json: the new version's checked JSON, as stored, for a script.
+    let run = sb
+        .run(&["revise", "metrics", "Shorter owners.", "--json"])
+        .expect(0);
+    let json: Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(json["section"], "metrics");
+    assert_eq!(json["version"], 3);
+    assert_eq!(json["based_on"], 2);
+    assert_eq!(json["answer"], stored_record(&sb, "metrics")["structured"]);
+    assert!(json["changes"].is_array(), "{json}");
 }
 
 #[test]
