@@ -520,4 +520,26 @@ fn csv_cells_that_start_like_formulas_are_shown_never_run() {
             assert!(!cell.starts_with(['=', '+', '-', '@']), "{cell} in {row}");
         }
     }
+    // In Excel the same cells are text, never a formula (no <f> element in any sheet).
+    sb.run(&[
+        "render",
+        "--format",
+        "xlsx",
+        "--allow-partial",
+        "-o",
+        "plan.xlsx",
+    ])
+    .expect(6);
+    let probe = format!(
+        "{XLSX_OPEN}{}",
+        r#"
+import io
+formulas = sum(1 for n in z.namelist() if n.startswith("xl/worksheets/sheet") for _ in ET.fromstring(z.read(n)).iter(S + "f"))
+print(json.dumps({"formulas": formulas, "texts": shared}))
+"#
+    );
+    let v: Value = serde_json::from_str(&python(&probe, &sb.file("plan.xlsx"))).unwrap();
+    assert_eq!(v["formulas"], 0, "no formula in the workbook");
+    let texts = v["texts"].to_string();
+    assert_contains(&texts, "+1+cmd|' /C calc'!A0", "the name, as text");
 }
