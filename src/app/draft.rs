@@ -50,7 +50,7 @@ pub fn draft(cx: &Ctx, args: DraftArgs) -> Result<i32> {
         &renew.sections
     };
     for id in renewed.iter().filter(|id| requested.contains(id)) {
-        super::versions::say_superseded(cx, &opened.store, id);
+        super::versions::say_superseded(cx, &opened.store, id, &cx.g.project);
     }
     if args.batch {
         let hint = shell_word(&cx.g.project.display().to_string());

@@ -221,6 +221,11 @@ fn ending(
 fn member(cx: &Ctx, o: Opened, renew: Renew) -> Member<Kept> {
     let label = o.label();
     let path = o.ws.loaded.path.clone();
+    if renew.all {
+        for s in &o.ws.catalog.sections {
+            super::versions::say_superseded(cx, &o.store, &s.id, &path);
+        }
+    }
     let mut m = o.into_member(renew, Some(label));
     super::batch::say_unreadable_batch(cx, &m.store, &path);
     let out = m.hold_back_batched();

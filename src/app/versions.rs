@@ -216,7 +216,7 @@ pub fn use_version(cx: &Ctx, id: &str, n: u32) -> Result<i32> {
 
 /// Says which versions a regeneration of `id` supersedes (a person's, in use): they stay in
 /// its history.
-pub(super) fn say_superseded(cx: &Ctx, store: &Store, id: &str) {
+pub(super) fn say_superseded(cx: &Ctx, store: &Store, id: &str, project: &std::path::Path) {
     let Ok(h) = store.history(id) else {
         return;
     };
@@ -228,8 +228,14 @@ pub(super) fn say_superseded(cx: &Ctx, store: &Store, id: &str) {
     if gone.is_empty() {
         return;
     }
+    // In a portfolio run the project is named first (the flag alone would not say which).
+    let whose = if project == cx.g.project {
+        String::new()
+    } else {
+        format!("{}: ", project.display())
+    };
     cx.ui.note(format_args!(
-        "`{id}`: the new answer supersedes version{} {}; {} in `plan-ai history {}{}`",
+        "{whose}`{id}`: the new answer supersedes version{} {}; {} in `plan-ai history {}{}`",
         if gone.len() == 1 { "" } else { "s" },
         crate::text::list_en(&gone),
         if gone.len() == 1 {
@@ -238,6 +244,6 @@ pub(super) fn say_superseded(cx: &Ctx, store: &Store, id: &str) {
             "they stay"
         },
         shell_word(id),
-        project_flag(&cx.g.project)
+        project_flag(project)
     ));
 }

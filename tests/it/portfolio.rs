@@ -414,3 +414,25 @@ fn with_an_annex_the_summary_counts_who_resists_and_names_nobody() {
     assert_lacks(&json, "Derek Holloway", "status of an annexed project");
     assert_contains(&json, "Brenda Walsh", "the ERP project has no annex");
 }
+
+/// `--fresh` over a portfolio says, per project, which person-made versions the new answers
+/// supersede (they stay in the history), as `draft --fresh` does for one project.
+#[test]
+fn fresh_names_the_versions_it_supersedes_per_project() {
+    let server = structured_server();
+    let sb = portfolio(&server, "");
+    sb.run(&["portfolio", "draft", "projects"]).expect(0);
+    sb.write("answer.md", "A summary a person wrote by hand.");
+    sb.run(&["paste", "metrics", "answer.md", "-p", "projects/crm.toml"])
+        .expect(0);
+    let err = sb
+        .run(&["portfolio", "draft", "projects", "--fresh"])
+        .expect(0)
+        .stderr();
+    assert_contains(
+        &err,
+        "projects/crm.toml: `metrics`: the new answer supersedes version 2 (pasted); it stays in `plan-ai history metrics -p projects/crm.toml`",
+        "stderr",
+    );
+    assert_lacks(&err, "erp.toml: `", "nothing of erp's was a person's");
+}
