@@ -267,6 +267,9 @@ pub async fn collect<C>(
                 };
                 let result =
                     result.and_then(|answer| store_result(&members[*i], section, pending, answer));
+                if result.is_ok() {
+                    note_outcome(&members[*i], section, None, notify);
+                }
                 outcomes.insert(line.custom_id, result);
             };
             match client.file_lines(file, &mut each).await {
@@ -302,7 +305,7 @@ pub async fn collect<C>(
                         stored.push(section.clone());
                     }
                     Err(why) => {
-                        let _ = m.store.note_outcome(section, Some(&why));
+                        note_outcome(m, section, Some(&why), notify);
                         notify(Notice::Info(format!(
                             "{}: {section}: {why}; it is sent again with the next --batch run",
                             label(m)
@@ -340,7 +343,7 @@ fn release<C>(
         .iter_mut()
         .filter(|(_, p)| p.failed.is_none())
     {
-        let _ = m.store.note_outcome(section, Some(why));
+        note_outcome(m, section, Some(why), notify);
         report.failed.push((section.clone(), why.to_string()));
         pending.failed = Some(why.to_string());
         released.push(section.clone());
@@ -399,6 +402,16 @@ fn store_result<C>(
     }
     let stored = StoredSection::from_generated(&filled, &m.endpoint, structure, &generated);
     m.store.save(&stored).map_err(|e| e.to_string())?;
-    let _ = m.store.note_outcome(section, None);
     Ok(())
+}
+
+/// Remembers a section's outcome for `portfolio status`; failing to loses no answer, and is
+/// said.
+fn note_outcome<C>(m: &Member<C>, section: &str, failure: Option<&str>, notify: Notify<'_>) {
+    if let Err(e) = m.store.note_outcome(section, failure) {
+        notify(Notice::Info(format!(
+            "{}: {section}: could not note the outcome for `portfolio status`: {e}",
+            label(m)
+        )));
+    }
 }

@@ -149,6 +149,7 @@ impl Store {
                 copied += 1;
             }
         }
+        // A way of asking not remembered is only learned again on the next request.
         for (key, rung) in legacy.formats() {
             let _ = self.remember_rung(&key, rung);
         }
