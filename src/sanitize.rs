@@ -104,10 +104,16 @@ fn is_control(c: char) -> bool {
 
 /// `text` without control characters and escape sequences.
 pub fn strip_controls(text: &str) -> String {
+    without_controls(text).into_owned()
+}
+
+/// [`strip_controls`], borrowing `text` when there is nothing to strip (a large result is
+/// not copied).
+pub fn without_controls(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(is_control) {
-        return text.to_string();
+        return std::borrow::Cow::Borrowed(text);
     }
-    ControlFilter::default().feed(text)
+    std::borrow::Cow::Owned(ControlFilter::default().feed(text))
 }
 
 /// Keys shorter than this are not scrubbed: replacing "abc" everywhere would mangle text.

@@ -43,7 +43,7 @@ pub fn load(cx: &Ctx, args: &PortfolioLoadArgs) -> Result<i32> {
     let map = load::heatmap(&loads, &settings, by, from, to);
     say_what_is_assumed(cx, &map);
     match args.format {
-        TableFormat::Json => cx.ui.result(&map.to_json())?,
+        TableFormat::Json => cx.ui.result_json(&map.json_view())?,
         TableFormat::Csv => cx.ui.result_bytes(&csv(&map)?)?,
         TableFormat::Table => cx.ui.result(&heatmap::render(&map, cx.ui.color_stdout()))?,
     }

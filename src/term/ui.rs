@@ -178,7 +178,14 @@ impl Ui {
     /// A result on stdout, cleaned of terminal escapes (a model's answer may carry them). A
     /// closed pipe (`| head`) counts as success.
     pub fn result(&self, text: &str) -> Result<()> {
-        self.result_bytes(strip_controls(text).as_bytes())
+        self.result_bytes(crate::sanitize::without_controls(text).as_bytes())
+    }
+
+    /// `value` as pretty JSON on stdout, written as it is serialized (a large result is never
+    /// held whole). JSON escapes C0 controls itself; C1 controls and DEL, which it leaves
+    /// as they are, are dropped on the way.
+    pub fn result_json(&self, value: &impl serde::Serialize) -> Result<()> {
+        self.suspend(|| super::out::write_json_stdout(value))
     }
 
     /// Bytes on stdout as they are (a man page, completions: made by plan-ai itself).

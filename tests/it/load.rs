@@ -297,3 +297,25 @@ fn a_drafted_portfolio_carries_the_load_and_each_plan_names_the_other_changes() 
     );
     assert_contains(comment, "go-live", "and why");
 }
+
+/// Escape codes in a group's or project's name never reach the terminal raw, in any format.
+#[test]
+fn escape_codes_in_names_never_reach_stdout() {
+    let sb = Sandbox::new();
+    sb.write(
+        "p/a.toml",
+        "[project]\nname = \"Evil\\u009b2J\\u001b]0;title\\u0007 app\"\nlaunch_date = 2027-03-01\n[[groups]]\nname = \"Ward\\u009b31m managers\\u001b[2J\\u007f\"\nimpact = \"high\"\n",
+    );
+    for format in ["json", "csv", "table"] {
+        let out = sb
+            .run(&["portfolio", "load", "p", "--format", format])
+            .expect(0)
+            .stdout();
+        assert!(
+            !out.chars()
+                .any(|c| c == '\u{1b}' || c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c)),
+            "{format}: {out:?}"
+        );
+        assert_contains(&out, "managers", format);
+    }
+}

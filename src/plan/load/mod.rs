@@ -41,9 +41,11 @@ pub struct GroupImpact {
 
 impl ProjectLoad {
     pub fn of(p: &Project, fallback_name: &str) -> ProjectLoad {
-        let name = p.project.name.clone().filter(|n| !n.trim().is_empty());
+        // Names are shown in every format: escape codes and line breaks go at once.
+        let clean = |s: &str| crate::sanitize::strip_controls(s).replace('\n', " ");
+        let name = p.project.name.as_deref().filter(|n| !n.trim().is_empty());
         ProjectLoad {
-            name: name.unwrap_or_else(|| fallback_name.to_string()),
+            name: clean(name.unwrap_or(fallback_name)),
             launch: p.project.launch_date.and_then(day_of),
             milestones: p
                 .milestones
@@ -54,7 +56,7 @@ impl ProjectLoad {
                 .groups
                 .iter()
                 .map(|g| GroupImpact {
-                    name: g.name.clone(),
+                    name: clean(&g.name),
                     impact: g.impact.unwrap_or(Level::Medium),
                     stated: g.impact.is_some(),
                     from: g.impact_from.and_then(day_of),
@@ -370,53 +372,30 @@ impl Heatmap {
 
     /// The JSON scripts rely on (see the README).
     pub fn to_json(&self) -> String {
-        use serde_json::json;
-        let share = |s: &Share| {
-            json!({
-                "project": self.projects[s.project as usize],
-                "impact": s.impact.as_str(),
-                "reason": s.reason,
-            })
-        };
-        let groups: Vec<_> = self
-            .groups
-            .iter()
-            .map(|g| {
-                let cells: Vec<_> = g
-                    .cells
-                    .iter()
-                    .zip(&self.starts)
-                    .map(|(c, s)| {
-                        json!({
-                            "period": self.by.label(*s),
-                            "score": c.score,
-                            "level": self.heat(c),
-                            "projects": c.shares.iter().map(share).collect::<Vec<_>>(),
-                        })
-                    })
-                    .collect();
-                json!({"group": g.group, "aliases": g.aliases, "cells": cells})
-            })
-            .collect();
-        let collisions: Vec<_> = self
-            .collisions()
-            .iter()
-            .map(|c| {
-                json!({
-                    "group": c.group,
-                    "period": c.period,
-                    "score": c.score,
-                    "projects": self.names(c.shares),
+        let mut out = serde_json::to_string_pretty(&self.json_view()).unwrap_or_default();
+        out.push('\n');
+        out
+    }
+
+    /// The JSON shape of `portfolio load --format json`, serialized as it is walked,
+    /// borrowing the map: for a thousand projects it is tens of megabytes, and a tree of
+    /// values built first took ten times that.
+    pub fn json_view(&self) -> impl Serialize + '_ {
+        JsonMap {
+            periods: self.labels(),
+            thresholds: self.thresholds,
+            groups: GroupsView(self),
+            collisions: self
+                .collisions()
+                .iter()
+                .map(|c| JsonCollision {
+                    group: c.group,
+                    period: c.period.clone(),
+                    score: c.score,
+                    projects: self.names(c.shares),
                 })
-            })
-            .collect();
-        let v = json!({
-            "periods": self.labels(),
-            "thresholds": self.thresholds,
-            "groups": groups,
-            "collisions": collisions,
-        });
-        serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+                .collect(),
+        }
     }
 
     /// One row per group and period: group, period, score, level, projects.
@@ -496,6 +475,91 @@ impl Heatmap {
             }
         }
         out
+    }
+}
+
+/// `portfolio load --format json`, in the documented order: periods, thresholds, groups,
+/// collisions.
+#[derive(Serialize)]
+struct JsonMap<'a> {
+    periods: Vec<String>,
+    thresholds: Thresholds,
+    groups: GroupsView<'a>,
+    collisions: Vec<JsonCollision<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonGroup<'a> {
+    group: &'a str,
+    aliases: &'a [String],
+    cells: CellsView<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonCell<'a> {
+    period: String,
+    score: u32,
+    level: Heat,
+    projects: SharesView<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonShare<'a> {
+    project: &'a str,
+    impact: &'static str,
+    reason: Reason,
+}
+
+#[derive(Serialize)]
+struct JsonCollision<'a> {
+    group: &'a str,
+    period: String,
+    score: u32,
+    projects: Vec<&'a str>,
+}
+
+/// The groups, each cell and share serialized as it is reached.
+struct GroupsView<'a>(&'a Heatmap);
+struct CellsView<'a>(&'a Heatmap, &'a GroupRow);
+struct SharesView<'a>(&'a Heatmap, &'a [Share]);
+
+impl Serialize for GroupsView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let map = self.0;
+        s.collect_seq(map.groups.iter().map(|g| JsonGroup {
+            group: &g.group,
+            aliases: &g.aliases,
+            cells: CellsView(map, g),
+        }))
+    }
+}
+
+impl Serialize for CellsView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let map = self.0;
+        s.collect_seq(
+            self.1
+                .cells
+                .iter()
+                .zip(&map.starts)
+                .map(|(c, start)| JsonCell {
+                    period: map.by.label(*start),
+                    score: c.score,
+                    level: map.heat(c),
+                    projects: SharesView(map, &c.shares),
+                }),
+        )
+    }
+}
+
+impl Serialize for SharesView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let map = self.0;
+        s.collect_seq(self.1.iter().map(|sh| JsonShare {
+            project: &map.projects[sh.project as usize],
+            impact: sh.impact.as_str(),
+            reason: sh.reason,
+        }))
     }
 }
 

@@ -78,8 +78,17 @@ pub struct GroupSettings {
 impl Settings {
     /// The settings in `text` (from `path`, for messages), checked.
     pub fn parse(path: &Path, text: &str) -> Result<Settings> {
-        let settings: Settings =
+        let mut settings: Settings =
             toml::from_str(text).map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
+        // Names are shown in every format: escape codes and line breaks go at once.
+        let clean = |s: &str| crate::sanitize::strip_controls(s).replace('\n', " ");
+        settings.groups = std::mem::take(&mut settings.groups)
+            .into_iter()
+            .map(|(name, mut g)| {
+                g.aliases = g.aliases.iter().map(|a| clean(a)).collect();
+                (clean(&name), g)
+            })
+            .collect();
         let t = settings.thresholds;
         if t.amber == 0 || t.red <= t.amber {
             return Err(Error::Data(format!(
