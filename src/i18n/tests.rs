@@ -398,7 +398,9 @@ fn template_filters_write_in_the_language() {
     let cases = [
         ("{{ '2027-03-08' | long_date }}", "8. März 2027"),
         ("{{ 'soon' | long_date }}", "soon"),
-        ("{{ ['A', 'B', 'C'] | list }}", "A, B und C"),
+        ("{{ ['A', 'B', 'C'] | listing }}", "A, B und C"),
+        // minijinja's own `list` stays: a sequence made a list.
+        ("{{ ['A', 'B'] | select('ne', 'A') | list | length }}", "1"),
         ("{{ 12345 | number }}", "12.345"),
         ("{{ 'resistant' | term('stance') }}", "ablehnend"),
         (

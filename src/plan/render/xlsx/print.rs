@@ -81,14 +81,15 @@ pub(super) fn height(cells: &[&str], widths: &[f64], bold: bool) -> f64 {
 }
 
 /// The page header and footer: the project on the left of the header and the sheet on its
-/// right; the draft notice on the left of the footer and "Page N of M" on its right; a
-/// marking (a confidential annex's), in bold, in the middle of both. Excel takes `&` as a
-/// code, so the texts' own are doubled, and each side stays within its limit of 255
-/// characters.
+/// right; the draft notice on the left of the footer and `pages` ("Page &P of &N", Excel's
+/// codes for the page and the count, in the plan's language) on its right; a marking (a
+/// confidential annex's), in bold, in the middle of both. Excel takes `&` as a code, so the
+/// texts' own are doubled, and each side stays within its limit of 255 characters.
 pub(super) fn header_footer(
     project: &str,
     notice: &str,
     marking: Option<&str>,
+    pages: &str,
 ) -> (String, String) {
     let text = |s: &str, most: usize| {
         let s: String = s.chars().filter(|c| !c.is_control()).collect();
@@ -102,7 +103,7 @@ pub(super) fn header_footer(
     };
     let centre = marking.map_or(String::new(), |m| format!("&C&B{}&B", text(m, 40)));
     let header = format!("&L{}{centre}&R&A", text(project, 100));
-    let footer = format!("&L{}{centre}&RPage &P of &N", text(notice, 100));
+    let footer = format!("&L{}{centre}&R{pages}", text(notice, 100));
     (header, footer)
 }
 
@@ -151,14 +152,21 @@ mod tests {
 
     #[test]
     fn the_header_and_footer_name_the_project_and_count_pages() {
-        let (header, footer) = header_footer("R&D rollout", "DRAFT for review", None);
+        let pages = "Page &P of &N";
+        let (header, footer) = header_footer("R&D rollout", "DRAFT for review", None, pages);
         assert_eq!(header, "&LR&&D rollout&R&A");
         assert_eq!(footer, "&LDRAFT for review&RPage &P of &N");
-        let (header, footer) = header_footer("P", "N", Some("Confidential"));
+        let (header, footer) = header_footer("P", "N", Some("Confidential"), pages);
         assert_eq!(header, "&LP&C&BConfidential&B&R&A");
         assert_eq!(footer, "&LN&C&BConfidential&B&RPage &P of &N");
-        let (header, footer) =
-            header_footer(&"é".repeat(400), &"n".repeat(400), Some(&"m".repeat(400)));
+        let (_, footer) = header_footer("P", "N", None, "Seite &P von &N");
+        assert_eq!(footer, "&LN&RSeite &P von &N");
+        let (header, footer) = header_footer(
+            &"é".repeat(400),
+            &"n".repeat(400),
+            Some(&"m".repeat(400)),
+            pages,
+        );
         assert!(header.encode_utf16().count() <= 255 && footer.encode_utf16().count() <= 255);
         assert!(header.contains('…'));
     }
