@@ -89,6 +89,19 @@ fn sheet_names_are_names_excel_takes() {
 }
 
 #[test]
+fn the_annex_marking_fits_the_middle_of_an_excel_header() {
+    // Excel's header and footer show at most 40 characters of it; longer is cut with "…".
+    for s in Shipped::ALL {
+        let marking = s.catalog().get("annex.marking").unwrap().form("other");
+        assert!(
+            marking.chars().count() <= 40,
+            "{}.toml: {marking:?}",
+            s.tag()
+        );
+    }
+}
+
+#[test]
 fn translations_differ_from_english_where_words_differ() {
     // A catalog copied from English and never translated would pass the key checks.
     let english = Shipped::En.catalog();

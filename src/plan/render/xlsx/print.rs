@@ -22,7 +22,8 @@ const LINE: f64 = 15.0;
 const TALLEST: f64 = 409.0;
 
 /// Widths in Excel's units for columns holding `texts` (a column's header first, then its
-/// cells), or the `fixed` width given for a column people fill in.
+/// cells), or the `fixed` width given for a column people fill in, widened to its longest
+/// word (a German owner, "Implementierungsleitung", is not cut in two).
 pub(super) fn widths(texts: &[Vec<&str>], fixed: &[Option<f64>]) -> Vec<f64> {
     let font = Font::new(11.0);
     let units = |twips: f64| ((twips / TWIPS + 2.0 * INSIDE - PAD) / ZERO).ceil();
@@ -42,6 +43,9 @@ pub(super) fn widths(texts: &[Vec<&str>], fixed: &[Option<f64>]) -> Vec<f64> {
         )
     };
     let needs: Vec<(f64, f64, f64)> = texts.iter().map(need).collect();
+    let fixed: Vec<Option<f64>> = (0..texts.len())
+        .map(|c| fixed.get(c).copied().flatten().map(|w| w.max(needs[c].0)))
+        .collect();
     let open: Vec<usize> = (0..texts.len())
         .filter(|&c| fixed.get(c).copied().flatten().is_none())
         .collect();
@@ -123,6 +127,12 @@ mod tests {
         assert_eq!(w[0], NARROWEST, "a short column stays narrow: {w:?}");
         assert_eq!(w[1], WIDEST, "a long one stops at the cap: {w:?}");
         assert_eq!(w[2], 14.0, "a fixed one keeps its width");
+        // ... unless a word in it is wider: a German owner is not cut in two.
+        let texts = vec![vec!["Verantwortlich", "Implementierungsleitung"]];
+        let w = widths(&texts, &[Some(14.0)]);
+        assert!(w[0] > 14.0, "{w:?}");
+        let word = Font::new(11.0).longest_word("Implementierungsleitung");
+        assert!(w[0] * ZERO + PAD - 2.0 * INSIDE >= word / TWIPS, "{w:?}");
         // Many long columns share the budget; none gets narrower than its longest word.
         let word = "Accountabilities";
         let texts: Vec<Vec<&str>> = (0..12).map(|_| vec![word, long.as_str()]).collect();
