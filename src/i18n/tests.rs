@@ -203,6 +203,16 @@ fn numbers_and_plurals_in_each_language() {
     for (tag, n, want) in numbers {
         assert_eq!(lang(tag).number(n), want, "{tag} {n}");
     }
+    let separators = [
+        ("en", ('.', ',')),
+        ("de", (',', '.')),
+        ("fr", (',', '\u{202f}')),
+        ("es", (',', '.')),
+        ("nl", (',', '.')),
+    ];
+    for (tag, want) in separators {
+        assert_eq!(lang(tag).separators(), want, "{tag}");
+    }
     let plurals = [
         ("en", 1, "1 project"),
         ("en", 3, "3 projects"),

@@ -325,7 +325,8 @@ fn metrics_sheet(wb: &mut Workbook, plan: &Plan) -> X {
         .map(|x| {
             let mut row = texts(&[&x.metric, plan.term(x.dimension), &x.what_it_measures]);
             row.extend(texts(&[&x.baseline, &x.target]));
-            let target = target_number(&x.target).map_or(Cell::Empty, Cell::Number);
+            let target = target_number(&x.target, plan.language.separators());
+            let target = target.map_or(Cell::Empty, Cell::Number);
             row.extend([target, Cell::Empty]);
             let [owner, how, low] = [&x.owner, &x.how_to_collect, &x.low_scores_indicate];
             row.extend(texts(&[owner, &x.cadence, how, low]));
@@ -459,9 +460,15 @@ fn cut(s: &str, lang: &Language) -> String {
     s.chars().take_while(fits).chain(cut.chars()).collect()
 }
 
-/// The number in a target's text: the first percentage if there is one, else the first number
-/// ("90%" → 90, "≤ 5 tickets/day" → 5, "1,200 quotes" → 1200).
-fn target_number(s: &str) -> Option<f64> {
+/// The number in a target's text, written with the plan's language's `(decimal, group)`
+/// separators: the first percentage if there is one, else the first number ("90%" → 90,
+/// "≤ 5 tickets/day" → 5, "1,200 quotes" → 1200; in German "1.200 Angebote" → 1200 and
+/// "4,5 von 5" → 4.5).
+fn target_number(s: &str, (decimal, group): (char, char)) -> Option<f64> {
+    // A thin or no-break space groups thousands where a language does (French); a plain
+    // space does too there, as people type it.
+    let spaced = group.is_whitespace();
+    let is_group = |c: char| c == group || (spaced && c.is_whitespace());
     let chars: Vec<char> = s.chars().collect();
     let digits = |from: usize, n: usize| {
         (chars.get(from..from + n)).is_some_and(|d| d.iter().all(char::is_ascii_digit))
@@ -477,9 +484,9 @@ fn target_number(s: &str) -> Option<f64> {
             let point = n.contains('.');
             match c {
                 '0'..='9' => n.push(c),
-                '.' if !point && digits(i + 1, 1) => n.push('.'),
+                c if c == decimal && !point && digits(i + 1, 1) => n.push('.'),
                 // A thousands separator.
-                ',' if !point && digits(i + 1, 3) && !digits(i + 4, 1) => {}
+                c if is_group(c) && !point && digits(i + 1, 3) && !digits(i + 4, 1) => {}
                 _ => break,
             }
             i += 1;

@@ -211,9 +211,31 @@ fn target_values_are_read_from_the_target_text() {
     let cases = "90%:90|≤ 5 tickets/day:5|within 4 weeks, 80 % of reps:80|1,200 quotes:1200|4.5 out of 5:4.5|3,5 on average:3|to be agreed:|:";
     for case in cases.split('|') {
         let (text, want) = case.rsplit_once(':').unwrap();
-        assert_eq!(target_number(text), want.parse().ok(), "{text}");
+        assert_eq!(target_number(text, ('.', ',')), want.parse().ok(), "{text}");
     }
-    assert_eq!(target_number(&"9".repeat(400)), None);
+    assert_eq!(target_number(&"9".repeat(400), ('.', ',')), None);
+    // As each language writes numbers.
+    let cases = [
+        ("de", "1.200 Angebote bis Ende März", 1200.0),
+        ("de", "4,5 von 5 Punkten", 4.5),
+        ("de", "85 % der Besuche nach 4 Wochen", 85.0),
+        ("fr", "1\u{202f}200 devis en 6 semaines", 1200.0),
+        ("fr", "1 200 devis", 1200.0),
+        ("fr", "4,5 sur 5", 4.5),
+        ("es", "1.200 presupuestos", 1200.0),
+        ("nl", "3,5 gemiddeld", 3.5),
+        ("en", "1,200 quotes", 1200.0),
+    ];
+    for (tag, text, want) in cases {
+        let lang = crate::i18n::Available::default()
+            .resolve(Some(tag), "test")
+            .unwrap();
+        assert_eq!(
+            target_number(text, lang.separators()),
+            Some(want),
+            "{tag}: {text}"
+        );
+    }
 }
 
 #[test]
