@@ -8,7 +8,6 @@ use crate::exports::{XLSX_OPEN, python};
 use crate::support::dialects::fill_schema;
 use crate::support::*;
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 /// What a model answering in German writes in every text field: German, so any English in
 /// the plan is plan-ai's own.
@@ -139,23 +138,33 @@ fn strings(v: &Value) -> Vec<String> {
 /// of fewer than four letters ("of", "to") and pieces the other catalog also uses are left
 /// out; so are the portfolio's and the change load's messages, which no plan shows.
 fn english_pieces(tag: &str) -> Vec<String> {
-    let read = |t: &str| -> BTreeMap<String, Vec<String>> {
-        let text = std::fs::read_to_string(repo().join("i18n").join(format!("{t}.toml"))).unwrap();
-        let mut out = BTreeMap::new();
-        flatten("", &text.parse::<toml::Table>().unwrap(), &mut out);
-        out
+    use plan_ai::i18n::{Catalog, Message};
+    let read = |t: &str| {
+        let path = repo().join("i18n").join(format!("{t}.toml"));
+        Catalog::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let forms = |m: Option<&Message>| -> Vec<String> {
+        match m {
+            Some(Message::Text(t)) => vec![t.clone()],
+            Some(Message::Plural(forms)) => forms.values().cloned().collect(),
+            None => Vec::new(),
+        }
     };
     let (en, other) = (read("en"), read(tag));
-    let theirs: Vec<&String> = other.values().flatten().collect();
+    let theirs: Vec<String> = other.keys().flat_map(|k| forms(other.get(k))).collect();
     let mut pieces = Vec::new();
-    for (key, forms) in &en {
+    for key in en.keys() {
         if ["language.", "portfolio.", "load."]
             .iter()
             .any(|p| key.starts_with(p))
         {
             continue;
         }
-        for form in forms.iter().filter(|f| !other[key].contains(f)) {
+        let translated = forms(other.get(key));
+        for form in forms(en.get(key))
+            .iter()
+            .filter(|f| !translated.contains(f))
+        {
             for piece in split_placeholders(form) {
                 let piece = piece.trim_matches(|c: char| " ;,.:()\"`".contains(c));
                 let letters = piece.chars().filter(char::is_ascii_alphabetic).count();
@@ -168,33 +177,6 @@ fn english_pieces(tag: &str) -> Vec<String> {
     pieces.sort();
     pieces.dedup();
     pieces
-}
-
-fn flatten(prefix: &str, table: &toml::Table, out: &mut BTreeMap<String, Vec<String>>) {
-    for (name, value) in table {
-        let key = if prefix.is_empty() {
-            name.clone()
-        } else {
-            format!("{prefix}.{name}")
-        };
-        match value {
-            toml::Value::String(s) => {
-                out.insert(key, vec![s.clone()]);
-            }
-            toml::Value::Table(t)
-                if t.values().all(toml::Value::is_str) && t.contains_key("other") =>
-            {
-                out.insert(
-                    key,
-                    t.values()
-                        .filter_map(|v| v.as_str().map(str::to_string))
-                        .collect(),
-                );
-            }
-            toml::Value::Table(t) => flatten(&key, t, out),
-            _ => {}
-        }
-    }
 }
 
 fn split_placeholders(text: &str) -> Vec<&str> {
