@@ -212,6 +212,13 @@ fn english_left(text: &str, pieces: &[String], project: &str) -> Vec<String> {
         .collect()
 }
 
+/// Asserts no English piece is left in `text`, naming `what` when one is.
+#[track_caller]
+fn no_english(text: &str, pieces: &[String], project: &str, what: impl std::fmt::Display) {
+    let left = english_left(text, pieces, project);
+    assert!(left.is_empty(), "{what}: English left: {left:?}");
+}
+
 #[test]
 fn the_english_pieces_are_what_an_english_plan_shows() {
     let pieces = english_pieces("de");
@@ -268,11 +275,7 @@ fn a_german_plan_from_each_example_is_german_in_every_format() {
         }
         assert_contains(&md, &format!("| Go-live | {launch} |"), "the launch date");
         assert_contains(&md, "| Widerstandspunkt | Betroffene Rollen |", "plan.md");
-        assert_eq!(
-            english_left(&md_text, &pieces, &project),
-            Vec::<String>::new(),
-            "{example}: plan.md"
-        );
+        no_english(&md_text, &pieces, &project, format!("{example}: plan.md"));
         // Word, HTML and Excel, each as its reader sees it.
         for file in ["plan.docx", "plan.html"] {
             let seen = read_back(&sb, file);
@@ -282,11 +285,7 @@ fn a_german_plan_from_each_example_is_german_in_every_format() {
             }
             let text = strings(&seen["text"]).join("\n");
             assert_contains(&text, launch, &format!("{example}: {file}"));
-            assert_eq!(
-                english_left(&text, &pieces, &project),
-                Vec::<String>::new(),
-                "{example}: {file}"
-            );
+            no_english(&text, &pieces, &project, format!("{example}: {file}"));
         }
         let docx = read_back(&sb, "plan.docx");
         assert_eq!(docx["lang"], "de-DE", "Word spells the document in German");
@@ -345,11 +344,7 @@ fn a_german_plan_from_each_example_is_german_in_every_format() {
         }
         let text = strings(&xlsx["text"]).join("\n");
         assert_contains(&text, "Tracker für ", "the About sheet");
-        assert_eq!(
-            english_left(&text, &pieces, &project),
-            Vec::<String>::new(),
-            "{example}: plan.xlsx"
-        );
+        no_english(&text, &pieces, &project, format!("{example}: plan.xlsx"));
         // CSV: German headers, the files keep their ids.
         let csv = sb.read("plan-csv/resistance.csv");
         assert!(
@@ -394,17 +389,9 @@ fn the_german_annex_and_main_part_are_marked_in_german() {
         "&C&BVertraulich – Stakeholder mit Namen&B",
         "each sheet's header",
     );
-    assert_eq!(
-        english_left(&text, &pieces, &project),
-        Vec::<String>::new(),
-        "the annex workbook"
-    );
+    no_english(&text, &pieces, &project, "the annex workbook");
     let docx = strings(&read_back(&sb, "plan.confidential.docx")["text"]).join("\n");
-    assert_eq!(
-        english_left(&docx, &pieces, &project),
-        Vec::<String>::new(),
-        "the annex document"
-    );
+    no_english(&docx, &pieces, &project, "the annex document");
 }
 
 #[test]
@@ -435,8 +422,12 @@ fn french_and_dutch_plans_speak_their_language() {
     let pieces = english_pieces("fr");
     let fence = regex_lite::Regex::new(r"(?s)````text.*?````").unwrap();
     let project = sb.read("plan-ai.toml");
-    let left = english_left(&fence.replace_all(&md, ""), &pieces, &project);
-    assert_eq!(left, Vec::<String>::new(), "the French plan");
+    no_english(
+        &fence.replace_all(&md, ""),
+        &pieces,
+        &project,
+        "the French plan",
+    );
     let sb = Sandbox::new().with_example("erp-finance.toml");
     sb.run(&[
         "--language",
