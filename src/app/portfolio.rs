@@ -257,17 +257,22 @@ fn statuses_of(members: &[Member<Kept>], broken: Vec<Status>, config: &Config) -
 /// with the change load across them when any project places its change in time.
 fn report(cx: &Ctx, statuses: &[Status], dir: &Path) -> Result<()> {
     cx.ui.status(terminal_table(statuses).trim_end());
+    let lang = summary_language(cx, dir)?;
     let store = Store::open(dir)?;
     let map = change_load(statuses, dir)?;
     let load = map.as_ref();
     let today = crate::text::today_iso();
     let md_path = dir.join("portfolio.md");
-    let md = summary::markdown(statuses, dir, &today, load);
+    let md = summary::markdown(statuses, dir, &today, load, &lang);
     store.write_draft(&md_path, md.as_bytes(), true)?;
     let xlsx_path = dir.join("portfolio.xlsx");
-    store.write_draft(&xlsx_path, &summary::xlsx(statuses, dir, load)?, true)?;
+    store.write_draft(
+        &xlsx_path,
+        &summary::xlsx(statuses, dir, load, &lang)?,
+        true,
+    )?;
     let html_path = dir.join("portfolio.html");
-    let html = summary::html(statuses, dir, &today, load);
+    let html = summary::html(statuses, dir, &today, load, &lang);
     store.write_draft(&html_path, html.as_bytes(), true)?;
     cx.ui.status(format_args!(
         "wrote {}, {} and {}",
@@ -276,6 +281,21 @@ fn report(cx: &Ctx, statuses: &[Status], dir: &Path) -> Result<()> {
         html_path.display()
     ));
     Ok(())
+}
+
+/// The summary's language: `--language`, else `language` in the portfolio's `portfolio.toml`,
+/// else English (each plan keeps its own project's). A user's catalog in the config folder's,
+/// the portfolio's or `--prompts`'s `i18n/` folder serves it as it serves a plan.
+fn summary_language(cx: &Ctx, dir: &Path) -> Result<crate::i18n::Language> {
+    let file = dir.join(crate::plan::load::settings::FILE_NAME);
+    let settings = super::load::settings(None, &[dir.to_path_buf()])?;
+    let (tag, origin) = match (&cx.g.language, &settings.language) {
+        (Some(flag), _) => (flag.as_str(), "--language".to_string()),
+        (None, Some(tag)) => (tag.as_str(), format!("`language` in {}", file.display())),
+        (None, None) => return Ok(crate::i18n::Language::english()),
+    };
+    let dirs = crate::prompts::prompt_dirs(&crate::fs::config_dir(), dir, cx.g.prompts.as_deref());
+    crate::i18n::Available::load(&dirs)?.resolve(Some(tag), &origin)
 }
 
 /// The change load by week across the projects that could be read, with `portfolio.toml`'s

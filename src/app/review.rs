@@ -14,10 +14,11 @@ pub fn review(cx: &Ctx, args: &ReviewArgs) -> Result<i32> {
     let ws = cx.open()?;
     let filled = ws.fill_all()?;
     let store = crate::run::Store::peek(&ws.loaded.path);
-    // Structure only to read stored JSON back, as `render` does.
+    // Structure only to read stored JSON back, as `render` does. The scorecard and the JSON
+    // are the terminal's and scripts': English, whatever the plan's language (the plan's own
+    // Review section is in it).
     let plan = Plan::assemble(&ws.loaded.project, &ws.planned(&filled, false), &store)
-        .with_people(ws.privacy)
-        .in_language(ws.catalog.language.clone());
+        .with_people(ws.privacy);
     let review = Review::of(&plan, &facts(&ws));
     if args.json {
         cx.ui.result(&review.to_json())?;

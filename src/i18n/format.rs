@@ -72,6 +72,22 @@ pub(super) fn number(n: i64, locale: &Locale) -> String {
     }
 }
 
+/// The characters the language writes between whole and decimal part, and between groups of
+/// thousands: ('.', ',') in English, (',', '.') in German, (',', U+202F) in French.
+pub(super) fn separators(locale: &Locale) -> (char, char) {
+    let Ok(f) = DecimalFormatter::try_new(conventions(locale).into(), Default::default()) else {
+        return ('.', ',');
+    };
+    let symbol = |s: &str| {
+        let d = Decimal::try_from_str(s).ok()?;
+        f.format(&d)
+            .to_string()
+            .chars()
+            .find(|c| !c.is_ascii_digit())
+    };
+    (symbol("1.5").unwrap_or('.'), symbol("10000").unwrap_or(','))
+}
+
 /// The CLDR plural category of `n` ("one", "other", "many"…).
 pub(super) fn plural_form(n: u64, locale: &Locale) -> &'static str {
     let Ok(rules) = PluralRules::try_new_cardinal(conventions(locale).into()) else {

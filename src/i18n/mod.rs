@@ -259,6 +259,12 @@ impl Language {
     pub fn number(&self, n: i64) -> String {
         format::number(n, &self.0.locale)
     }
+
+    /// How this language writes a decimal point and a thousands separator: `('.', ',')` in
+    /// English, `(',', '.')` in German, for reading numbers back out of text.
+    pub fn separators(&self) -> (char, char) {
+        format::separators(&self.0.locale)
+    }
 }
 
 /// "2027-03-08" in `lang`: "8. März 2027"; text that is not a date comes back as it is.

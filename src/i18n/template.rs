@@ -1,7 +1,8 @@
 //! The language in templates: filters and a function that write in the template's language.
 //!
 //! - `{{ date | long_date }}`: "8. März 2027" (text that is not a date stays as it is);
-//! - `{{ items | list }}`: "A, B und C";
+//! - `{{ items | listing }}`: "A, B und C" (minijinja's own `list`, which makes a list of a
+//!   sequence, stays as it is);
 //! - `{{ n | number }}`: "12.345";
 //! - `{{ s.stance | term("stance") }}`: an enum value as the plan shows it ("ablehnend");
 //! - `{{ t("heading.about") }}`, `{{ t("plan.title", project=project.name) }}`: a catalog's
@@ -21,7 +22,7 @@ pub fn install(env: &mut Environment<'_>, lang: &Language) {
         l.long_date(&s).unwrap_or(s)
     });
     let l = lang.clone();
-    env.add_filter("list", move |items: Value| -> Result<String, Error> {
+    env.add_filter("listing", move |items: Value| -> Result<String, Error> {
         let items: Vec<String> = items.try_iter()?.map(|v| v.to_string()).collect();
         Ok(l.list(&items))
     });

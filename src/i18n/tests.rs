@@ -89,6 +89,19 @@ fn sheet_names_are_names_excel_takes() {
 }
 
 #[test]
+fn the_annex_marking_fits_the_middle_of_an_excel_header() {
+    // Excel's header and footer show at most 40 characters of it; longer is cut with "…".
+    for s in Shipped::ALL {
+        let marking = s.catalog().get("annex.marking").unwrap().form("other");
+        assert!(
+            marking.chars().count() <= 40,
+            "{}.toml: {marking:?}",
+            s.tag()
+        );
+    }
+}
+
+#[test]
 fn translations_differ_from_english_where_words_differ() {
     // A catalog copied from English and never translated would pass the key checks.
     let english = Shipped::En.catalog();
@@ -189,6 +202,16 @@ fn numbers_and_plurals_in_each_language() {
     ];
     for (tag, n, want) in numbers {
         assert_eq!(lang(tag).number(n), want, "{tag} {n}");
+    }
+    let separators = [
+        ("en", ('.', ',')),
+        ("de", (',', '.')),
+        ("fr", (',', '\u{202f}')),
+        ("es", (',', '.')),
+        ("nl", (',', '.')),
+    ];
+    for (tag, want) in separators {
+        assert_eq!(lang(tag).separators(), want, "{tag}");
     }
     let plurals = [
         ("en", 1, "1 project"),
@@ -398,7 +421,9 @@ fn template_filters_write_in_the_language() {
     let cases = [
         ("{{ '2027-03-08' | long_date }}", "8. März 2027"),
         ("{{ 'soon' | long_date }}", "soon"),
-        ("{{ ['A', 'B', 'C'] | list }}", "A, B und C"),
+        ("{{ ['A', 'B', 'C'] | listing }}", "A, B und C"),
+        // minijinja's own `list` stays: a sequence made a list.
+        ("{{ ['A', 'B'] | select('ne', 'A') | list | length }}", "1"),
         ("{{ 12345 | number }}", "12.345"),
         ("{{ 'resistant' | term('stance') }}", "ablehnend"),
         (

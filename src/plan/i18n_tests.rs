@@ -49,69 +49,115 @@ fn every_check_has_its_texts_in_every_catalog_and_english_is_todays() {
     }
 }
 
-/// The English catalog says what the renderers say today, column by column: the keys the
-/// render pass reads in their place.
+/// Every table's columns are catalog keys: English reads as the renderers always wrote, and
+/// every shipped catalog has each of them.
 #[test]
-fn the_english_catalog_has_the_columns_the_renderers_show() {
-    use crate::sections::{communication, metrics, resistance};
+fn the_tables_columns_read_as_before_in_english_and_exist_in_every_catalog() {
+    use crate::sections::{communication, engagement, metrics, resistance, table::headers};
     let en = Language::english();
-    let keys = |ks: &[&str]| -> Vec<String> {
-        ks.iter()
-            .map(|k| en.t(&format!("column.{k}")).to_string())
-            .collect()
+    let matrix: Vec<&str> = communication::COLUMNS.iter().map(|(_, h)| *h).collect();
+    let tables: [(&[&str], &str); 6] = [
+        (
+            &REGISTER_COLUMNS,
+            "Name|Title|Group|Influence|Interest|Stance|Notes",
+        ),
+        (
+            &REVIEW_COLUMNS,
+            "Section|Check|Result|Row|Finding|Why it matters|What to do",
+        ),
+        (
+            resistance::COLUMNS,
+            "Resistance point|Roles affected|Underlying reason|Tactics before go-live|Who acts|When|Early-warning sign",
+        ),
+        (
+            metrics::COLUMNS,
+            "Metric|What it measures|Dimension|Target|Baseline|How to collect|Cadence|Owner|Low scores indicate",
+        ),
+        (
+            &matrix,
+            "What they need to know|When|Frequency|Channel|Who delivers|Action wanted|How feedback comes back",
+        ),
+        (
+            engagement::COLUMNS,
+            "Stakeholder|Stance: now → target|What matters to them|Engagement actions|Who engages them|When|Sign of progress",
+        ),
+    ];
+    for (keys, english) in tables {
+        assert_eq!(headers(keys, &en).join("|"), english);
+        for s in Shipped::ALL {
+            for k in keys {
+                assert!(s.catalog().get(k).is_some(), "{s:?} {k}");
+            }
+        }
+    }
+    let de = Language::shipped(Shipped::De);
+    assert_eq!(
+        headers(resistance::COLUMNS, &de)[0..2],
+        ["Widerstandspunkt", "Betroffene Rollen"]
+    );
+}
+
+/// The plan in German: built-in headings (unless a template renamed them), tables' headers and
+/// enum values, what to double-check, and how a version was made.
+#[test]
+fn a_plan_in_german_shows_its_tables_headings_and_warnings_in_german() {
+    use crate::sections::{Structure, Structured};
+    let p = crate::project::parse(
+        std::path::Path::new("crm.toml"),
+        include_str!("../../examples/crm-manufacturer.toml"),
+    )
+    .unwrap()
+    .project;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let answer = include_str!("../../tests/data/review/crm-good-metrics.json");
+    let structure = Structure::built_in(Kind::Metrics, &p);
+    let filled = crate::prompts::FilledPrompt {
+        section: "metrics".into(),
+        title: "Success metrics".into(),
+        messages: vec![crate::chat::Message::user("p")],
     };
-    let register = [
-        "name",
-        "title",
-        "group",
-        "influence",
-        "interest",
-        "stance",
-        "notes",
-    ];
-    assert_eq!(keys(&register), REGISTER_COLUMNS);
-    let review = [
-        "section",
-        "check",
-        "result",
-        "row",
-        "finding",
-        "why_it_matters",
-        "what_to_do",
-    ];
-    assert_eq!(keys(&review), REVIEW_COLUMNS);
-    let points = [
-        "resistance_point",
-        "roles_affected",
-        "underlying_reason",
-        "tactics",
-        "who_acts",
-        "when",
-        "early_warning_sign",
-    ];
-    assert_eq!(keys(&points), resistance::COLUMNS);
-    let measures = [
-        "metric",
-        "what_it_measures",
-        "dimension",
-        "target",
-        "baseline",
-        "how_to_collect",
-        "cadence",
-        "owner",
-        "low_scores_indicate",
-    ];
-    assert_eq!(keys(&measures), metrics::COLUMNS);
-    let matrix = [
-        "need_to_know",
-        "when",
-        "frequency",
-        "channel",
-        "delivered_by",
-        "action_wanted",
-        "how_feedback",
-    ];
-    let headers: Vec<&str> = communication::COLUMNS.iter().map(|(_, h)| *h).collect();
-    assert_eq!(keys(&matrix), headers);
-    assert_eq!(en.t("column.audience"), "Audience");
+    let record = StoredSection::from_paste(&filled, answer, Some(&structure), &p).unwrap();
+    store.save(&record).unwrap();
+    let planned = [Planned {
+        filled,
+        structure: Some(structure),
+    }];
+    let english = Plan::assemble(&p, &planned, &store);
+    let plan = english.clone().in_language(Language::shipped(Shipped::De));
+    let s = plan.section("metrics").unwrap();
+    assert_eq!(s.title, "Erfolgskennzahlen");
+    let a = s.answer.as_ref().unwrap();
+    assert!(
+        a.text.contains("| Kennzahl | Was sie misst | Dimension |"),
+        "{}",
+        a.text
+    );
+    assert!(a.text.contains("| Nutzungsgrad |"), "{}", a.text);
+    assert_eq!(a.how, "eingefügt");
+    assert_eq!(a.settings, "aus einem Chat-Werkzeug eingefügt");
+    // English is as it was, and a title a template chose stays.
+    let e = english.section("metrics").unwrap();
+    assert!(
+        e.answer
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("| Metric | What it measures |")
+    );
+    let mut renamed = english.clone();
+    renamed.sections[0].title = "Adoption KPIs".into();
+    let renamed = renamed.in_language(Language::shipped(Shipped::De));
+    assert_eq!(renamed.sections[0].title, "Adoption KPIs");
+    // What to double-check, in German.
+    let Some(Structured::Metrics(m)) = &a.structured else {
+        panic!("structured")
+    };
+    let mut m = m.clone();
+    m.metrics[0].metric = "Weekly logins".into();
+    let warnings = Structured::Metrics(m).warnings_in(&p, &plan.language);
+    assert!(
+        warnings[0].starts_with("Die Kennzahl „Weekly logins“ zählt Anmeldungen"),
+        "{warnings:?}"
+    );
 }

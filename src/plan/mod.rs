@@ -2,6 +2,7 @@
 //! stays on this machine) and the stored answers, loading each record once. Renderers in
 //! [`render`] turn a [`Plan`] into files.
 
+mod language;
 pub mod load;
 mod people;
 pub mod render;
@@ -9,7 +10,7 @@ pub mod review;
 
 use crate::chat::{FinishReason, Usage};
 use crate::endpoint::url::origin;
-use crate::i18n::{Language, Term};
+use crate::i18n::Language;
 use crate::project::{Level, Privacy, Project, Stakeholder};
 use crate::prompts;
 use crate::run::section::Planned;
@@ -78,9 +79,14 @@ pub struct SectionAnswer {
     /// The request settings, described for the appendix.
     pub settings: String,
     pub base_url: Option<String>,
-    /// The version in use, and how it was made (`revised`, `edited`...).
+    /// The profile and request settings it was asked with, for [`SectionAnswer::settings`].
+    pub profile: Option<String>,
+    pub request: crate::chat::RequestSettings,
+    /// The version in use, and how it was made (`revised`, `edited`...), as the plan's
+    /// language says it; `made` is the same as data.
     pub version: u32,
     pub how: String,
+    pub made: crate::run::record::How,
     /// The feedback that led to it, oldest first.
     pub feedback: Vec<String>,
 }
@@ -120,39 +126,41 @@ impl Grid {
     }
 }
 
-/// The stakeholder register's columns, as every tabular format (CSV, Excel) shows them.
+/// The catalog keys of the stakeholder register's columns, as every tabular format (CSV,
+/// Excel) shows them.
 pub const REGISTER_COLUMNS: [&str; 7] = [
-    "Name",
-    "Title",
-    "Group",
-    "Influence",
-    "Interest",
-    "Stance",
-    "Notes",
+    "column.name",
+    "column.title",
+    "column.group",
+    "column.influence",
+    "column.interest",
+    "column.stance",
+    "column.notes",
 ];
 
-/// One stakeholder as a register row, in [`REGISTER_COLUMNS`]' order.
-pub fn register_row(s: &Stakeholder) -> [String; 7] {
+/// One stakeholder as a register row, in [`REGISTER_COLUMNS`]' order, levels and stance in
+/// `lang`.
+pub fn register_row(s: &Stakeholder, lang: &Language) -> [String; 7] {
     [
         s.name.clone(),
         s.title.clone(),
         s.group.clone(),
-        s.influence.as_str().to_string(),
-        s.interest.as_str().to_string(),
-        s.stance.as_str().to_string(),
+        lang.term(s.influence).to_string(),
+        lang.term(s.interest).to_string(),
+        lang.term(s.stance).to_string(),
         s.notes.clone().unwrap_or_default(),
     ]
 }
 
-/// The review's columns, as the tabular formats (CSV, Excel) show them.
+/// The catalog keys of the review's columns, as the tabular formats (CSV, Excel) show them.
 pub const REVIEW_COLUMNS: [&str; 7] = [
-    "Section",
-    "Check",
-    "Result",
-    "Row",
-    "Finding",
-    "Why it matters",
-    "What to do",
+    "column.section",
+    "column.check",
+    "column.result",
+    "column.row",
+    "column.finding",
+    "column.why_it_matters",
+    "column.what_to_do",
 ];
 
 /// Which models and endpoints wrote the plan, and at what cost in tokens.
@@ -198,48 +206,6 @@ impl Plan {
             people: Privacy::Local,
             language: Language::english(),
         }
-    }
-
-    /// The plan in `language` (the project's or the command line's, as the run resolved it).
-    pub fn in_language(mut self, language: Language) -> Plan {
-        self.language = language;
-        self
-    }
-
-    /// The plan's fixed text for `key` in its language (English where its catalog has none).
-    pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
-        self.language.t(key)
-    }
-
-    /// An enum value (a stance, a level, a dimension) as the plan shows it.
-    pub fn term<T: Term>(&self, value: T) -> &str {
-        self.language.term(value)
-    }
-
-    /// Every finding of the review (passes too) as a row in [`REVIEW_COLUMNS`]' order.
-    pub fn review_rows(&self) -> Vec<[String; 7]> {
-        let Some(review) = &self.review else {
-            return Vec::new();
-        };
-        let title = |id: &str| match id {
-            "plan" => "Whole plan".to_string(),
-            id => self.section(id).map_or(id.to_string(), |s| s.title.clone()),
-        };
-        review
-            .findings
-            .iter()
-            .map(|f| {
-                [
-                    title(&f.section),
-                    f.check.id.to_string(),
-                    f.verdict.as_str().to_string(),
-                    f.item.clone().unwrap_or_default(),
-                    f.message.clone(),
-                    f.check.why.to_string(),
-                    f.check.hint.to_string(),
-                ]
-            })
-            .collect()
     }
 
     /// The plan with its review, as `draft` and `render` write it.
@@ -309,25 +275,15 @@ fn section_answer(
     structure: Option<&Structure>,
     project: &Project,
 ) -> SectionAnswer {
+    let english = Language::english();
     let r = &s.request;
-    let mut parts = Vec::new();
-    if let Some(u) = &r.base_url {
-        parts.push(format!("endpoint {}", origin(u)));
-    }
-    if let Some(p) = &r.profile {
-        parts.push(format!("profile {p}"));
-    }
-    if let Some(t) = r.settings.temperature {
-        parts.push(format!("temperature {t}"));
-    }
-    if let Some(m) = r.settings.max_tokens {
-        parts.push(format!("max_tokens {m}"));
-    }
-    let settings = if parts.is_empty() {
-        "pasted from a chat tool".to_string()
-    } else {
-        parts.join(", ")
-    };
+    let profile = r.profile.as_deref().map(strip_controls);
+    let settings = language::settings(
+        r.base_url.as_deref(),
+        profile.as_deref(),
+        &r.settings,
+        &english,
+    );
     // Typed again from the stored JSON, so tables follow the current renderer; JSON that no
     // longer fits (the project changed) falls back to the stored text.
     let structured = match (&s.structured, structure) {
@@ -342,12 +298,15 @@ fn section_answer(
         Some(x) => table::to_markdown(x),
         None => strip_controls(&s.answer),
     };
-    let (version, how) = (s.number(), s.how().label());
+    let (version, made) = (s.number(), s.how());
     let feedback = s.trail().iter().map(|f| strip_controls(f)).collect();
     // Records may come from a shared folder: no terminal escapes reach the plan.
     SectionAnswer {
         version,
-        how: strip_controls(&how),
+        how: language::how(&made, &english),
+        made,
+        profile,
+        request: s.request.settings.clone(),
         feedback,
         text,
         structured,

@@ -4,6 +4,7 @@
 //! annex takes them out again for the part anyone may read.
 
 use super::{Grid, Plan, SectionAnswer};
+use crate::i18n::Language;
 use crate::project::people::Register;
 use crate::project::{EditText, Privacy, Project, edit_group_level};
 use crate::sections::{Kind, table};
@@ -54,16 +55,17 @@ impl Plan {
     /// Every answer's text rewritten by `f`: prose, structured values (and the tables made
     /// from them), what to double-check, why an answer stayed prose, the feedback behind it.
     fn rewrite_answers(&mut self, f: &dyn Fn(&str) -> String) {
+        let lang = self.language.clone();
         for a in self.sections.iter_mut().filter_map(|s| s.answer.as_mut()) {
-            rewrite(a, f);
+            rewrite(a, f, &lang);
         }
     }
 }
 
-fn rewrite(a: &mut SectionAnswer, f: &dyn Fn(&str) -> String) {
+fn rewrite(a: &mut SectionAnswer, f: &dyn Fn(&str) -> String, lang: &Language) {
     a.structured = a.structured.as_ref().map(|s| s.map_text(f));
     a.text = match &a.structured {
-        Some(s) => table::to_markdown(s),
+        Some(s) => table::to_markdown_in(s, lang),
         None => f(&a.text),
     };
     a.warnings = a.warnings.iter().map(|w| f(w)).collect();
@@ -110,8 +112,11 @@ mod tests {
             finish_reason: None,
             settings: String::new(),
             base_url: None,
+            profile: None,
+            request: Default::default(),
             version: 1,
             how: "pasted".into(),
+            made: crate::run::record::How::Pasted,
             feedback: Vec::new(),
         }
     }

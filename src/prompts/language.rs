@@ -102,7 +102,7 @@ mod tests {
         let cases = [
             ("{{ '2027-03-08' | long_date }}", "8 de marzo de 2027"),
             (
-                "{{ ['Ventas', 'Ingeniería'] | list }}",
+                "{{ ['Ventas', 'Ingeniería'] | listing }}",
                 "Ventas e Ingeniería",
             ),
             ("{{ ['a', 'b'] | list_en }}", "a and b"),

@@ -90,8 +90,8 @@ pub struct Status {
     pub revised: usize,
     pub usage: Usage,
     pub cost: Option<f64>,
-    /// Stakeholders marked resistant or unaware, by name.
-    pub attention: Vec<String>,
+    /// Stakeholders marked resistant or unaware, by name (or counted).
+    pub attention: Vec<Attention>,
     /// The plan as written (the Markdown one when there is one), if written yet.
     pub plan: Option<PathBuf>,
     /// The review's score of what is stored (`plan-ai review`), once a section has an answer.
@@ -196,31 +196,49 @@ pub fn status(
     }
 }
 
+/// A stakeholder who needs work before go-live, or how many of one stance there are when the
+/// names go to a confidential annex.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attention {
+    Named { name: String, stance: Stance },
+    Counted { n: usize, stance: Stance },
+}
+
+impl Attention {
+    /// "Ann Lee (resistant)", "2 resistant (names in the annex)", in `lang`.
+    pub fn text(&self, lang: &crate::i18n::Language) -> String {
+        match self {
+            Attention::Named { name, stance } => format!("{name} ({})", lang.term(*stance)),
+            Attention::Counted { n, stance } => lang.plural(
+                "portfolio.counted",
+                *n as u64,
+                &[("stance", lang.term(*stance))],
+            ),
+        }
+    }
+}
+
 /// Who is resistant or unaware: by name, or (when names go to a confidential annex) counted.
-fn attention(p: &crate::project::Project, named: bool) -> Vec<String> {
+fn attention(p: &crate::project::Project, named: bool) -> Vec<Attention> {
     let wanted =
         |s: &&crate::project::Stakeholder| matches!(s.stance, Stance::Resistant | Stance::Unaware);
     if named {
-        return p
-            .stakeholders
-            .iter()
-            .filter(wanted)
-            .map(|s| format!("{} ({})", s.name, word(&s.stance)))
+        return (p.stakeholders.iter().filter(wanted))
+            .map(|s| Attention::Named {
+                name: s.name.clone(),
+                stance: s.stance,
+            })
             .collect();
     }
     let count = |stance: Stance| p.stakeholders.iter().filter(|s| s.stance == stance).count();
     [Stance::Resistant, Stance::Unaware]
         .into_iter()
         .filter(|st| count(*st) > 0)
-        .map(|st| format!("{} {} (names in the annex)", count(st), word(&st)))
+        .map(|stance| Attention::Counted {
+            n: count(stance),
+            stance,
+        })
         .collect()
-}
-
-fn word<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -7,15 +7,15 @@ use crate::project::Project;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The columns of one row, as the schema names them and as people read them.
+/// The columns of one row: as the schema names them, and the catalog key of their header.
 pub const COLUMNS: &[(&str, &str)] = &[
-    ("need_to_know", "What they need to know"),
-    ("when", "When"),
-    ("frequency", "Frequency"),
-    ("channel", "Channel"),
-    ("delivered_by", "Who delivers"),
-    ("action_wanted", "Action wanted"),
-    ("feedback", "How feedback comes back"),
+    ("need_to_know", "column.need_to_know"),
+    ("when", "column.when"),
+    ("frequency", "column.frequency"),
+    ("channel", "column.channel"),
+    ("delivered_by", "column.delivered_by"),
+    ("action_wanted", "column.action_wanted"),
+    ("feedback", "column.how_feedback"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,15 +126,13 @@ pub fn parse(v: &Value, p: &Project) -> Result<Communication, String> {
 
 /// Rows whose sender is the project team, which people hear least from (the article: "who
 /// should deliver the message").
-pub fn warnings(c: &Communication) -> Vec<String> {
+pub fn warnings(c: &Communication, lang: &crate::i18n::Language) -> Vec<String> {
     c.rows
         .iter()
         .filter(|(_, r)| {
             let d = r.delivered_by.to_lowercase();
             d.contains("project team") || d.trim().is_empty()
         })
-        .map(|(g, _)| {
-            format!("the message to {g} is delivered by the project team; people act on what their sponsor or line manager tells them")
-        })
+        .map(|(g, _)| lang.format("warning.project_team_sender", &[("group", g)]))
         .collect()
 }

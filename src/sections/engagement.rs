@@ -13,15 +13,15 @@ use serde_json::Value;
 /// The stances a plan may aim for: nobody is moved towards "unaware".
 pub const TARGETS: [Stance; 3] = [Stance::Neutral, Stance::Supportive, Stance::Leading];
 
-/// The table's columns, as people read them.
+/// The catalog keys of the table's column headers.
 pub const COLUMNS: &[&str] = &[
-    "Stakeholder",
-    "Stance: now → target",
-    "What matters to them",
-    "Engagement actions",
-    "Who engages them",
-    "When",
-    "Sign of progress",
+    "column.stakeholder",
+    "column.stance_now_target",
+    "column.what_matters",
+    "column.engagement_actions",
+    "column.engaged_by",
+    "column.when",
+    "column.sign_of_progress",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,12 +36,12 @@ pub struct Row {
 }
 
 impl Row {
-    /// "resistant → supportive".
-    pub fn stances(&self) -> String {
+    /// "resistant → supportive", the stances in `lang`.
+    pub fn stances(&self, lang: &crate::i18n::Language) -> String {
         format!(
             "{} → {}",
-            self.current_stance.as_str(),
-            self.target_stance.as_str()
+            lang.term(self.current_stance),
+            lang.term(self.target_stance)
         )
     }
 }
@@ -152,16 +152,14 @@ pub fn parse(v: &Value, p: &Project) -> Result<Engagement, String> {
 }
 
 /// Rows whose engager is the project team, or a named person rather than a role.
-pub fn warnings(e: &Engagement) -> Vec<String> {
+pub fn warnings(e: &Engagement, lang: &crate::i18n::Language) -> Vec<String> {
     e.rows
         .iter()
         .filter(|(_, r)| {
             let by = r.engaged_by.to_lowercase();
             by.contains("project team") || by.trim().is_empty()
         })
-        .map(|(who, _)| {
-            format!("{who} is engaged by the project team; people move for someone they already trust: their line manager, a sponsor or a peer")
-        })
+        .map(|(who, _)| lang.format("warning.project_team_engager", &[("who", who)]))
         .collect()
 }
 
@@ -216,9 +214,13 @@ mod tests {
         let e = parse(&v, &p).unwrap();
         let codes: Vec<&str> = e.rows.iter().map(|(c, _)| c.as_str()).collect();
         assert_eq!(codes, ["S01", "S02"]);
-        assert_eq!(e.rows[0].1.stances(), "resistant → supportive");
-        assert_eq!(warnings(&e).len(), 1);
-        assert!(warnings(&e)[0].starts_with("S02 is engaged by the project team"));
+        assert_eq!(
+            e.rows[0].1.stances(&crate::i18n::Language::english()),
+            "resistant → supportive"
+        );
+        let en = crate::i18n::Language::english();
+        assert_eq!(warnings(&e, &en).len(), 1);
+        assert!(warnings(&e, &en)[0].starts_with("S02 is engaged by the project team"));
         let missing = json!({"summary": "s", "stakeholders": {"S01": row("resistant", "x")}});
         assert!(
             parse(&missing, &p)

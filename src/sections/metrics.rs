@@ -8,16 +8,17 @@ use serde_json::Value;
 
 pub const METRICS: usize = 5;
 
+/// The catalog keys of the table's column headers.
 pub const COLUMNS: &[&str] = &[
-    "Metric",
-    "What it measures",
-    "Dimension",
-    "Target",
-    "Baseline",
-    "How to collect",
-    "Cadence",
-    "Owner",
-    "Low scores indicate",
+    "column.metric",
+    "column.what_it_measures",
+    "column.dimension",
+    "column.target",
+    "column.baseline",
+    "column.how_to_collect",
+    "column.cadence",
+    "column.owner",
+    "column.low_scores_indicate",
 ];
 
 /// Prosci's three adoption dimensions.
@@ -137,15 +138,10 @@ pub fn parse(v: &Value) -> Result<Metrics, String> {
     serde_json::from_value(v.clone()).map_err(|e| e.to_string())
 }
 
-pub fn warnings(m: &Metrics) -> Vec<String> {
+pub fn warnings(m: &Metrics, lang: &crate::i18n::Language) -> Vec<String> {
     m.metrics
         .iter()
         .filter(|x| x.is_login_count())
-        .map(|x| {
-            format!(
-                "metric \"{}\" counts logins or licences; the article asks for metrics beyond login counts",
-                x.metric
-            )
-        })
+        .map(|x| lang.format("warning.login_metric", &[("metric", &x.metric)]))
         .collect()
 }

@@ -229,11 +229,16 @@ impl Structured {
     /// What the plan's reader should double-check: roles no resistance point mentions, login
     /// counts among the metrics, messages sent by the project team.
     pub fn warnings(&self, p: &Project) -> Vec<String> {
+        self.warnings_in(p, &crate::i18n::Language::english())
+    }
+
+    /// The same, in `lang` (the plan's language).
+    pub fn warnings_in(&self, p: &Project, lang: &crate::i18n::Language) -> Vec<String> {
         match self {
-            Structured::Resistance(r) => resistance::warnings(r, p),
-            Structured::Communication(c) => communication::warnings(c),
-            Structured::Metrics(m) => metrics::warnings(m),
-            Structured::Engagement(e) => engagement::warnings(e),
+            Structured::Resistance(r) => resistance::warnings(r, p, lang),
+            Structured::Communication(c) => communication::warnings(c, lang),
+            Structured::Metrics(m) => metrics::warnings(m, lang),
+            Structured::Engagement(e) => engagement::warnings(e, lang),
             Structured::Custom(_) => Vec::new(),
         }
     }

@@ -8,14 +8,15 @@ use serde_json::Value;
 
 pub const POINTS: usize = 5;
 
+/// The catalog keys of the table's column headers.
 pub const COLUMNS: &[&str] = &[
-    "Resistance point",
-    "Roles affected",
-    "Underlying reason",
-    "Tactics before go-live",
-    "Who acts",
-    "When",
-    "Early-warning sign",
+    "column.resistance_point",
+    "column.roles_affected",
+    "column.underlying_reason",
+    "column.tactics",
+    "column.who_acts",
+    "column.when",
+    "column.early_warning_sign",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,18 +116,15 @@ pub fn uncovered_roles(r: &Resistance, p: &Project) -> Vec<String> {
         .collect()
 }
 
-pub fn warnings(r: &Resistance, p: &Project) -> Vec<String> {
+pub fn warnings(r: &Resistance, p: &Project, lang: &crate::i18n::Language) -> Vec<String> {
     let missing = uncovered_roles(r, p);
     if missing.is_empty() {
         return Vec::new();
     }
-    vec![format!(
-        "no resistance point mentions {}: plan for {} too",
-        crate::text::list_en(&missing),
-        if missing.len() == 1 {
-            "that role"
-        } else {
-            "those roles"
-        }
+    let roles = lang.list(&missing);
+    vec![lang.plural(
+        "warning.uncovered_roles",
+        missing.len() as u64,
+        &[("roles", &roles)],
     )]
 }

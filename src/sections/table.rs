@@ -2,6 +2,7 @@
 //! lays out in its own way.
 
 use super::{Structured, communication, engagement, metrics, resistance};
+use crate::i18n::Language;
 use serde_json::Value;
 
 /// A table of text. A cell may hold several lines; a list's items each start with [`BULLET`]
@@ -15,12 +16,21 @@ pub struct Table {
 }
 
 impl Structured {
-    /// The answer's tables, in reading order.
+    /// The answer's tables, in reading order, as an English plan shows them.
     pub fn tables(&self) -> Vec<Table> {
+        self.tables_in(&Language::english())
+    }
+
+    /// The answer's tables, in reading order, with headers and enum values in `lang`.
+    pub fn tables_in(&self, lang: &Language) -> Vec<Table> {
         match self {
             Structured::Communication(c) => {
-                let mut columns = vec!["Audience".to_string()];
-                columns.extend(communication::COLUMNS.iter().map(|(_, h)| h.to_string()));
+                let mut columns = vec![lang.t("column.audience").to_string()];
+                columns.extend(
+                    communication::COLUMNS
+                        .iter()
+                        .map(|(_, h)| lang.t(h).to_string()),
+                );
                 let rows = c
                     .rows
                     .iter()
@@ -38,7 +48,7 @@ impl Structured {
             }
             Structured::Resistance(r) => vec![Table {
                 caption: None,
-                columns: strings(resistance::COLUMNS),
+                columns: headers(resistance::COLUMNS, lang),
                 rows: r
                     .points
                     .iter()
@@ -57,7 +67,7 @@ impl Structured {
             }],
             Structured::Metrics(m) => vec![Table {
                 caption: None,
-                columns: strings(metrics::COLUMNS),
+                columns: headers(metrics::COLUMNS, lang),
                 rows: m
                     .metrics
                     .iter()
@@ -65,7 +75,7 @@ impl Structured {
                         vec![
                             x.metric.clone(),
                             x.what_it_measures.clone(),
-                            x.dimension.as_str().to_string(),
+                            lang.term(x.dimension).to_string(),
                             x.target.clone(),
                             x.baseline.clone(),
                             x.how_to_collect.clone(),
@@ -78,14 +88,14 @@ impl Structured {
             }],
             Structured::Engagement(e) => vec![Table {
                 caption: None,
-                columns: strings(engagement::COLUMNS),
+                columns: headers(engagement::COLUMNS, lang),
                 rows: e
                     .rows
                     .iter()
                     .map(|(who, r)| {
                         vec![
                             who.clone(),
-                            r.stances(),
+                            r.stances(lang),
                             r.what_matters.clone(),
                             list(&r.actions),
                             r.engaged_by.clone(),
@@ -95,7 +105,7 @@ impl Structured {
                     })
                     .collect(),
             }],
-            Structured::Custom(v) => custom_tables(v),
+            Structured::Custom(v) => custom_tables(v, lang),
         }
     }
 }
@@ -127,13 +137,14 @@ pub fn list_items(cell: &str) -> Option<Vec<&str>> {
     items.filter(|i| i.len() > 1)
 }
 
-fn strings(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
+/// Column headers from their catalog keys, in `lang`.
+pub fn headers(keys: &[&str], lang: &Language) -> Vec<String> {
+    keys.iter().map(|k| lang.t(k).to_string()).collect()
 }
 
 /// A custom answer's fields: a list of objects becomes a table, an object of objects a table
 /// keyed by name, and plain values a two-column table of their own.
-fn custom_tables(v: &Value) -> Vec<Table> {
+fn custom_tables(v: &Value, lang: &Language) -> Vec<Table> {
     let mut tables = Vec::new();
     let mut plain = Vec::new();
     for (name, field) in v.as_object().into_iter().flatten() {
@@ -187,7 +198,7 @@ fn custom_tables(v: &Value) -> Vec<Table> {
             0,
             Table {
                 caption: None,
-                columns: vec!["Item".into(), "Answer".into()],
+                columns: headers(&["column.item", "column.answer"], lang),
                 rows: plain,
             },
         );
@@ -217,12 +228,17 @@ fn cell(v: &Value) -> String {
 /// The answer as Markdown: the model's summary, then GFM tables (pipes escaped, each list
 /// item on a line of its own within its cell, after a bullet).
 pub fn to_markdown(s: &Structured) -> String {
+    to_markdown_in(s, &Language::english())
+}
+
+/// The answer as Markdown with its tables' headers and enum values in `lang`.
+pub fn to_markdown_in(s: &Structured, lang: &Language) -> String {
     let mut out = String::new();
     if let Some(summary) = s.summary() {
         out.push_str(summary.trim());
         out.push_str("\n\n");
     }
-    for t in s.tables() {
+    for t in s.tables_in(lang) {
         if let Some(c) = &t.caption {
             out.push_str(&format!("**{}**\n\n", markdown_cell(c)));
         }
@@ -315,7 +331,7 @@ mod tests {
             "champions": [{"name": "Bo", "group_name": "sales"}, {"name": "Cy", "group_name": "ops"}],
             "by_site": {"Leeds": {"lead": "Di"}, "York": {"lead": "Ed"}}
         });
-        let tables = custom_tables(&v);
+        let tables = custom_tables(&v, &Language::english());
         assert_eq!(tables.len(), 3);
         assert_eq!(
             tables[0].rows,

@@ -286,7 +286,7 @@ fn draft_reports_tokens_per_section_and_cost() {
     );
     assert_contains(
         &sb.read("plan.md"),
-        "**Total tokens:** 9000 prompt + 12000 answer = 21000.",
+        "**Total tokens:** 9,000 prompt + 12,000 answer = 21,000.",
         "plan.md",
     );
 

@@ -92,7 +92,7 @@ fn pasted_answers_are_reused_by_an_online_draft() {
     assert_eq!(requested_since(&server, 0), ["communication", "metrics"]);
     let md = sb.read("plan.md");
     assert_contains(&md, "PASTED-RESISTANCE.", "plan.md");
-    assert_contains(&md, "1 of them were pasted from a chat tool", "plan.md");
+    assert_contains(&md, "1 of them was pasted from a chat tool", "plan.md");
 }
 
 /// A pasted answer that is nothing but reasoning leaves no answer: it must not be stored as

@@ -197,7 +197,7 @@ fn a_template_written_for_a_language_is_used_for_that_language_only() {
     let sb = in_language("de");
     sb.write(
         "prompts/de/resistance.md",
-        "+++\ntitle = \"Widerstandsmanagement\"\ninputs = [\"project.system\", \"roles\"]\n+++\nAnalysieren Sie die Widerstände gegen {{ project.system }} bei {{ roles | map(attribute=\"name\") | list }} bis zum {{ project.launch_date | long_date }}.\n",
+        "+++\ntitle = \"Widerstandsmanagement\"\ninputs = [\"project.system\", \"roles\"]\n+++\nAnalysieren Sie die Widerstände gegen {{ project.system }} bei {{ roles | map(attribute=\"name\") | listing }} bis zum {{ project.launch_date | long_date }}.\n",
     );
     let run = sb.run(&["prompt", "resistance"]).expect(0);
     assert_contains(

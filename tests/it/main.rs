@@ -19,6 +19,7 @@ mod hostile_batch;
 mod hostile_files;
 mod keyring;
 mod languages;
+mod languages_render;
 mod layouts;
 mod libreoffice;
 mod load;

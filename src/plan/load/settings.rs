@@ -1,6 +1,7 @@
 //! `portfolio.toml`: the change load's weights per impact level, the thresholds that colour a
-//! group-period amber or red, and aliases that make two group names one group. Optional, at the
-//! portfolio's root (or `--settings FILE`); discovery never takes it for a project.
+//! group-period amber or red, aliases that make two group names one group, and the language
+//! of the portfolio summary. Optional, at the portfolio's root (or `--settings FILE`);
+//! discovery never takes it for a project.
 
 use crate::error::{Error, Result};
 use crate::project::Level;
@@ -23,6 +24,10 @@ pub struct Settings {
     /// Canonical group names, each with the other names it goes by.
     #[serde(default)]
     pub groups: BTreeMap<String, GroupSettings>,
+    /// The language `portfolio.md`, `.html` and `.xlsx` are written in (a BCP 47 tag;
+    /// `--language` wins; English when neither says). Each plan keeps its project's.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 /// Points per group and period for each impact level: ChangePlan's Low 1, Medium 5, High 10.
@@ -140,6 +145,8 @@ mod tests {
         );
         assert_eq!(s.thresholds, Thresholds { amber: 12, red: 30 });
         assert_eq!(s.groups["Ward managers"].aliases, ["Nurse unit managers"]);
+        let s = Settings::parse(p, "language = \"de\"\n").unwrap();
+        assert_eq!(s.language.as_deref(), Some("de"));
     }
 
     #[test]

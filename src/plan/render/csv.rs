@@ -3,11 +3,15 @@
 //! A list in a cell is its items joined with "; " (one line per record for the importers).
 //! A cell a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, tab, CR first) is
 //! written with a leading `'`, as OWASP advises for CSV injection: shown, never run.
+//!
+//! Headers and enum values are in the plan's language, as in every format; file names stay
+//! the sections' ids (`stakeholders.csv`), which scripts and import mappings name, and dates
+//! stay ISO 8601, which every importer reads.
 
-use super::{MARKING, Part};
+use super::{Part, marking};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
-use crate::sections::table::{Table, list_items};
+use crate::sections::table::{Table, headers, list_items};
 use crate::sections::{Kind, communication, engagement, metrics, resistance};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -24,10 +28,11 @@ fn files(tables: Vec<(&str, Table)>) -> Result<Vec<(String, Vec<u8>)>> {
         .collect()
 }
 
-fn table(columns: &[&str], rows: Vec<Vec<String>>) -> Table {
+/// A table whose headers are the catalog's texts for `columns` (keys) in the plan's language.
+fn table(plan: &Plan, columns: &[&str], rows: Vec<Vec<String>>) -> Table {
     Table {
         caption: None,
-        columns: columns.iter().map(|c| c.to_string()).collect(),
+        columns: headers(columns, &plan.language),
         rows,
     }
 }
@@ -35,29 +40,29 @@ fn table(columns: &[&str], rows: Vec<Vec<String>>) -> Table {
 /// The register (each stakeholder's code first when `coded`).
 fn register(plan: &Plan, coded: bool) -> Table {
     let codes = engagement::codes(&plan.project);
-    let mut columns = vec!["Code"][..usize::from(coded)].to_vec();
+    let mut columns = vec!["column.code"][..usize::from(coded)].to_vec();
     columns.extend(crate::plan::REGISTER_COLUMNS);
     let rows = (plan.project.stakeholders.iter().zip(codes))
         .map(|(s, code)| {
-            let row = crate::plan::register_row(s).to_vec();
+            let row = crate::plan::register_row(s, &plan.language).to_vec();
             [vec![code][..usize::from(coded)].to_vec(), row].concat()
         })
         .collect();
-    table(&columns, rows)
+    table(plan, &columns, rows)
 }
 
 /// The engagement plan: its table, or every stakeholder with empty cells to fill in.
 fn engagement_table(plan: &Plan) -> Table {
     let structured = plan.structured(Kind::Engagement);
     structured
-        .and_then(|s| s.tables().into_iter().next())
+        .and_then(|s| s.tables_in(&plan.language).into_iter().next())
         .unwrap_or_else(|| {
             let empty = |name: &String| {
                 let cells = engagement::COLUMNS[1..].iter().map(|_| String::new());
                 std::iter::once(name.clone()).chain(cells).collect()
             };
             let names = plan.project.stakeholders.iter().map(|s| &s.name);
-            table(engagement::COLUMNS, names.map(empty).collect())
+            table(plan, engagement::COLUMNS, names.map(empty).collect())
         })
 }
 
@@ -75,18 +80,14 @@ pub fn render_annex(plan: &Plan) -> Result<Vec<(String, Vec<u8>)>> {
             vec![c.name.clone(), opt(&c.group), opt(&c.why)]
         })
         .collect();
-    tables.push((
-        "champions",
-        table(&["Champion", "Group", "Why them"], champions),
-    ));
-    let name = plan
-        .project
-        .project
-        .name
-        .as_deref()
-        .unwrap_or("the project");
+    let columns = ["column.champion", "column.group", "column.why_them"];
+    tables.push(("champions", table(plan, &columns, champions)));
+    let name = (plan.project.project.name.as_deref()).unwrap_or_else(|| plan.t("plan.the_project"));
     let notice = format!(
-        "{MARKING}\r\n\r\nThese tables are the confidential annex to the implementation plan for {name}: they name people and where they stand. Keep them to the people running the change, out of shared folders and chat tools.\r\n"
+        "{}\r\n\r\n{}\r\n",
+        marking(plan),
+        plan.language
+            .format("annex.csv_notice", &[("project", name)])
     );
     let mut out = vec![("CONFIDENTIAL.txt".to_string(), notice.into_bytes())];
     out.extend(files(tables)?);
@@ -100,7 +101,8 @@ pub fn render_annex(plan: &Plan) -> Result<Vec<(String, Vec<u8>)>> {
 pub fn tables(plan: &Plan, part: &Part) -> Vec<(&'static str, Table)> {
     let p = &plan.project;
     let roles = table(
-        &["Role", "People", "What changes"],
+        plan,
+        &["column.role", "column.people", "column.what_changes"],
         p.roles
             .iter()
             .map(|r| {
@@ -113,7 +115,8 @@ pub fn tables(plan: &Plan, part: &Part) -> Vec<(&'static str, Table)> {
             .collect(),
     );
     let milestones = table(
-        &["Milestone", "Date"],
+        plan,
+        &["column.milestone", "column.date"],
         p.milestones
             .iter()
             .map(|m| {
@@ -126,10 +129,10 @@ pub fn tables(plan: &Plan, part: &Part) -> Vec<(&'static str, Table)> {
     );
     let structured = |kind: Kind| {
         plan.structured(kind)
-            .and_then(|s| s.tables().into_iter().next())
+            .and_then(|s| s.tables_in(&plan.language).into_iter().next())
     };
     let communication = structured(Kind::Communication).unwrap_or_else(|| {
-        let mut columns = vec!["Audience"];
+        let mut columns = vec!["column.audience"];
         columns.extend(communication::COLUMNS.iter().map(|(_, h)| *h));
         let rows = communication::audiences(p)
             .into_iter()
@@ -139,11 +142,11 @@ pub fn tables(plan: &Plan, part: &Part) -> Vec<(&'static str, Table)> {
                     .collect()
             })
             .collect();
-        table(&columns, rows)
+        table(plan, &columns, rows)
     });
-    let resistance =
-        structured(Kind::Resistance).unwrap_or_else(|| table(resistance::COLUMNS, Vec::new()));
-    let metrics = structured(Kind::Metrics).unwrap_or_else(|| table(metrics::COLUMNS, Vec::new()));
+    let empty = |columns| table(plan, columns, Vec::new());
+    let resistance = structured(Kind::Resistance).unwrap_or_else(|| empty(resistance::COLUMNS));
+    let metrics = structured(Kind::Metrics).unwrap_or_else(|| empty(metrics::COLUMNS));
     let mut tables = Vec::new();
     if !matches!(part, Part::Main { .. }) {
         tables.push(("stakeholders", register(plan, false)));
@@ -159,8 +162,10 @@ pub fn tables(plan: &Plan, part: &Part) -> Vec<(&'static str, Table)> {
         ("metrics", metrics),
     ]);
     if plan.review.is_some() {
-        let rows = plan.review_rows().into_iter().map(|r| r.to_vec()).collect();
-        tables.push(("review", table(&crate::plan::REVIEW_COLUMNS, rows)));
+        let rows = (plan.review_rows().into_iter())
+            .map(|(_, r)| r.to_vec())
+            .collect();
+        tables.push(("review", table(plan, &crate::plan::REVIEW_COLUMNS, rows)));
     }
     tables
 }

@@ -1,9 +1,11 @@
 //! The portfolio's change load as people read it next to the summary: a Markdown table (a
 //! coloured square per level, for Confluence and GitHub), a sheet of portfolio.xlsx (fills by
-//! level, the projects behind each cell in its comment), and a section of portfolio.html.
+//! level, the projects behind each cell in its comment), and a section of portfolio.html;
+//! in the portfolio summary's language (periods stay ISO weeks and months).
 
 use super::html::escape;
-use crate::plan::load::{Heat, Heatmap};
+use crate::i18n::Language;
+use crate::plan::load::{Heat, Heatmap, Reason, Share};
 use crate::sections::table::markdown_cell;
 use rust_xlsxwriter::{Color, Format, FormatAlign, Note, Workbook, XlsxError};
 use std::fmt::Write as _;
@@ -18,26 +20,58 @@ fn marked(score: u32, heat: Heat) -> String {
     }
 }
 
-fn legend(map: &Heatmap) -> String {
+fn legend(map: &Heatmap, lang: &Language) -> String {
     let (t, w) = (map.thresholds, map.weights);
-    format!(
-        "Per group and period, each project's impact on the group counts (high {}, medium {}, low {}), double in a period that holds its go-live or a milestone. Amber from {}, red from {}.",
-        w.high, w.medium, w.low, t.amber, t.red
+    let n = |v: u32| lang.number(i64::from(v));
+    lang.format(
+        "load.legend",
+        &[
+            ("high", &n(w.high)),
+            ("medium", &n(w.medium)),
+            ("low", &n(w.low)),
+            ("amber", &n(t.amber)),
+            ("red", &n(t.red)),
+        ],
     )
 }
 
+/// The projects behind a cell, each with its impact and why it counts there: "CRM (high,
+/// go-live)".
+fn behind(map: &Heatmap, shares: &[Share], lang: &Language) -> Vec<String> {
+    (shares.iter())
+        .map(|s| {
+            let reason = lang.t(match s.reason {
+                Reason::GoLive => "load.go_live",
+                Reason::Milestone => "load.milestone",
+                Reason::Window => "load.window",
+            });
+            let project = &map.projects[s.project as usize];
+            format!("{project} ({}, {reason})", lang.term(s.impact))
+        })
+        .collect()
+}
+
+/// A colour's name: "red".
+fn heat(h: Heat, lang: &Language) -> &str {
+    lang.t(match h {
+        Heat::Green => "load.green",
+        Heat::Amber => "load.amber",
+        Heat::Red => "load.red",
+    })
+}
+
 /// The heatmap section of `portfolio.md`.
-pub fn markdown(map: &Heatmap) -> String {
-    let mut out = String::from("\n## Change load\n\n");
+pub fn markdown(map: &Heatmap, lang: &Language) -> String {
+    let mut out = format!("\n## {}\n\n", lang.t("load.title"));
     if map.starts.is_empty() || map.groups.is_empty() {
-        out.push_str(
-            "No change lands on any group: no project has a launch date or impact dates.\n",
-        );
+        out.push_str(lang.t("load.nothing"));
+        out.push('\n');
         return out;
     }
-    let _ = writeln!(out, "{}\n", legend(map));
+    let _ = writeln!(out, "{}\n", legend(map, lang));
     let labels = map.labels();
-    let _ = writeln!(out, "| Group | {} |", labels.join(" | "));
+    let group = lang.t("column.group");
+    let _ = writeln!(out, "| {group} | {} |", labels.join(" | "));
     let _ = writeln!(out, "|---|{}", "---:|".repeat(labels.len()));
     for g in &map.groups {
         let cells: Vec<String> = g
@@ -54,7 +88,7 @@ pub fn markdown(map: &Heatmap) -> String {
     }
     let collisions = map.collisions();
     if !collisions.is_empty() {
-        out.push_str("\n**Collisions:**\n\n");
+        let _ = write!(out, "\n**{}**\n\n", lang.t("load.collisions"));
     }
     for c in collisions {
         let _ = writeln!(
@@ -63,22 +97,27 @@ pub fn markdown(map: &Heatmap) -> String {
             markdown_cell(c.group),
             c.period,
             c.score,
-            c.heat.as_str(),
-            markdown_cell(&map.behind(c.shares).join("; "))
+            heat(c.heat, lang),
+            markdown_cell(&behind(map, c.shares, lang).join("; "))
         );
     }
     out
 }
 
 /// The heatmap section of `portfolio.html`: a table with a coloured cell per group-period.
-pub fn html(map: &Heatmap) -> String {
-    let mut out = String::from("<section><h2 id=\"change-load\">Change load</h2>\n");
+pub fn html(map: &Heatmap, lang: &Language) -> String {
+    let title = escape(lang.t("load.title"));
+    let mut out = format!("<section><h2 id=\"change-load\">{title}</h2>\n");
     if map.starts.is_empty() || map.groups.is_empty() {
-        out.push_str("<p>No change lands on any group: no project has a launch date or impact dates.</p></section>\n");
+        let _ = writeln!(out, "<p>{}</p></section>", escape(lang.t("load.nothing")));
         return out;
     }
-    let _ = writeln!(out, "<p>{}</p>", escape(&legend(map)));
-    out.push_str("<div class=\"table\"><table class=\"heat\"><thead><tr><th>Group</th>");
+    let _ = writeln!(out, "<p>{}</p>", escape(&legend(map, lang)));
+    let group = escape(lang.t("column.group"));
+    let _ = write!(
+        out,
+        "<div class=\"table\"><table class=\"heat\"><thead><tr><th>{group}</th>"
+    );
     for l in map.labels() {
         let _ = write!(out, "<th>{}</th>", escape(&l));
     }
@@ -91,7 +130,7 @@ pub fn html(map: &Heatmap) -> String {
                 out.push_str("<td></td>");
                 continue;
             }
-            let title = escape(&map.behind(&c.shares).join("; "));
+            let title = escape(&behind(map, &c.shares, lang).join("; "));
             let _ = write!(
                 out,
                 "<td class=\"{}\" title=\"{title}\">{}</td>",
@@ -104,7 +143,8 @@ pub fn html(map: &Heatmap) -> String {
     out.push_str("</tbody></table></div>\n");
     let collisions = map.collisions();
     if !collisions.is_empty() {
-        out.push_str("<h3>Collisions</h3>\n<ul>\n");
+        let collisions = escape(lang.t("load.collisions_heading"));
+        let _ = write!(out, "<h3>{collisions}</h3>\n<ul>\n");
     }
     for c in &collisions {
         let _ = writeln!(
@@ -113,8 +153,8 @@ pub fn html(map: &Heatmap) -> String {
             escape(c.group),
             escape(&c.period),
             c.score,
-            c.heat.as_str(),
-            escape(&map.behind(c.shares).join("; "))
+            escape(heat(c.heat, lang)),
+            escape(&behind(map, c.shares, lang).join("; "))
         );
     }
     if !collisions.is_empty() {
@@ -126,9 +166,9 @@ pub fn html(map: &Heatmap) -> String {
 
 /// The "Change load" sheet: groups down, periods across, each cell filled by its level, the
 /// projects behind it in the cell's comment.
-pub fn sheet(book: &mut Workbook, map: &Heatmap) -> Result<(), XlsxError> {
+pub fn sheet(book: &mut Workbook, map: &Heatmap, lang: &Language) -> Result<(), XlsxError> {
     let ws = book.add_worksheet();
-    ws.set_name("Change load")?;
+    ws.set_name(lang.t("sheet.change_load"))?;
     let bold = Format::new().set_bold();
     let fill = |bg: u32, fg: u32| {
         Format::new()
@@ -141,12 +181,12 @@ pub fn sheet(book: &mut Workbook, map: &Heatmap) -> Result<(), XlsxError> {
         fill(0xFFEB9C, 0x9C5700),
         fill(0xFFC7CE, 0x9C0006),
     );
-    ws.write_string_with_format(0, 0, "Group", &bold)?;
+    ws.write_string_with_format(0, 0, lang.t("column.group"), &bold)?;
     for (c, label) in (1u16..).zip(map.labels()) {
         ws.write_string_with_format(0, c, label, &bold)?;
     }
     for (r, g) in (1u32..).zip(&map.groups) {
-        ws.write_string(r, 0, super::xlsx::clean(&g.group))?;
+        ws.write_string(r, 0, super::xlsx::clean(&g.group, lang))?;
         for (c, cell) in (1u16..).zip(&g.cells) {
             // An empty period stays blank and unfilled.
             if cell.score == 0 {
@@ -159,7 +199,7 @@ pub fn sheet(book: &mut Workbook, map: &Heatmap) -> Result<(), XlsxError> {
             };
             ws.write_number_with_format(r, c, f64::from(cell.score), format)?;
             if !cell.shares.is_empty() {
-                let text = super::xlsx::clean(&map.behind(&cell.shares).join("\n"));
+                let text = super::xlsx::clean(&behind(map, &cell.shares, lang).join("\n"), lang);
                 let note = Note::new(text)
                     .add_author_prefix(false)
                     .set_width(300)
@@ -169,7 +209,7 @@ pub fn sheet(book: &mut Workbook, map: &Heatmap) -> Result<(), XlsxError> {
         }
     }
     let last = map.groups.len() as u32 + 2;
-    ws.write_string(last, 0, super::xlsx::clean(&legend(map)))?;
+    ws.write_string(last, 0, super::xlsx::clean(&legend(map, lang), lang))?;
     ws.set_freeze_panes(1, 1)?;
     ws.set_column_width(0, 32)?;
     // Wide enough for "2027-W10" in the default font.
@@ -211,16 +251,20 @@ mod tests {
 
     #[test]
     fn markdown_marks_levels_and_lists_collisions() {
-        let md = markdown(&map());
+        let md = markdown(&map(), &Language::english());
         assert!(md.contains("| Ward <managers> |"), "{md}");
         assert!(md.contains("🟥 25"), "{md}");
         assert!(md.contains("🟧 15"), "{md}");
         assert!(md.contains("- Ward <managers> 2027-W09: 25 (red): Rota & roster (high, go-live); Records (medium, window)"), "{md}");
+        let de = markdown(&map(), &Language::shipped(crate::i18n::Shipped::De));
+        assert!(de.contains("## Veränderungslast"), "{de}");
+        assert!(de.contains("| Gruppe |"), "{de}");
+        assert!(de.contains("- Ward <managers> 2027-W09: 25 (rot): Rota & roster (hoch, Go-live); Records (mittel, Zeitfenster)"), "{de}");
     }
 
     #[test]
     fn html_escapes_and_colours() {
-        let html = html(&map());
+        let html = html(&map(), &Language::english());
         assert!(html.contains("<th>Ward &lt;managers&gt;</th>"), "{html}");
         assert!(html.contains("class=\"red\""));
         assert!(html.contains("Rota &amp; roster (high, go-live)"));

@@ -70,8 +70,15 @@ const CARDS: &str = r#"
 /// The page for `blocks`, with `title` in the tab and `notice` above the plan; a `marking`
 /// (a confidential annex's) goes in a `classification` meta tag and heads the page's header
 /// and footer. Each part under a top-level heading is a section; one holding a table too
-/// wide for a portrait page prints on landscape pages.
-pub fn render(blocks: &[Block], title: &str, notice: &str, marking: Option<&str>) -> String {
+/// wide for a portrait page prints on landscape pages. The page's `lang` is the plan's
+/// language, for screen readers, hyphenation and spelling.
+pub fn render(
+    blocks: &[Block],
+    title: &str,
+    notice: &str,
+    marking: Option<&str>,
+    lang: &crate::i18n::Language,
+) -> String {
     let mut out = String::with_capacity(64 * 1024);
     let meta = marking.map_or(String::new(), |m| {
         format!("<meta name=\"classification\" content=\"{}\">\n", escape(m))
@@ -81,7 +88,8 @@ pub fn render(blocks: &[Block], title: &str, notice: &str, marking: Option<&str>
     });
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"plan-ai {}\">\n{meta}<title>{}</title>\n<style>{STYLE}@media (max-width: 700px) {{{}}}\n@media print {{{}}}\n</style>\n</head>\n<body>\n<header class=\"notice\">{mark}{}</header>\n<main>\n",
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"plan-ai {}\">\n{meta}<title>{}</title>\n<style>{STYLE}@media (max-width: 700px) {{{}}}\n@media print {{{}}}\n</style>\n</head>\n<body>\n<header class=\"notice\">{mark}{}</header>\n<main>\n",
+        escape(lang.tag()),
         env!("CARGO_PKG_VERSION"),
         escape(title),
         CARDS.replace("{t}", ".table:not(.pairs)"),
@@ -112,8 +120,8 @@ pub fn render(blocks: &[Block], title: &str, notice: &str, marking: Option<&str>
     }
     let _ = write!(
         out,
-        "</main>\n<footer>{mark}Made with plan-ai {}. {}</footer>\n</body>\n</html>\n",
-        env!("CARGO_PKG_VERSION"),
+        "</main>\n<footer>{mark}{} {}</footer>\n</body>\n</html>\n",
+        escape(&lang.format("plan.made_with", &[("version", env!("CARGO_PKG_VERSION"))])),
         escape(notice)
     );
     out
@@ -338,12 +346,24 @@ mod tests {
     use crate::plan::render::blocks::parse;
 
     fn page(md: &str) -> String {
-        render(&parse(md), "Plan <X>", "DRAFT & more", None)
+        render(
+            &parse(md),
+            "Plan <X>",
+            "DRAFT & more",
+            None,
+            &crate::i18n::Language::english(),
+        )
     }
 
     #[test]
     fn a_marking_goes_in_the_head_the_header_and_the_footer() {
-        let html = render(&parse("# A"), "T", "N", Some("Confidential <named>"));
+        let html = render(
+            &parse("# A"),
+            "T",
+            "N",
+            Some("Confidential <named>"),
+            &crate::i18n::Language::english(),
+        );
         assert!(
             html.contains("<meta name=\"classification\" content=\"Confidential &lt;named&gt;\">")
         );

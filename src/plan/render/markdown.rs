@@ -32,9 +32,12 @@ struct SectionView<'a> {
     unstructured: Option<&'a str>,
     /// What the reader should double-check.
     warnings: &'a [String],
-    /// The version in use (0 when missing), how it was made, and the feedback behind it.
+    /// The version in use (0 when missing), how it was made (in the plan's language), whether
+    /// a person made or chose it (anything but a plain generated answer), and the feedback
+    /// behind it.
     version: u32,
     how: &'a str,
+    by_person: bool,
     feedback: Vec<String>,
 }
 
@@ -66,6 +69,7 @@ fn view(s: &PlanSection) -> SectionView<'_> {
         warnings: a.map(|a| a.warnings.as_slice()).unwrap_or_default(),
         version: a.map_or(0, |a| a.version),
         how: a.map(|a| a.how.as_str()).unwrap_or_default(),
+        by_person: a.is_some_and(|a| a.made.by_person()),
         feedback: a
             .map(|a| a.feedback.iter().map(|f| cell(f)).collect())
             .unwrap_or_default(),
@@ -96,7 +100,7 @@ struct Extra<'a> {
     /// In the annex: the plan's file name.
     main: Option<&'a str>,
     /// How the annex is marked.
-    marking: &'static str,
+    marking: &'a str,
 }
 
 /// The review as the draft template sees it: the score, what did not pass, and the checks
@@ -113,23 +117,22 @@ struct ReviewView<'a> {
     passed: Vec<&'static str>,
 }
 
+/// A finding as the plan shows it: its level (the verdict) and hint in the plan's language,
+/// `verdict` as the JSON says it (`fail`, `warn`).
 #[derive(Serialize)]
 struct FindingView<'a> {
     section: String,
     check: &'static str,
-    level: &'static str,
+    level: &'a str,
+    verdict: &'static str,
     item: Option<&'a str>,
     message: &'a str,
-    hint: &'static str,
+    hint: &'a str,
 }
 
 fn review_view<'a>(plan: &'a Plan) -> Option<ReviewView<'a>> {
     use crate::plan::review::{Verdict, checks::CHECKS};
     let review = plan.review.as_ref()?;
-    let title = |id: &str| match id {
-        "plan" => "Whole plan".to_string(),
-        id => plan.section(id).map_or(id.to_string(), |s| s.title.clone()),
-    };
     let passed = CHECKS
         .iter()
         .filter(|c| {
@@ -150,12 +153,16 @@ fn review_view<'a>(plan: &'a Plan) -> Option<ReviewView<'a>> {
         findings: review
             .problems()
             .map(|f| FindingView {
-                section: title(&f.section),
+                section: plan.section_title(&f.section),
                 check: f.check.id,
-                level: f.verdict.as_str(),
+                level: plan.term(f.verdict),
+                verdict: f.verdict.as_str(),
                 item: f.item.as_deref(),
                 message: &f.message,
-                hint: f.check.hint,
+                hint: plan
+                    .language
+                    .message(&format!("check.{}.hint", f.check.id))
+                    .map_or(f.check.hint, |m| m.form("other")),
             })
             .collect(),
         passed,
@@ -167,7 +174,7 @@ fn review_view<'a>(plan: &'a Plan) -> Option<ReviewView<'a>> {
 pub fn render(plan: &Plan, template: &DraftTemplate, part: &Part) -> Result<String> {
     let built_in = |kind: Kind| plan.built_in(kind).map(view);
     let extra = Extra {
-        today: crate::text::long_date(&plan.today).unwrap_or_else(|| plan.today.clone()),
+        today: crate::i18n::long_date(&plan.today, &plan.language),
         grid: &plan.grid,
         resistance: built_in(Kind::Resistance),
         communication: built_in(Kind::Communication),
@@ -196,7 +203,7 @@ pub fn render(plan: &Plan, template: &DraftTemplate, part: &Part) -> Result<Stri
             Part::Annex { main } => Some(main),
             _ => None,
         },
-        marking: super::MARKING,
+        marking: super::marking(plan),
     };
     let mut ctx = crate::project::template_context(&plan.project, crate::project::Privacy::Shared);
     if let (Some(obj), Ok(serde_json::Value::Object(more))) =
@@ -204,7 +211,7 @@ pub fn render(plan: &Plan, template: &DraftTemplate, part: &Part) -> Result<Stri
     {
         obj.extend(more);
     }
-    let mut env = crate::prompts::environment();
+    let mut env = crate::prompts::environment_in(&plan.language);
     env.add_filter("cell", |s: String| cell(&s));
     let err =
         |e: minijinja::Error| Error::Data(format!("draft template ({}): {e:#}", template.source));

@@ -67,8 +67,11 @@ impl Format {
     }
 }
 
-/// How a confidential annex is marked: its title, header, footer and document properties.
-pub const MARKING: &str = "Confidential — named stakeholders";
+/// How a confidential annex is marked (its title, header, footer and document properties),
+/// in the plan's language.
+pub fn marking(plan: &Plan) -> &str {
+    plan.t("annex.marking")
+}
 
 /// Which part of the plan a file holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -115,10 +118,10 @@ pub fn render(plan: &Plan, format: Format, opts: &Options<'_>) -> Result<Output>
         let template = [opts.draft_template, opts.annex_template][usize::from(annex)];
         markdown::render(plan, template, &opts.part)
     };
-    let marking = annex.then_some(MARKING);
-    let notice = match annex {
-        true => format!("{MARKING}. {}", notice(plan)),
-        false => notice(plan),
+    let marking = annex.then_some(marking(plan));
+    let notice = match marking {
+        Some(m) => format!("{m}. {}", notice(plan)),
+        None => notice(plan),
     };
     Ok(match format {
         Format::Md => Output::File(markdown()?.into_bytes()),
@@ -126,7 +129,8 @@ pub fn render(plan: &Plan, format: Format, opts: &Options<'_>) -> Result<Output>
             let blocks = blocks::parse(&markdown()?);
             // The page shows its marking on a line of its own above the notice.
             let notice = self::notice(plan);
-            let page = html::render(&blocks, &title(plan, annex), &notice, marking);
+            let title = title(plan, annex);
+            let page = html::render(&blocks, &title, &notice, marking, &plan.language);
             Output::File(page.into_bytes())
         }
         Format::Docx => {
@@ -138,6 +142,8 @@ pub fn render(plan: &Plan, format: Format, opts: &Options<'_>) -> Result<Output>
                 created: plan.today.clone(),
                 notice,
                 marking: marking.map(str::to_string),
+                page_of: plan.t("plan.page_of").to_string(),
+                language: (!plan.language.is_english()).then(|| plan.language.tag().to_string()),
             };
             Output::File(docx::render(&blocks, &meta, opts.reference_docx)?)
         }
@@ -150,23 +156,25 @@ pub fn render(plan: &Plan, format: Format, opts: &Options<'_>) -> Result<Output>
 
 /// The document's title: the plan's, or its annex's, marked.
 fn title(plan: &Plan, annex: bool) -> String {
-    let name = plan.project.project.name.as_deref().unwrap_or("untitled");
+    let name = (plan.project.project.name.as_deref()).unwrap_or_else(|| plan.t("plan.untitled"));
     match annex {
-        true => format!("{MARKING}: annex to the implementation plan for {name}"),
-        false => format!("Implementation plan: {name}"),
+        true => plan.language.format(
+            "annex.title",
+            &[("marking", marking(plan)), ("project", name)],
+        ),
+        false => plan.language.format("plan.title", &[("project", name)]),
     }
 }
 
 /// The draft notice every format carries.
 pub fn notice(plan: &Plan) -> String {
-    let mut s = String::from(
-        "DRAFT for review: parts of this plan were written by a language model; check them before you share it.",
-    );
+    let mut s = plan.t("plan.notice").to_string();
     if !plan.missing().is_empty() {
-        s.push_str(&format!(
-            " Incomplete: no answer yet for {}.",
-            plan.missing().join(", ")
-        ));
+        let sections = plan.missing().join(", ");
+        s.push(' ');
+        s += &plan
+            .language
+            .format("plan.notice_incomplete", &[("sections", &sections)]);
     }
     s
 }

@@ -1,8 +1,13 @@
 //! The portfolio summary: one row per project (name, system, launch, owner, where its sections
 //! stand, who resists, tokens and cost, a link to its plan), as a terminal table, Markdown,
 //! JSON, CSV and an Excel sheet.
+//!
+//! The documents (`portfolio.md`, `.html`, `.xlsx`) are written in the portfolio's language
+//! (`--language`, else `language` in portfolio.toml, else English); the CSV and JSON that
+//! `portfolio status` prints are for scripts and stay English, as the terminal does.
 
 use crate::error::{Error, Result};
+use crate::i18n::Language;
 use crate::plan::load::Heatmap;
 use crate::run::portfolio::{State, Status};
 use crate::sections::table::{Table, markdown_cell};
@@ -10,35 +15,37 @@ use serde_json::json;
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// The catalog keys of the summary's columns.
 const COLUMNS: [&str; 11] = [
-    "Project",
-    "File",
-    "System",
-    "Launch",
-    "Owner",
-    "Sections",
-    "Resistant or unaware",
-    "Review score",
-    "Tokens",
-    "Cost",
-    "Plan",
+    "portfolio.project",
+    "portfolio.file",
+    "portfolio.system",
+    "portfolio.launch",
+    "portfolio.owner",
+    "portfolio.sections",
+    "portfolio.resistant_or_unaware",
+    "portfolio.review_score",
+    "portfolio.tokens",
+    "portfolio.cost",
+    "portfolio.plan",
 ];
 
 /// "3 done", "2 done, 1 stale", "broken: ...".
-fn sections(s: &Status) -> String {
+fn sections(s: &Status, lang: &Language) -> String {
     if let Some(why) = &s.broken {
-        return format!("broken: {}", why.lines().next().unwrap_or_default());
+        let why = why.lines().next().unwrap_or_default();
+        return lang.format("portfolio.broken", &[("why", why)]);
     }
     let parts: Vec<String> = [
-        (State::Done, "done"),
-        (State::Stale, "stale"),
-        (State::Missing, "missing"),
-        (State::Failed, "failed"),
+        (State::Done, "portfolio.done"),
+        (State::Stale, "portfolio.stale"),
+        (State::Missing, "portfolio.missing"),
+        (State::Failed, "portfolio.failed"),
     ]
     .iter()
-    .filter_map(|(state, word)| {
+    .filter_map(|(state, key)| {
         let n = s.count(*state);
-        (n > 0).then(|| format!("{n} {word}"))
+        (n > 0).then(|| lang.plural(key, n as u64, &[]))
     })
     .collect();
     parts.join(", ")
@@ -51,12 +58,12 @@ fn relative(path: &Path, base: &Path) -> String {
         .to_string()
 }
 
-/// The summary as a table; paths relative to `base` (where the summary is written). Names
-/// and paths come from local files: no escape codes reach any format.
-pub fn table(statuses: &[Status], base: &Path) -> Table {
+/// The summary as a table in `lang`; paths relative to `base` (where the summary is written).
+/// Names and paths come from local files: no escape codes reach any format.
+pub fn table(statuses: &[Status], base: &Path, lang: &Language) -> Table {
     Table {
         caption: None,
-        columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
+        columns: crate::sections::table::headers(&COLUMNS, lang),
         rows: statuses
             .iter()
             .map(|s| {
@@ -66,8 +73,11 @@ pub fn table(statuses: &[Status], base: &Path) -> Table {
                     s.system.clone(),
                     s.launch.clone(),
                     s.owner.clone(),
-                    sections(s),
-                    s.attention.join("\n"),
+                    sections(s, lang),
+                    (s.attention.iter())
+                        .map(|a| a.text(lang))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
                     s.score.map(|n| n.to_string()).unwrap_or_default(),
                     if s.usage.total_tokens > 0 {
                         s.usage.total_tokens.to_string()
@@ -89,18 +99,32 @@ pub fn table(statuses: &[Status], base: &Path) -> Table {
 }
 
 /// `portfolio.md`: totals, then the table, each plan linked, then the change load.
-pub fn markdown(statuses: &[Status], base: &Path, today: &str, load: Option<&Heatmap>) -> String {
-    let mut out = format!(
-        "# Portfolio of implementation plans\n\n{} projects, {} with every section done, {} broken; as of {}.\n\n",
-        statuses.len(),
-        statuses
-            .iter()
-            .filter(|s| s.broken.is_none() && s.count(State::Done) == s.sections.len())
-            .count(),
-        statuses.iter().filter(|s| s.broken.is_some()).count(),
-        crate::text::long_date(today).unwrap_or_else(|| today.to_string())
+pub fn markdown(
+    statuses: &[Status],
+    base: &Path,
+    today: &str,
+    load: Option<&Heatmap>,
+    lang: &Language,
+) -> String {
+    let done = (statuses.iter())
+        .filter(|s| s.broken.is_none() && s.count(State::Done) == s.sections.len())
+        .count();
+    let broken = statuses.iter().filter(|s| s.broken.is_some()).count();
+    let n = |v: usize| lang.number(v as i64);
+    let summary = lang.format(
+        "portfolio.summary",
+        &[
+            (
+                "projects",
+                &lang.plural("portfolio.projects", statuses.len() as u64, &[]),
+            ),
+            ("done", &n(done)),
+            ("broken", &n(broken)),
+            ("date", &crate::i18n::long_date(today, lang)),
+        ],
     );
-    let t = table(statuses, base);
+    let mut out = format!("# {}\n\n{summary}\n\n", lang.t("portfolio.title"));
+    let t = table(statuses, base, lang);
     let _ = writeln!(out, "| {} |", t.columns.join(" | "));
     let _ = writeln!(out, "|{}", "---|".repeat(t.columns.len()));
     for row in &t.rows {
@@ -127,18 +151,32 @@ pub fn markdown(statuses: &[Status], base: &Path, today: &str, load: Option<&Hea
         let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
     if let Some(map) = load {
-        out.push_str(&super::heatmap::markdown(map));
+        out.push_str(&super::heatmap::markdown(map, lang));
     }
     out
 }
 
 /// `portfolio.html`: one self-contained page with the summary table and the change load.
-pub fn html(statuses: &[Status], base: &Path, today: &str, load: Option<&Heatmap>) -> String {
+pub fn html(
+    statuses: &[Status],
+    base: &Path,
+    today: &str,
+    load: Option<&Heatmap>,
+    lang: &Language,
+) -> String {
     use super::html::escape;
-    let mut out = String::from(concat!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
+    let title = escape(lang.t("portfolio.title"));
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n",
+        escape(lang.tag())
+    );
+    out += concat!(
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
-        "<title>Portfolio of implementation plans</title>\n<style>\n",
+        "<title>",
+    );
+    out += &title;
+    out += concat!(
+        "</title>\n<style>\n",
         "body { font: 15px/1.45 system-ui, sans-serif; color: #1d2330; max-width: 90rem; margin: 0 auto; padding: 1rem; }\n",
         ".table { overflow-x: auto; } table { border-collapse: collapse; margin: .8rem 0; }\n",
         "th, td { border: 1px solid #c9d0db; padding: .3rem .45rem; text-align: left; vertical-align: top; }\n",
@@ -147,14 +185,13 @@ pub fn html(statuses: &[Status], base: &Path, today: &str, load: Option<&Heatmap
         "td.green { background: #c6efce; color: #006100; } td.amber { background: #ffeb9c; color: #9c5700; }\n",
         "td.red { background: #ffc7ce; color: #9c0006; font-weight: bold; }\n",
         "@media print { @page { size: A4 landscape; } body { max-width: none; } }\n",
-        "</style>\n</head>\n<body>\n<h1>Portfolio of implementation plans</h1>\n",
-    ));
-    let _ = writeln!(
-        out,
-        "<p>As of {}.</p>",
-        escape(&crate::text::long_date(today).unwrap_or_else(|| today.to_string()))
+        "</style>\n</head>\n<body>\n<h1>",
     );
-    let t = table(statuses, base);
+    let _ = writeln!(out, "{title}</h1>");
+    let date = crate::i18n::long_date(today, lang);
+    let as_of = lang.format("portfolio.as_of", &[("date", &date)]);
+    let _ = writeln!(out, "<p>{}</p>", escape(&as_of));
+    let t = table(statuses, base, lang);
     out.push_str("<div class=\"table\"><table><thead><tr>");
     for c in &t.columns {
         let _ = write!(out, "<th>{}</th>", escape(c));
@@ -174,7 +211,7 @@ pub fn html(statuses: &[Status], base: &Path, today: &str, load: Option<&Heatmap
     }
     out.push_str("</tbody></table></div>\n");
     if let Some(map) = load {
-        out.push_str(&super::heatmap::html(map));
+        out.push_str(&super::heatmap::html(map, lang));
     }
     out.push_str("</body>\n</html>\n");
     out
@@ -218,7 +255,9 @@ pub fn json(statuses: &[Status], base: &Path) -> String {
                     "revised": s.revised,
                 },
                 "score": s.score,
-                "resistant_or_unaware": s.attention,
+                "resistant_or_unaware": (s.attention.iter())
+                    .map(|a| a.text(&Language::english()))
+                    .collect::<Vec<_>>(),
                 "tokens": s.usage.total_tokens,
                 "cost": s.cost,
                 "plan": s.plan.as_deref().map(|p| relative(p, base)),
@@ -229,20 +268,26 @@ pub fn json(statuses: &[Status], base: &Path) -> String {
     serde_json::to_string_pretty(&items).unwrap_or_default() + "\n"
 }
 
+/// The summary as CSV for scripts: English headers and words.
 pub fn csv(statuses: &[Status], base: &Path) -> Result<Vec<u8>> {
-    super::csv::write(&table(statuses, base))
+    super::csv::write(&table(statuses, base, &Language::english()))
 }
 
 /// The summary as a workbook: a sheet with an Excel table and a frozen header, and the change
 /// load on a sheet of its own.
-pub fn xlsx(statuses: &[Status], base: &Path, load: Option<&Heatmap>) -> Result<Vec<u8>> {
+pub fn xlsx(
+    statuses: &[Status],
+    base: &Path,
+    load: Option<&Heatmap>,
+    lang: &Language,
+) -> Result<Vec<u8>> {
     use rust_xlsxwriter::{Format, Table as XTable, TableColumn, Workbook};
-    let t = table(statuses, base);
+    let t = table(statuses, base, lang);
     let err =
         |e: rust_xlsxwriter::XlsxError| Error::Other(format!("cannot write the workbook: {e}"));
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
-    sheet.set_name("Portfolio").map_err(err)?;
+    sheet.set_name(lang.t("sheet.portfolio")).map_err(err)?;
     let wrap = Format::new()
         .set_text_wrap()
         .set_align(rust_xlsxwriter::FormatAlign::Top);
@@ -261,7 +306,12 @@ pub fn xlsx(statuses: &[Status], base: &Path, load: Option<&Heatmap>) -> Result<
         for (c, cell) in row.iter().enumerate() {
             // Cut to what a cell holds, counted as Excel counts (UTF-16 units), not chars.
             sheet
-                .write_string_with_format(r as u32 + 1, c as u16, super::xlsx::clean(cell), &wrap)
+                .write_string_with_format(
+                    r as u32 + 1,
+                    c as u16,
+                    super::xlsx::clean(cell, lang),
+                    &wrap,
+                )
                 .map_err(err)?;
         }
     }
@@ -282,7 +332,7 @@ pub fn xlsx(statuses: &[Status], base: &Path, load: Option<&Heatmap>) -> Result<
     sheet.set_landscape().set_print_fit_to_pages(1, 0);
     sheet.set_repeat_rows(0, 0).map_err(err)?;
     if let Some(map) = load {
-        super::heatmap::sheet(&mut book, map).map_err(err)?;
+        super::heatmap::sheet(&mut book, map, lang).map_err(err)?;
     }
     book.save_to_buffer().map_err(err)
 }
@@ -308,7 +358,10 @@ mod tests {
                 total_tokens: 15,
             },
             cost: Some(0.5),
-            attention: vec!["Bo (resistant)".into()],
+            attention: vec![crate::run::portfolio::Attention::Named {
+                name: "Bo".into(),
+                stance: crate::project::Stance::Resistant,
+            }],
             plan: Some(PathBuf::from(format!("/p/{name}.plan.md"))),
             score: Some(87),
             broken: None,
@@ -327,24 +380,34 @@ mod tests {
             ),
             broken,
         ];
-        let t = table(&all, Path::new("/p"));
+        let en = Language::english();
+        let t = table(&all, Path::new("/p"), &en);
         assert_eq!(t.rows[0][5], "3 done");
         assert_eq!(t.rows[1][5], "1 done, 1 stale, 1 missing, 1 failed");
         assert_eq!(t.rows[2][5], "broken: bad.toml has 1 problem:");
         assert_eq!(t.rows[0][1], "crm.toml");
         assert_eq!(t.rows[0][7], "87");
         assert_eq!(t.rows[0][10], "crm.plan.md");
-        let md = markdown(&all, Path::new("/p"), "2026-11-25", None);
+        let md = markdown(&all, Path::new("/p"), "2026-11-25", None, &en);
         assert!(
             md.contains("3 projects, 1 with every section done, 1 broken; as of 25 November 2026."),
             "{md}"
         );
         assert!(md.contains("[crm.plan.md](<crm.plan.md>)"), "{md}");
+        assert!(md.contains("Bo (resistant)"), "{md}");
+        let de = Language::shipped(crate::i18n::Shipped::De);
+        let md = markdown(&all, Path::new("/p"), "2026-11-25", None, &de);
+        assert!(md.starts_with("# Portfolio der Umsetzungspläne\n\n3 Projekte, davon 1 mit allen Abschnitten fertig, 1 fehlerhaft; Stand 25. November 2026."), "{md}");
+        assert!(md.contains("Bo (ablehnend)"), "{md}");
+        assert!(
+            md.contains("1 fertig, 1 veraltet, 1 fehlend, 1 fehlgeschlagen"),
+            "{md}"
+        );
         let v: serde_json::Value = serde_json::from_str(&json(&all, Path::new("/p"))).unwrap();
         assert_eq!(v[1]["sections"]["failed"], 1);
         assert_eq!(v[0]["cost"], 0.5);
         assert!(
-            xlsx(&all, Path::new("/p"), None)
+            xlsx(&all, Path::new("/p"), None, &en)
                 .unwrap()
                 .starts_with(b"PK")
         );
@@ -356,7 +419,13 @@ mod tests {
         s.name = "Evil\x1b[2J|name\r\n# heading".into();
         s.path = PathBuf::from("/p/a\nb|c\x1b]0;t\x07.toml");
         s.plan = Some(PathBuf::from("/p/a\nb|c>d%.plan.md"));
-        let md = markdown(&[s], Path::new("/p"), "2026-11-25", None);
+        let md = markdown(
+            &[s],
+            Path::new("/p"),
+            "2026-11-25",
+            None,
+            &Language::english(),
+        );
         assert!(!md.contains(['\x1b', '\x07', '\r']), "{md:?}");
         let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
         assert_eq!(rows.len(), 3, "{md}");
@@ -377,7 +446,7 @@ mod tests {
             let mut s = status("crm", &[State::Done]);
             s.name = name;
             assert!(
-                xlsx(&[s], Path::new("/p"), None)
+                xlsx(&[s], Path::new("/p"), None, &Language::english())
                     .unwrap()
                     .starts_with(b"PK")
             );
@@ -389,7 +458,13 @@ mod tests {
         let mut s = status("crm", &[State::Done]);
         s.name = "<script>alert(1)</script> & co".into();
         s.plan = Some(PathBuf::from("/p/javascript:alert(1)/my plan#1.plan.md"));
-        let html = html(&[s], Path::new("/p"), "2026-11-25", None);
+        let html = html(
+            &[s],
+            Path::new("/p"),
+            "2026-11-25",
+            None,
+            &Language::english(),
+        );
         assert!(!html.contains("<script>"), "{html}");
         assert!(
             html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"),

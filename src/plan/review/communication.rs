@@ -5,6 +5,7 @@
 use super::checks::{COMMS_FEEDBACK, COMMS_LIVE, COMMS_SENDER, COMMS_TOUCHPOINTS, COMMS_WHEN};
 use super::words::{LEADERS, LIVE, PROJECT_TEAM, TWO_WAY, is_anchored, is_placeholder};
 use super::{Finding, Verdict, finding, judged};
+use crate::i18n::Language;
 use crate::plan::Plan;
 use crate::project::{Group, Project};
 use crate::sections::communication::Row;
@@ -23,31 +24,30 @@ pub fn check(plan: &Plan, out: &mut Vec<Finding>) {
     let Some(c) = plan.communication() else {
         return;
     };
-    let p = &plan.project;
+    let (p, l) = (&plan.project, &plan.language);
     for (group, row) in &c.rows {
         let item = Some(group.as_str());
-        out.push(sender(row, item));
+        out.push(sender(row, item, l));
         let way_back = concrete(&row.feedback) || two_way(&row.channel);
-        let problem =
-            (!way_back).then(|| format!("no way back: feedback is \"{}\"", row.feedback.trim()));
+        let problem = (!way_back)
+            .then(|| l.format("finding.no_way_back", &[("feedback", row.feedback.trim())]));
         out.push(finding(&COMMS_FEEDBACK, item, problem));
         if roles_change(group, p) {
-            out.push(touchpoints(row, group, p));
+            out.push(touchpoints(row, group, p, l));
         }
         let info = p.groups.iter().find(|g| g.name.eq_ignore_ascii_case(group));
         if let Some(size) = info.filter(|g| large(g)).and_then(|g| g.size) {
             let live =
                 contains_any_word(&row.channel, LIVE) || contains_any_word(&row.feedback, LIVE);
-            let problem = (!live)
-                .then(|| format!("{size} people reached only by \"{}\"", row.channel.trim()));
+            let problem = (!live).then(|| {
+                let size = l.number(i64::from(size));
+                let args = [("size", size.as_str()), ("channel", row.channel.trim())];
+                l.format("finding.only_channel", &args)
+            });
             out.push(finding(&COMMS_LIVE, item, problem));
         }
-        let problem = (!is_anchored(&row.when, p)).then(|| {
-            format!(
-                "\"{}\" says no date, milestone or time around go-live",
-                row.when.trim()
-            )
-        });
+        let problem = (!is_anchored(&row.when, p))
+            .then(|| l.format("finding.no_time", &[("when", row.when.trim())]));
         out.push(finding(&COMMS_WHEN, item, problem));
     }
 }
@@ -57,7 +57,7 @@ fn large(g: &Group) -> bool {
 }
 
 /// The project team (or nobody) sending is a fail; a sender the words cannot place is a warn.
-fn sender(row: &Row, item: Option<&str>) -> Finding {
+fn sender(row: &Row, item: Option<&str>, l: &Language) -> Finding {
     let who = row.delivered_by.trim();
     // Leaders named besides the project team count: "the sponsor, with the project team".
     let mut rest = who.to_lowercase();
@@ -70,11 +70,11 @@ fn sender(row: &Row, item: Option<&str>) -> Finding {
         (true, _) => (Verdict::Pass, COMMS_SENDER.passed.to_string()),
         (false, true) => (
             Verdict::Fail,
-            format!("sent by \"{who}\", not a sponsor, senior leader or line manager"),
+            l.format("finding.sent_by_team", &[("who", who)]),
         ),
         (false, false) => (
             Verdict::Warn,
-            format!("cannot tell whether \"{who}\" is a sponsor, senior leader or line manager"),
+            l.format("finding.sender_unclear", &[("who", who)]),
         ),
     };
     judged(&COMMS_SENDER, item, verdict, message)
@@ -266,10 +266,11 @@ fn weeks_before(when: &str, p: &Project) -> Option<f64> {
     Some((launch_day - day) as f64 / 7.0)
 }
 
-fn touchpoints(row: &Row, group: &str, p: &Project) -> Finding {
+fn touchpoints(row: &Row, group: &str, p: &Project, l: &Language) -> Finding {
     let item = Some(group);
     let Some(c) = cadence(&row.frequency, p) else {
-        let message = format!("cannot tell how often from \"{}\"", row.frequency.trim());
+        let frequency = [("frequency", row.frequency.trim())];
+        let message = l.format("finding.frequency_unclear", &frequency);
         return judged(&COMMS_TOUCHPOINTS, item, Verdict::Warn, message);
     };
     let before = weeks_before(&row.when, p)
@@ -278,13 +279,11 @@ fn touchpoints(row: &Row, group: &str, p: &Project) -> Finding {
     let window = before + WEEKS_AFTER;
     let total = c.per_week * window + c.count;
     let problem = (total < TOUCHPOINTS).then(|| {
-        format!(
-            "heard about {} time{} (\"{}\", from \"{}\" to 4 weeks after go-live); a group whose work changes needs at least 5",
-            total.round() as u32,
-            if total.round() as u32 == 1 { "" } else { "s" },
-            row.frequency.trim(),
-            row.when.trim()
-        )
+        let args = [
+            ("frequency", row.frequency.trim()),
+            ("when", row.when.trim()),
+        ];
+        l.plural("finding.heard", total.round() as u64, &args)
     });
     finding(&COMMS_TOUCHPOINTS, item, problem)
 }
@@ -324,7 +323,7 @@ mod tests {
             ("Marketing", Verdict::Warn),
         ];
         for (who, want) in cases {
-            let f = sender(&row(who, "", "", "", ""), Some("g"));
+            let f = sender(&row(who, "", "", "", ""), Some("g"), &Language::english());
             assert_eq!(f.verdict, want, "{who:?}: {}", f.message);
         }
     }
@@ -367,7 +366,12 @@ mod tests {
             ("a week before go-live", "twice", Verdict::Fail),
         ];
         for (when, frequency, want) in cases {
-            let f = touchpoints(&row("CCO", when, frequency, "", ""), "reps", &p);
+            let f = touchpoints(
+                &row("CCO", when, frequency, "", ""),
+                "reps",
+                &p,
+                &Language::english(),
+            );
             assert_eq!(f.verdict, want, "{when:?} {frequency:?}: {}", f.message);
         }
     }

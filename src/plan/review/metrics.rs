@@ -7,6 +7,7 @@ use super::checks::{
 };
 use super::words::{SOURCES, VANITY, dates_in, is_placeholder};
 use super::{Finding, Verdict, finding, judged};
+use crate::i18n::Language;
 use crate::plan::Plan;
 use crate::sections::metrics::Metric;
 use crate::text::{contains_any_word, contains_word};
@@ -15,45 +16,40 @@ pub fn check(plan: &Plan, out: &mut Vec<Finding>) {
     let Some(m) = plan.metrics() else {
         return;
     };
+    let l = &plan.language;
     let system = plan.project.project.system.as_deref().unwrap_or_default();
     for x in &m.metrics {
         let item = Some(x.metric.as_str());
         let counted = format!("{} {}", x.metric, x.what_it_measures);
-        let problem = (contains_any_word(&counted, VANITY) || x.is_login_count()).then(|| {
-            format!(
-                "\"{}\" counts logins, licences or training, not use",
-                x.metric.trim()
-            )
-        });
+        let problem = (contains_any_word(&counted, VANITY) || x.is_login_count())
+            .then(|| l.format("finding.vanity", &[("metric", x.metric.trim())]));
         out.push(finding(&METRICS_VANITY, item, problem));
-        out.push(target(x));
+        out.push(target(x, l));
         let baseline = x.baseline.trim();
         let problem = is_placeholder(baseline)
-            .then(|| format!("no baseline (\"{baseline}\"); say today's value or \"to be measured before go-live\""));
+            .then(|| l.format("finding.no_baseline", &[("baseline", baseline)]));
         out.push(finding(&METRICS_BASELINE, item, problem));
-        let problem = is_placeholder(&x.owner).then(|| "no owner".to_string());
+        let problem = is_placeholder(&x.owner).then(|| l.t("finding.no_owner").to_string());
         out.push(finding(&METRICS_OWNER, item, problem));
         let how = x.how_to_collect.trim();
         let named =
             contains_any_word(how, SOURCES) || (!system.is_empty() && contains_word(how, system));
-        let problem = (!named || is_placeholder(how))
-            .then(|| format!("\"{how}\" names no system, report, survey or log"));
+        let problem =
+            (!named || is_placeholder(how)).then(|| l.format("finding.no_source", &[("how", how)]));
         out.push(finding(&METRICS_SOURCE, item, problem));
     }
-    let mut dimensions: Vec<&str> = m.metrics.iter().map(|x| x.dimension.as_str()).collect();
-    dimensions.sort();
+    let mut dimensions: Vec<_> = m.metrics.iter().map(|x| x.dimension).collect();
+    dimensions.sort_by_key(|d| d.as_str());
     dimensions.dedup();
     let problem = (dimensions.len() < 2).then(|| {
-        format!(
-            "only {} of speed of adoption, utilisation and proficiency",
-            crate::text::list_en(&dimensions)
-        )
+        let named: Vec<&str> = dimensions.iter().map(|d| l.term(*d)).collect();
+        l.format("finding.dimensions", &[("dimensions", &l.list(&named))])
     });
     out.push(finding(&METRICS_DIMENSIONS, None, problem));
 }
 
 /// A number and a time: a fail when neither is there, a warn when one is missing.
-fn target(x: &Metric) -> Finding {
+fn target(x: &Metric, l: &Language) -> Finding {
     let t = x.target.trim();
     let number = t.chars().any(|c| c.is_ascii_digit())
         || contains_any_word(
@@ -98,10 +94,16 @@ fn target(x: &Metric) -> Finding {
         (true, true) => (Verdict::Pass, METRICS_TARGET.passed.to_string()),
         (false, false) => (
             Verdict::Fail,
-            format!("\"{t}\" has neither a number nor a time"),
+            l.format("finding.target_neither", &[("target", t)]),
         ),
-        (true, false) => (Verdict::Warn, format!("\"{t}\" has a number but no time")),
-        (false, true) => (Verdict::Warn, format!("\"{t}\" has a time but no number")),
+        (true, false) => (
+            Verdict::Warn,
+            l.format("finding.target_no_time", &[("target", t)]),
+        ),
+        (false, true) => (
+            Verdict::Warn,
+            l.format("finding.target_no_number", &[("target", t)]),
+        ),
     };
     judged(&METRICS_TARGET, Some(&x.metric), verdict, message)
 }
@@ -138,7 +140,11 @@ mod tests {
             ("by go-live", Verdict::Warn),
         ];
         for (t, want) in cases {
-            assert_eq!(target(&metric(t)).verdict, want, "{t}");
+            assert_eq!(
+                target(&metric(t), &Language::english()).verdict,
+                want,
+                "{t}"
+            );
         }
     }
 }

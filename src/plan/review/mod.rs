@@ -99,6 +99,11 @@ impl Review {
         whole::check(plan, facts, &mut findings);
         let order = |f: &Finding| checks::CHECKS.iter().position(|c| c.id == f.check.id);
         findings.sort_by_key(order);
+        // What a pass says, in the plan's language (the checks' own text is English's).
+        for f in findings.iter_mut().filter(|f| f.message == f.check.passed) {
+            let key = format!("check.{}.passed", f.check.id);
+            f.message = plan.language.t(&key).to_string();
+        }
         Review {
             score: score(&findings),
             findings,

@@ -4,6 +4,7 @@
 use super::checks::{RESISTANCE_OWNER, RESISTANCE_ROLES, RESISTANCE_TACTICS, RESISTANCE_WHEN};
 use super::words::{NOBODY, STOCK, is_anchored, is_placeholder};
 use super::{Finding, finding};
+use crate::i18n::Language;
 use crate::plan::Plan;
 use crate::sections::resistance::{Point, uncovered_roles};
 use crate::text::contains_word;
@@ -12,32 +13,22 @@ pub fn check(plan: &Plan, out: &mut Vec<Finding>) {
     let Some(r) = plan.resistance() else {
         return;
     };
-    let p = &plan.project;
+    let (p, l) = (&plan.project, &plan.language);
     let missing = uncovered_roles(r, p);
     for role in p.roles.iter().map(|r| r.name.as_str()) {
-        let problem = missing
-            .iter()
-            .any(|m| m == role)
-            .then(|| format!("no resistance point covers the {role}"));
+        let problem = (missing.iter().any(|m| m == role))
+            .then(|| l.format("finding.role_uncovered", &[("role", role)]));
         out.push(finding(&RESISTANCE_ROLES, Some(role), problem));
     }
     for point in &r.points {
         let item = Some(point.point.as_str());
-        let problem = names_nobody(&point.who_acts).then(|| {
-            format!(
-                "\"{}\" acts: that names nobody in particular",
-                point.who_acts.trim()
-            )
-        });
+        let problem = names_nobody(&point.who_acts)
+            .then(|| l.format("finding.names_nobody", &[("who", point.who_acts.trim())]));
         out.push(finding(&RESISTANCE_OWNER, item, problem));
-        let problem = (!is_anchored(&point.when, p)).then(|| {
-            format!(
-                "\"{}\" says no date, milestone or time around go-live",
-                point.when.trim()
-            )
-        });
+        let problem = (!is_anchored(&point.when, p))
+            .then(|| l.format("finding.no_time", &[("when", point.when.trim())]));
         out.push(finding(&RESISTANCE_WHEN, item, problem));
-        out.push(finding(&RESISTANCE_TACTICS, item, stock_tactics(point)));
+        out.push(finding(&RESISTANCE_TACTICS, item, stock_tactics(point, l)));
     }
 }
 
@@ -59,7 +50,7 @@ fn names_nobody(who: &str) -> bool {
 }
 
 /// Why the tactics are not concrete, if they are not: none, or each only a stock phrase.
-fn stock_tactics(point: &Point) -> Option<String> {
+fn stock_tactics(point: &Point, l: &Language) -> Option<String> {
     let tactics: Vec<&str> = point
         .tactics
         .iter()
@@ -67,15 +58,18 @@ fn stock_tactics(point: &Point) -> Option<String> {
         .filter(|t| !is_placeholder(t))
         .collect();
     if tactics.is_empty() {
-        return Some("no tactics".to_string());
+        return Some(l.t("finding.no_tactics").to_string());
     }
     // A stock phrase with a few words around it is still only the phrase.
     let stock =
         |t: &&str| STOCK.iter().any(|s| contains_word(t, s)) && t.split_whitespace().count() < 9;
-    tactics
-        .iter()
-        .all(stock)
-        .then(|| format!("only stock phrases: \"{}\"", tactics.join("\"; \"")))
+    tactics.iter().all(stock).then(|| {
+        let quoted: Vec<String> = (tactics.iter())
+            .map(|t| l.format("finding.quoted", &[("text", t)]))
+            .collect();
+        let tactics = quoted.join("; ");
+        l.format("finding.stock_tactics", &[("tactics", &tactics)])
+    })
 }
 
 #[cfg(test)]
@@ -110,15 +104,20 @@ mod tests {
             when: "w".into(),
             early_warning_sign: "s".into(),
         };
-        assert!(stock_tactics(&point(&[])).is_some());
-        assert!(stock_tactics(&point(&["Ensure buy-in", "Communicate effectively."])).is_some());
+        let en = Language::english();
+        let stock = |tactics: &[&str]| stock_tactics(&point(tactics), &en);
+        assert_eq!(stock(&[]).as_deref(), Some("no tactics"));
+        assert_eq!(
+            stock(&["Ensure buy-in", "Communicate effectively."]).as_deref(),
+            Some("only stock phrases: \"Ensure buy-in\"; \"Communicate effectively.\"")
+        );
         assert!(
-            stock_tactics(&point(&[
+            stock(&[
                 "Ensure buy-in",
                 "Run a 30-minute pipeline demo for the North reps"
-            ]))
+            ])
             .is_none()
         );
-        assert!(stock_tactics(&point(&["Ask Derek to co-design the forecast view so his reps see their own numbers first, which ensures buy-in"])).is_none());
+        assert!(stock(&["Ask Derek to co-design the forecast view so his reps see their own numbers first, which ensures buy-in"]).is_none());
     }
 }

@@ -370,3 +370,46 @@ fn every_check_is_in_the_table_once() {
         assert!(table.contains(&format!("`{}`", c.id)));
     }
 }
+
+#[test]
+fn the_review_of_a_plan_in_german_says_its_findings_in_german() {
+    use crate::i18n::{Language, Shipped};
+    let p = example("crm");
+    let plan = plan_of(&p, &|kind| Some(fixture("crm", "degraded", kind)));
+    let english = Review::of(&plan, &Facts::default());
+    let german = Review::of(
+        &plan.in_language(Language::shipped(Shipped::De)),
+        &Facts::default(),
+    );
+    // The same findings and score; only the words differ.
+    assert_eq!(english.score, german.score);
+    let verdicts = |r: &Review| -> Vec<(&str, Verdict)> {
+        r.findings.iter().map(|f| (f.check.id, f.verdict)).collect()
+    };
+    assert_eq!(verdicts(&english), verdicts(&german));
+    let said = |r: &Review, id: &str, verdict: Verdict| -> String {
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.check.id == id && f.verdict == verdict);
+        f.map(|f| f.message.clone()).unwrap_or_default()
+    };
+    assert_eq!(
+        said(&english, "plan.champions", Verdict::Pass),
+        "has a champion"
+    );
+    assert_eq!(
+        said(&german, "plan.champions", Verdict::Pass),
+        "hat einen Multiplikator"
+    );
+    assert!(
+        said(&german, "metrics.vanity", Verdict::Fail)
+            .starts_with("„Weekly logins“ zählt Anmeldungen"),
+        "{}",
+        said(&german, "metrics.vanity", Verdict::Fail)
+    );
+    assert!(
+        said(&english, "metrics.vanity", Verdict::Fail)
+            .starts_with("\"Weekly logins\" counts logins")
+    );
+}

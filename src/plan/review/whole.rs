@@ -8,10 +8,11 @@ use super::checks::{
 };
 use super::words::{dated, is_placeholder, myths_in, names_milestone, same};
 use super::{Facts, Finding, Verdict, finding, judged};
+use crate::i18n::Language;
 use crate::plan::Plan;
 use crate::project::{Project, day_of};
 use crate::sections::Structured;
-use crate::text::{contains_word, long_date};
+use crate::text::contains_word;
 
 /// Weeks before the earliest of go-live and the milestones, and after go-live, that a date in
 /// the plan may fall in.
@@ -28,16 +29,17 @@ struct Text<'a> {
 }
 
 pub fn check(plan: &Plan, facts: &Facts, out: &mut Vec<Finding>) {
+    let l = &plan.language;
     sections(plan, facts, out);
     let texts = texts(plan);
     distinct(plan, out);
-    filled(&texts, out);
-    myths(&texts, out);
-    dates(&texts, &plan.project, out);
+    filled(&texts, out, l);
+    myths(&texts, out, l);
+    dates(&texts, &plan.project, out, l);
     if !facts.people_shared {
-        names(&texts, &plan.project, out);
+        names(&texts, &plan.project, out, l);
     }
-    champions(&plan.project, out);
+    champions(&plan.project, out, l);
 }
 
 /// Every section answered, built-in ones structured, and none made from older project data.
@@ -46,13 +48,15 @@ fn sections(plan: &Plan, facts: &Facts, out: &mut Vec<Finding>) {
         let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
         Some(crate::text::rfc3339(secs as i64))
     });
+    let l = &plan.language;
     for s in &plan.sections {
         let about = |check, verdict, message: String| Finding {
             section: s.id.clone(),
             ..judged(check, None, verdict, message)
         };
+        let title = [("section", s.title.as_str())];
         let Some(a) = &s.answer else {
-            let message = format!("{} has no answer yet", s.title);
+            let message = l.format("finding.no_answer", &title);
             out.push(about(&PLAN_COMPLETE, Verdict::Fail, message));
             continue;
         };
@@ -63,10 +67,9 @@ fn sections(plan: &Plan, facts: &Facts, out: &mut Vec<Finding>) {
         ));
         if s.built_in {
             let (verdict, message) = match &a.structured {
-                Some(Structured::Custom(_)) | None => (
-                    Verdict::Warn,
-                    format!("{} is prose, so its rows could not be checked", s.title),
-                ),
+                Some(Structured::Custom(_)) | None => {
+                    (Verdict::Warn, l.format("finding.prose", &title))
+                }
                 Some(_) => (Verdict::Pass, PLAN_STRUCTURED.passed.into()),
             };
             out.push(about(&PLAN_STRUCTURED, verdict, message));
@@ -75,17 +78,8 @@ fn sections(plan: &Plan, facts: &Facts, out: &mut Vec<Finding>) {
             .as_deref()
             .is_some_and(|c| c > a.created_at.as_str());
         let (verdict, message) = match (s.stale, newer) {
-            (true, _) => (
-                Verdict::Warn,
-                format!(
-                    "{} was made from an earlier prompt: the project file or template changed",
-                    s.title
-                ),
-            ),
-            (false, true) => (
-                Verdict::Warn,
-                format!("the project file changed after {} was generated", s.title),
-            ),
+            (true, _) => (Verdict::Warn, l.format("finding.earlier_prompt", &title)),
+            (false, true) => (Verdict::Warn, l.format("finding.changed_after", &title)),
             (false, false) => (Verdict::Pass, PLAN_STALE.passed.into()),
         };
         out.push(about(&PLAN_STALE, verdict, message));
@@ -209,14 +203,15 @@ fn texts(plan: &Plan) -> Vec<Text<'_>> {
 
 /// No point, metric or matrix row the same as another.
 fn distinct(plan: &Plan, out: &mut Vec<Finding>) {
+    let l = &plan.language;
     let mut check = |section: &str, items: Vec<(&str, String)>| {
         for (i, (name, key)) in items.iter().enumerate() {
             let earlier = items[..i].iter().find(|(_, k)| same(k, key));
             let problem = earlier.map(|(first, _)| {
                 if same(first, name) {
-                    format!("\"{name}\" appears twice")
+                    l.format("finding.twice", &[("name", name)])
                 } else {
-                    format!("the row for {name} is the same as the row for {first}")
+                    l.format("finding.same_row", &[("name", name), ("first", first)])
                 }
             });
             let mut f = finding(&PLAN_DISTINCT, Some(name), problem);
@@ -256,7 +251,7 @@ fn distinct(plan: &Plan, out: &mut Vec<Finding>) {
 const OWN_CHECKS: &[&str] = &["delivered_by", "feedback", "who_acts", "owner", "baseline"];
 
 /// Every field of every row filled in, with no placeholder.
-fn filled(texts: &[Text], out: &mut Vec<Finding>) {
+fn filled(texts: &[Text], out: &mut Vec<Finding>, l: &Language) {
     let mut rows: Vec<(&str, &str, Vec<&str>)> = Vec::new();
     for t in texts.iter().filter(|t| t.item.is_some()) {
         let (section, item) = (t.section, t.item.unwrap_or_default());
@@ -276,11 +271,8 @@ fn filled(texts: &[Text], out: &mut Vec<Finding>) {
     }
     for (section, item, empty) in rows {
         let problem = (!empty.is_empty()).then(|| {
-            let fields: Vec<String> = empty.iter().map(|f| f.replace('_', " ")).collect();
-            format!(
-                "left empty or a placeholder: {}",
-                crate::text::list_en(&fields)
-            )
+            let fields: Vec<&str> = empty.iter().map(|f| field(f, l)).collect();
+            l.format("finding.empty", &[("fields", &l.list(&fields))])
         });
         let mut f = finding(&PLAN_FILLED, Some(item), problem);
         f.section = section.to_string();
@@ -288,15 +280,18 @@ fn filled(texts: &[Text], out: &mut Vec<Finding>) {
     }
 }
 
-fn myths(texts: &[Text], out: &mut Vec<Finding>) {
+/// A field of an answer as the plan's language names it: "need to know".
+fn field<'l>(name: &str, l: &'l Language) -> &'l str {
+    l.message(&format!("field.{name}"))
+        .map_or("", |m| m.form("other"))
+}
+
+fn myths(texts: &[Text], out: &mut Vec<Finding>, l: &Language) {
     let before = out.len();
     for t in texts {
         for (words, note) in myths_in(t.text) {
-            let mut f = finding(
-                &PLAN_MYTHS,
-                t.item,
-                Some(format!("\"{}\": {note}", words.trim())),
-            );
+            let args = [("words", words.trim()), ("note", l.t(note))];
+            let mut f = finding(&PLAN_MYTHS, t.item, Some(l.format("finding.myth", &args)));
             f.section = t.section.to_string();
             out.push(f);
         }
@@ -306,15 +301,14 @@ fn myths(texts: &[Text], out: &mut Vec<Finding>) {
     }
 }
 
-fn shown(day: i64) -> String {
+fn shown(day: i64, l: &Language) -> String {
     let (y, m, d) = crate::text::civil_from_days(day);
-    let iso = format!("{y:04}-{m:02}-{d:02}");
-    long_date(&iso).unwrap_or(iso)
+    crate::i18n::long_date(&format!("{y:04}-{m:02}-{d:02}"), l)
 }
 
 /// Dates outside the project's time frame, or given for a milestone (or go-live) that has
 /// another date: "go-live on 15 March" when the project says 1 March.
-fn dates(texts: &[Text], p: &Project, out: &mut Vec<Finding>) {
+fn dates(texts: &[Text], p: &Project, out: &mut Vec<Finding>, l: &Language) {
     /// How far before a date the milestone it belongs to may be named.
     const CLAIM: usize = 40;
     let Some(launch) = p.project.launch_date.and_then(day_of) else {
@@ -333,12 +327,9 @@ fn dates(texts: &[Text], p: &Project, out: &mut Vec<Finding>) {
         let mut problems = Vec::new();
         for (at, d) in dated(t.text) {
             if d < from || d > to {
-                problems.push(format!(
-                    "{} is outside the project's time frame ({} to {})",
-                    shown(d),
-                    shown(from),
-                    shown(to)
-                ));
+                let (date, from, to) = (shown(d, l), shown(from, l), shown(to, l));
+                let args = [("date", date.as_str()), ("from", &from), ("to", &to)];
+                problems.push(l.format("finding.outside", &args));
                 continue;
             }
             // The words just before the date, unless a relative time sits between: "6 weeks
@@ -354,11 +345,13 @@ fn dates(texts: &[Text], p: &Project, out: &mut Vec<Finding>) {
             if let Some((name, date)) = claimed
                 && *date != d
             {
-                problems.push(format!(
-                    "gives {} for {name}, which the project dates {}",
-                    shown(d),
-                    shown(*date)
-                ));
+                let (given, dated) = (shown(d, l), shown(*date, l));
+                let args = [
+                    ("date", given.as_str()),
+                    ("milestone", name),
+                    ("project_date", &dated),
+                ];
+                problems.push(l.format("finding.milestone_date", &args));
             }
         }
         for problem in problems {
@@ -401,16 +394,14 @@ pub fn register_names(p: &Project) -> Vec<String> {
 }
 
 /// Register names in generated text, when none were sent.
-fn names(texts: &[Text], p: &Project, out: &mut Vec<Finding>) {
+fn names(texts: &[Text], p: &Project, out: &mut Vec<Finding>, l: &Language) {
     let names = register_names(p);
     let before = out.len();
     for t in texts {
         let hits: Vec<&String> = names.iter().filter(|n| contains_word(t.text, n)).collect();
         if let Some(first) = hits.first() {
-            let message = format!(
-                "names {first} in {}, although the register was not sent",
-                t.field.replace('_', " ")
-            );
+            let args = [("name", first.as_str()), ("field", field(t.field, l))];
+            let message = l.format("finding.names", &args);
             let mut f = finding(&PLAN_NAMES, t.item, Some(message));
             f.section = t.section.to_string();
             out.push(f);
@@ -422,7 +413,7 @@ fn names(texts: &[Text], p: &Project, out: &mut Vec<Finding>) {
 }
 
 /// A champion for every group whose work changes.
-fn champions(p: &Project, out: &mut Vec<Finding>) {
+fn champions(p: &Project, out: &mut Vec<Finding>, l: &Language) {
     for g in &p.groups {
         if !super::communication::roles_change(&g.name, p) {
             continue;
@@ -432,7 +423,7 @@ fn champions(p: &Project, out: &mut Vec<Finding>) {
                 .as_deref()
                 .is_some_and(|cg| cg.eq_ignore_ascii_case(&g.name))
         });
-        let problem = (!has).then(|| format!("no champion for {}", g.name));
+        let problem = (!has).then(|| l.format("finding.no_champion", &[("group", &g.name)]));
         out.push(finding(&PLAN_CHAMPIONS, Some(&g.name), problem));
     }
 }

@@ -418,7 +418,8 @@ pub fn dated(text: &str) -> Vec<(usize, i64)> {
     out
 }
 
-/// A pattern of invented statistics, and where it was debunked or why it cannot be trusted.
+/// A pattern of invented statistics, and the catalog key of where it was debunked or why it
+/// cannot be trusted.
 pub struct Myth {
     pub pattern: &'static str,
     pub note: &'static str,
@@ -428,23 +429,23 @@ pub struct Myth {
 pub const MYTHS: &[Myth] = &[
     Myth {
         pattern: r"(?i)\b(\d{2}|seventy|two[- ]thirds)\s*(%|percent|per cent)?\s+of\s+(all\s+)?([a-z-]+\s+){0,3}(change|transformation|digital|it|software|erp|crm)\s+(initiatives|programs|programmes|projects|efforts|implementations|transformations)\s+(fail|are unsuccessful|fall short|do not succeed|don't succeed)",
-        note: "\"70% of change initiatives fail\" and its variants: no empirical basis (Hughes 2011, Journal of Change Management)",
+        note: "myth.seventy_percent",
     },
     Myth {
         pattern: r"(?i)\b(studies|research|surveys|data|experts)\s+(show|shows|suggest|suggests|indicate|indicates|found|find|has shown|have shown|reveal|reveals)\b[^.\n]{0,80}?\d+(\.\d+)?\s*(%|percent|per cent|times|x\b)",
-        note: "\"studies show\" with a figure and no study: an unsourced statistic",
+        note: "myth.studies_show",
     },
     Myth {
         pattern: r"(?i)\b(mckinsey|gartner|prosci|forrester|bcg|boston consulting group|deloitte)\b[^.\n]{0,100}?\d+(\.\d+)?\s*(%|percent|per cent|times)",
-        note: "a figure attributed to a consultancy or analyst firm, with no citation: usually invented or misquoted",
+        note: "myth.consultancy",
     },
     Myth {
         pattern: r"(?i)\d+(\.\d+)?\s*(%|percent|per cent)[^.\n]{0,100}?\b(according to|says|per|reports?|found by)\s+(mckinsey|gartner|prosci|forrester|bcg|boston consulting group|deloitte)\b",
-        note: "a figure attributed to a consultancy or analyst firm, with no citation: usually invented or misquoted",
+        note: "myth.consultancy",
     },
 ];
 
-/// The myths found in `text`: the words matched and the note.
+/// The myths found in `text`: the words matched and the note's catalog key.
 pub fn myths_in(text: &str) -> Vec<(String, &'static str)> {
     static COMPILED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         MYTHS

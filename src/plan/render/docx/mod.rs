@@ -31,6 +31,11 @@ pub struct DocMeta {
     /// A confidential annex's marking: in the footer above the page numbers, and the
     /// document's category and keywords.
     pub marking: Option<String>,
+    /// The page numbers' wording: "Page {page} of {pages}", the placeholders Word's fields.
+    pub page_of: String,
+    /// The document's language for Word's spelling and hyphenation (`de`), when it is not
+    /// English; a reference document's own language settings are kept.
+    pub language: Option<String>,
 }
 
 /// The package: each part's name, a space and its XML on a line, `{name}`s filled in.
@@ -50,7 +55,12 @@ word/footer1.xml {footer}"#;
 /// also added to a reference document's header.
 const HEADER: &str = r#"<w:hdr {ns}>{notice_paragraph}</w:hdr>"#;
 const NOTICE: &str = r#"<w:p><w:pPr><w:spacing w:after="0"/><w:jc w:val="right"/></w:pPr><w:r><w:rPr><w:color w:val="808080"/><w:sz w:val="16"/><w:szCs w:val="16"/></w:rPr><w:t xml:space="preserve">{notice}</w:t></w:r></w:p>"#;
-const FOOTER: &str = r#"<w:ftr {ns}>{marking_paragraph}<w:p><w:pPr><w:spacing w:after="0"/><w:jc w:val="center"/></w:pPr><w:r><w:t xml:space="preserve">Page </w:t></w:r><w:fldSimple w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple><w:r><w:t xml:space="preserve"> of </w:t></w:r><w:fldSimple w:instr=" NUMPAGES "><w:r><w:t>1</w:t></w:r></w:fldSimple></w:p></w:ftr>"#;
+const FOOTER: &str = r#"<w:ftr {ns}>{marking_paragraph}<w:p><w:pPr><w:spacing w:after="0"/><w:jc w:val="center"/></w:pPr>{page_numbers}</w:p></w:ftr>"#;
+/// A run of the footer's text, and the fields for the page number and the page count.
+const FOOTER_TEXT: &str = r#"<w:r><w:t xml:space="preserve">{text}</w:t></w:r>"#;
+const PAGE_FIELD: &str = r#"<w:fldSimple w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple>"#;
+const PAGES_FIELD: &str =
+    r#"<w:fldSimple w:instr=" NUMPAGES "><w:r><w:t>1</w:t></w:r></w:fldSimple>"#;
 /// A marking in the footer: bold, dark red, centred.
 const MARKING: &str = r#"<w:p><w:pPr><w:spacing w:after="0"/><w:jc w:val="center"/></w:pPr><w:r><w:rPr><w:b/><w:color w:val="9C0006"/><w:sz w:val="18"/><w:szCs w:val="18"/></w:rPr><w:t xml:space="preserve">{marking}</w:t></w:r></w:p>"#;
 const CLASSIFIED: &str = "<cp:category>{marking}</cp:category><cp:keywords>{marking}</cp:keywords><cp:contentStatus>{marking}</cp:contentStatus>";
@@ -99,13 +109,28 @@ pub fn render(blocks: &[Block], meta: &DocMeta, reference: Option<&[u8]>) -> Res
         None => Reference::default(),
     };
     let page = page(reference.section.as_ref());
-    let (styles, ids) = styles(reference.styles.as_deref());
+    let (mut styles, ids) = styles(reference.styles.as_deref());
+    if let (None, Some(tag)) = (&reference.styles, &meta.language) {
+        // plan-ai's own defaults say which language the text is in; a reference's stay.
+        let end = r#"<w:szCs w:val="22"/></w:rPr></w:rPrDefault>"#;
+        let lang = format!(
+            r#"<w:szCs w:val="22"/><w:lang w:val="{}"/></w:rPr></w:rPrDefault>"#,
+            escape(&word_language(tag))
+        );
+        styles = styles.replacen(end, &lang, 1);
+    }
     let theme = reference.theme;
     let notice = fill(NOTICE, &[("notice", &escape(&meta.notice))]);
     let marking = meta.marking.as_deref().map(escape).unwrap_or_default();
     let marked = fill(MARKING, &[("marking", &marking)]);
     let marked = when(meta.marking.is_some(), &marked);
-    let (header, footer, extra) = furniture(reference.header, reference.footer, &notice, marked);
+    let numbers = page_numbers(&meta.page_of);
+    let (header, footer, extra) = furniture(
+        (reference.header, reference.footer),
+        &notice,
+        marked,
+        &numbers,
+    );
     let media_types = media_types(&extra);
     let scale = reference.styles.as_deref().map(|_| layout::scale(&styles));
     let font = Font {
@@ -171,10 +196,10 @@ pub fn render(blocks: &[Block], meta: &DocMeta, reference: Option<&[u8]>) -> Res
 /// added, its footer with the marking), else plan-ai's; and the parts they bring along
 /// (relationships, pictures).
 fn furniture(
-    header: Option<Furniture>,
-    footer: Option<Furniture>,
+    (header, footer): (Option<Furniture>, Option<Furniture>),
     notice: &str,
     marking: &str,
+    page_numbers: &str,
 ) -> (String, String, Vec<(String, Vec<u8>)>) {
     let header = header.and_then(|f| {
         let xml = with_last(&f.xml, "hdr", notice)?;
@@ -202,9 +227,54 @@ fn furniture(
     };
     let header = bring(header, "header1.xml")
         .unwrap_or_else(|| fill(HEADER, &[("ns", NS), ("notice_paragraph", notice)]));
-    let footer = bring(footer, "footer1.xml")
-        .unwrap_or_else(|| fill(FOOTER, &[("ns", NS), ("marking_paragraph", marking)]));
+    let footer = bring(footer, "footer1.xml").unwrap_or_else(|| {
+        let vars = [
+            ("ns", NS),
+            ("marking_paragraph", marking),
+            ("page_numbers", page_numbers),
+        ];
+        fill(FOOTER, &vars)
+    });
     (header, footer, extra)
+}
+
+/// "Page {page} of {pages}" as the footer's runs: its text around Word's fields for the page
+/// number and the page count, in the order the wording has them.
+fn page_numbers(page_of: &str) -> String {
+    let mut out = String::new();
+    let mut rest = page_of;
+    loop {
+        let next = [("{page}", PAGE_FIELD), ("{pages}", PAGES_FIELD)]
+            .into_iter()
+            .filter_map(|(p, field)| rest.find(p).map(|at| (at, p, field)))
+            .min_by_key(|(at, _, _)| *at);
+        let (text, after) = match next {
+            Some((at, p, _)) => (&rest[..at], &rest[at + p.len()..]),
+            None => (rest, ""),
+        };
+        if !text.is_empty() {
+            out += &fill(FOOTER_TEXT, &[("text", &escape(text))]);
+        }
+        match next {
+            Some((_, _, field)) => out += field,
+            None => return out,
+        }
+        rest = after;
+    }
+}
+
+/// A language tag as Word's language settings name it: with a region (`de` → `de-DE`) for
+/// the shipped languages, as Word's own lists have them; any other tag as it is.
+fn word_language(tag: &str) -> String {
+    let region = match tag {
+        "de" => "DE",
+        "fr" => "FR",
+        "es" => "ES",
+        "nl" => "NL",
+        "en" => "GB",
+        _ => return tag.to_string(),
+    };
+    format!("{tag}-{region}")
 }
 
 /// A header (`hdr`) or footer (`ftr`) part with `paragraph` (the draft notice, a marking)

@@ -29,7 +29,54 @@ fn meta() -> DocMeta {
         created: "2027-01-02".into(),
         notice: "DRAFT for review".into(),
         marking: None,
+        page_of: "Page {page} of {pages}".into(),
+        language: None,
     }
+}
+
+#[test]
+fn page_numbers_follow_the_wording_around_words_fields() {
+    let (page, pages) = (PAGE_FIELD, PAGES_FIELD);
+    let run = |t: &str| format!(r#"<w:r><w:t xml:space="preserve">{t}</w:t></w:r>"#);
+    let cases = [
+        (
+            "Page {page} of {pages}",
+            format!("{}{page}{}{pages}", run("Page "), run(" of ")),
+        ),
+        (
+            "Seite {page} von {pages}",
+            format!("{}{page}{}{pages}", run("Seite "), run(" von ")),
+        ),
+        ("{page}/{pages}", format!("{page}{}{pages}", run("/"))),
+        (
+            "{pages} pages, this is {page}.",
+            format!("{pages}{}{page}{}", run(" pages, this is "), run(".")),
+        ),
+        (
+            "Page <{page}>",
+            format!("{}{page}{}", run("Page &lt;"), run("&gt;")),
+        ),
+    ];
+    for (wording, want) in cases {
+        assert_eq!(page_numbers(wording), want, "{wording}");
+    }
+}
+
+#[test]
+fn a_german_document_says_so_to_word_and_numbers_its_pages_in_german() {
+    let german = DocMeta {
+        page_of: "Seite {page} von {pages}".into(),
+        language: Some("de".into()),
+        ..meta()
+    };
+    let parts = check(&render(&parse("# Plan"), &german, None).unwrap(), "");
+    assert!(parts["word/styles.xml"].contains(r#"<w:lang w:val="de-DE"/>"#));
+    assert!(parts["word/footer1.xml"].contains(">Seite </w:t>"));
+    assert!(parts["word/footer1.xml"].contains("> von </w:t>"));
+    // English keeps its defaults as they were.
+    let parts = check(&render(&parse("# Plan"), &meta(), None).unwrap(), "");
+    assert!(!parts["word/styles.xml"].contains("<w:lang "));
+    assert!(parts["word/footer1.xml"].contains(">Page </w:t>"));
 }
 
 /// Reads every part back with the zip crate's reader, checks that it is deflated and its

@@ -1,13 +1,18 @@
 //! The plan's trackers as an Excel workbook: one sheet per list people keep up week to week
 //! (stakeholders, communication, resistance, metrics, milestones), each an Excel table with
 //! drop-downs and colours, and an About sheet saying where the workbook came from.
+//!
+//! Sheet names, headers, drop-down values, notes and the About sheet are in the plan's
+//! language; a drop-down's words and the colours keyed to them come from the same catalog
+//! entries, so they match. Excel's table names (`StakeholderRegister`) are identifiers and
+//! stay as they are.
 
-use super::{MARKING, Part};
+use super::{Part, marking};
 use crate::error::{Error, Result};
+use crate::i18n::Language;
 use crate::plan::Plan;
-use crate::sections::metrics::Dimension;
 use crate::sections::table::list as list_cell;
-use crate::sections::{Kind, Structured, communication, resistance};
+use crate::sections::{Kind, communication, resistance};
 use rust_xlsxwriter::{
     ColNum, Color, ConditionalFormatCell, ConditionalFormatCellRule, ConditionalFormatFormula,
     DataValidation, DataValidationRule, DocProperties, ExcelDateTime, Format, FormatAlign, Note,
@@ -26,10 +31,8 @@ const AMBER: (u32, u32) = (0xFFEB9C, 0x9C5700);
 const GREEN: (u32, u32) = (0xC6EFCE, 0x006100);
 const GREY: (u32, u32) = (0xE7E6E6, 0x3A3838);
 
-const HIGHER_IS_BETTER: &str = "Current value against Target value, in the same unit (85 for 85%). Green: at or above the target; amber: at least 80% of it; red: below. Higher is taken to be better: for a ceiling such as \"≤ 5 tickets/day\", read green and red the other way round.";
-
-/// A tracker sheet: its names, the widths of the columns people fill in, its drop-downs, and
-/// its date columns.
+/// A tracker sheet: its name (a catalog key) and its Excel table's, the widths of the columns
+/// people fill in, its drop-downs (their values as catalog keys), and its date columns.
 struct Spec {
     sheet: &'static str,
     table: &'static str,
@@ -39,38 +42,45 @@ struct Spec {
 }
 
 const MESSAGES: Spec = Spec {
-    sheet: "Communication",
+    sheet: "sheet.communication",
     table: "CommunicationPlan",
     widths: &[(8, 14.0), (9, 14.0)],
-    lists: &[(8, &["Planned", "Sent", "Cancelled"])],
+    lists: &[(8, &["status.planned", "status.sent", "status.cancelled"])],
     dates: &[9],
 };
 const POINTS: Spec = Spec {
-    sheet: "Resistance",
+    sheet: "sheet.resistance",
     table: "ResistancePoints",
     widths: &[(7, 18.0), (8, 14.0)],
-    lists: &[(8, &["Open", "In progress", "Done"])],
+    lists: &[(8, &["status.open", "status.in_progress", "status.done"])],
     dates: &[],
 };
 const METRICS: Spec = Spec {
-    sheet: "Metrics",
+    sheet: "sheet.metrics",
     table: "AdoptionMetrics",
     widths: &[(5, 14.0), (6, 15.0)],
-    lists: &[(1, &Dimension::NAMES)],
+    lists: &[(
+        1,
+        &[
+            "dimension.speed_of_adoption",
+            "dimension.utilisation",
+            "dimension.proficiency",
+        ],
+    )],
     dates: &[],
 };
 const REVIEW: Spec = Spec {
-    sheet: "Review",
+    sheet: "sheet.review",
     table: "PlanReview",
     widths: &[],
     lists: &[],
     dates: &[],
 };
 const MILESTONES: Spec = Spec {
-    sheet: "Milestones",
+    sheet: "sheet.milestones",
     table: "MilestoneTracker",
     widths: &[(1, 13.0), (2, 12.0)],
-    lists: &[(2, &["Planned", "Done", "Late"])],
+    lists: &[(2, &["status.planned", "status.done", "status.late"])],
     dates: &[1],
 };
 
@@ -96,12 +106,17 @@ fn build(plan: &Plan, part: &Part) -> X<Vec<u8>> {
     if plan.review.is_some() {
         review_sheet(&mut wb, plan)?;
     }
-    let name = plan.project.project.name.as_deref();
-    let title = clean(&format!("Trackers for {}", name.unwrap_or("the project")));
+    let name = (plan.project.project.name.as_deref()).unwrap_or_else(|| plan.t("plan.the_project"));
+    let title = clean(
+        &plan
+            .language
+            .format("xlsx.trackers_for", &[("project", name)]),
+        &plan.language,
+    );
     about(
         wb.add_worksheet(),
         &title,
-        &about_lines(plan, part),
+        &about::lines(plan, part),
         &Page::of(plan),
     )?;
     wb.set_properties(&DocProperties::new().set_title(&title));
@@ -126,7 +141,7 @@ fn text(row: &[Cell], c: usize) -> &str {
 }
 
 fn t(s: &str) -> Cell {
-    Cell::Text(clean(s))
+    Cell::Text(tidy(s))
 }
 
 /// Each text in its cell.
@@ -134,17 +149,20 @@ fn texts(items: &[&str]) -> Vec<Cell> {
     items.iter().map(|s| t(s)).collect()
 }
 
-/// Writes a tracker: a frozen header, an Excel table over the rows (one empty row when there
-/// are none), columns sized by what they hold with wrapped text and rows as tall as it, set
-/// up to print (landscape, one page wide, the header row on every page, the project and
-/// page numbers in the header and footer), and its drop-downs. Returns the sheet and the
-/// table's last row.
+/// Writes a tracker: a frozen header (`columns`: catalog keys), an Excel table over the rows
+/// (one empty row when there are none), columns sized by what they hold with wrapped text and
+/// rows as tall as it, set up to print (landscape, one page wide, the header row on every
+/// page, the project and page numbers in the header and footer), and its drop-downs, all in
+/// the page's language. Returns the sheet and the table's last row.
 fn tracker<'w>(
     wb: &'w mut Workbook,
     (spec, page): (&Spec, &Page),
     columns: &[&str],
     rows: Vec<Vec<Cell>>,
 ) -> X<(&'w mut Worksheet, RowNum)> {
+    let lang = &page.lang;
+    let columns: Vec<&str> = columns.iter().map(|k| lang.t(k)).collect();
+    let columns = columns.as_slice();
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     let date = wrap.clone().set_num_format("yyyy-mm-dd");
     let head = Format::new()
@@ -154,7 +172,7 @@ fn tracker<'w>(
     let head = head
         .set_background_color(Color::RGB(0x4472C4))
         .set_align(FormatAlign::Top);
-    let ws = wb.add_worksheet().set_name(spec.sheet)?;
+    let ws = wb.add_worksheet().set_name(lang.t(spec.sheet))?;
     let rows = if rows.is_empty() { vec![vec![]] } else { rows };
     let last = RowNum::try_from(rows.len()).map_err(|_| XlsxError::RowColumnLimitError)?;
     let width = ColNum::try_from(columns.len()).map_err(|_| XlsxError::RowColumnLimitError)?;
@@ -175,7 +193,7 @@ fn tracker<'w>(
     for (r, row) in (1..).zip(&rows) {
         for c in 0..width {
             match row.get(usize::from(c)) {
-                Some(Cell::Text(s)) if !s.is_empty() => ws.write_string(r, c, s)?,
+                Some(Cell::Text(s)) if !s.is_empty() => ws.write_string(r, c, cut(s, lang))?,
                 Some(Cell::Number(n)) => ws.write_number(r, c, *n)?,
                 Some(Cell::Date(d)) => ws.write_datetime(r, c, d)?,
                 _ => ws.write_blank(r, c, &wrap)?,
@@ -201,17 +219,19 @@ fn tracker<'w>(
     }
     page.set_up(ws);
     for &(col, items) in spec.lists {
-        let list = DataValidation::new().allow_list_strings(items)?;
+        let items: Vec<&str> = items.iter().map(|k| lang.t(k)).collect();
+        let list = DataValidation::new().allow_list_strings(&items)?;
         ws.add_data_validation(1, col, last + SPARE_ROWS, col, &list)?;
     }
     Ok((ws, last))
 }
 
 /// Every sheet's print setup: landscape, one page wide, the project and the draft notice in
-/// the header and footer with page numbers.
+/// the header and footer with page numbers; and the language the sheets are written in.
 struct Page {
     header: String,
     footer: String,
+    lang: Language,
 }
 
 impl Page {
@@ -221,25 +241,30 @@ impl Page {
 
     /// A confidential annex's: its marking in the middle of the header and the footer.
     fn marked(plan: &Plan) -> Page {
-        Page::with(plan, Some(MARKING))
+        Page::with(plan, Some(marking(plan)))
     }
 
     fn with(plan: &Plan, marking: Option<&str>) -> Page {
-        let project = plan
-            .project
-            .project
-            .name
-            .as_deref()
-            .unwrap_or("Implementation plan");
-        let mut notice = String::from("DRAFT for review: partly written by a language model");
+        let project = (plan.project.project.name.as_deref())
+            .unwrap_or_else(|| plan.t("plan.implementation_plan"));
+        let mut notice = plan.t("plan.notice_short").to_string();
         if !plan.missing().is_empty() {
-            notice += &format!(
-                "; incomplete, no answer yet for {}",
-                plan.missing().join(", ")
-            );
+            let sections = plan.missing().join(", ");
+            notice += "; ";
+            notice += &plan
+                .language
+                .format("plan.notice_short_incomplete", &[("sections", &sections)]);
         }
-        let (header, footer) = print::header_footer(project, &notice, marking);
-        Page { header, footer }
+        // Excel's codes for the page number and the page count.
+        let pages = plan
+            .language
+            .format("plan.page_of", &[("page", "&P"), ("pages", "&N")]);
+        let (header, footer) = print::header_footer(project, &notice, marking, &pages);
+        Page {
+            header,
+            footer,
+            lang: plan.language.clone(),
+        }
     }
 
     fn set_up(&self, ws: &mut Worksheet) {
@@ -259,14 +284,6 @@ fn note(text: &str) -> Note {
     note.set_width(320).set_height(110)
 }
 
-/// Names as a list, or "none".
-fn list(names: &[String]) -> String {
-    match names {
-        [] => "none".into(),
-        names => crate::text::list_en(names),
-    }
-}
-
 fn communication_sheet(wb: &mut Workbook, plan: &Plan) -> X {
     let matrix = plan.communication().map_or(&[][..], |c| c.rows.as_slice());
     // Every group, in the project's order: a row to fill in even without an answer.
@@ -279,9 +296,9 @@ fn communication_sheet(wb: &mut Workbook, plan: &Plan) -> X {
             row
         })
         .collect();
-    let mut columns = vec!["Audience"];
+    let mut columns = vec!["column.audience"];
     columns.extend(communication::COLUMNS.iter().map(|(_, header)| *header));
-    columns.extend(["Status", "Date sent"]);
+    columns.extend(["column.status", "column.date_sent"]);
     tracker(wb, (&MESSAGES, &Page::of(plan)), &columns, rows)?;
     Ok(())
 }
@@ -297,7 +314,7 @@ fn resistance_sheet(wb: &mut Workbook, plan: &Plan) -> X {
         })
         .collect();
     let mut columns = resistance::COLUMNS.to_vec();
-    columns.extend(["Owner", "Status"]);
+    columns.extend(["column.owner", "column.status"]);
     tracker(wb, (&POINTS, &Page::of(plan)), &columns, rows)?;
     Ok(())
 }
@@ -306,25 +323,23 @@ fn metrics_sheet(wb: &mut Workbook, plan: &Plan) -> X {
     let metrics = plan.metrics().map_or(&[][..], |m| m.metrics.as_slice());
     let rows = (metrics.iter())
         .map(|x| {
-            let mut row = texts(&[&x.metric, x.dimension.as_str(), &x.what_it_measures]);
+            let mut row = texts(&[&x.metric, plan.term(x.dimension), &x.what_it_measures]);
             row.extend(texts(&[&x.baseline, &x.target]));
-            let target = target_number(&x.target).map_or(Cell::Empty, Cell::Number);
+            let target = target_number(&x.target, plan.language.separators());
+            let target = target.map_or(Cell::Empty, Cell::Number);
             row.extend([target, Cell::Empty]);
             let [owner, how, low] = [&x.owner, &x.how_to_collect, &x.low_scores_indicate];
             row.extend(texts(&[owner, &x.cadence, how, low]));
             row
         })
         .collect();
-    let columns = "Metric|Dimension|What it measures|Baseline|Target|Target value|Current value|Owner|Cadence|How to collect|Low scores indicate";
-    let (ws, last) = tracker(
-        wb,
-        (&METRICS, &Page::of(plan)),
-        &columns.split('|').collect::<Vec<_>>(),
-        rows,
-    )?;
+    let columns = "metric|dimension|what_it_measures|baseline|target|target_value|current_value|owner|cadence|how_to_collect|low_scores_indicate";
+    let columns: Vec<String> = columns.split('|').map(|c| format!("column.{c}")).collect();
+    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+    let (ws, last) = tracker(wb, (&METRICS, &Page::of(plan)), &columns, rows)?;
     let number =
         DataValidation::new().allow_decimal_number(DataValidationRule::Between(-1e15, 1e15));
-    let number = number.set_input_message("A number in the Target value's unit: 85 for 85%.")?;
+    let number = number.set_input_message(plan.t("xlsx.number_input"))?;
     ws.add_data_validation(1, 6, last + SPARE_ROWS, 6, &number)?;
     // Green at or above target, amber from 80% of it, red below; only when both are numbers.
     let rules = [">=$F2", "<$F2,$G2>=0.8*$F2", "<0.8*$F2"];
@@ -333,9 +348,8 @@ fn metrics_sheet(wb: &mut Workbook, plan: &Plan) -> X {
         let rule = ConditionalFormatFormula::new().set_rule(rule.as_str());
         ws.add_conditional_format(1, 6, last + SPARE_ROWS, 6, &rule.set_format(fill(colours)))?;
     }
-    let text = "Read from the Target text (90% → 90, ≤ 5 tickets/day → 5): check it, and correct it when the text meant something else.";
-    ws.insert_note(0, 5, &note(text))?;
-    ws.insert_note(0, 6, &note(HIGHER_IS_BETTER))?;
+    ws.insert_note(0, 5, &note(plan.t("xlsx.target_value_note")))?;
+    ws.insert_note(0, 6, &note(plan.t("xlsx.higher_is_better")))?;
     Ok(())
 }
 
@@ -350,33 +364,33 @@ fn milestones(wb: &mut Workbook, plan: &Plan) -> X {
             vec![t(&m.name), date]
         })
         .collect();
-    tracker(
-        wb,
-        (&MILESTONES, &Page::of(plan)),
-        &["Milestone", "Date", "Status"],
-        rows,
-    )?;
+    let columns = ["column.milestone", "column.date", "column.status"];
+    tracker(wb, (&MILESTONES, &Page::of(plan)), &columns, rows)?;
     Ok(())
 }
 
 /// The review: every fail and warn a row, and one row per check whose findings all pass (the
 /// passes of each row are in the CSV and `plan-ai review --json`); fails red, warns amber.
 fn review_sheet(wb: &mut Workbook, plan: &Plan) -> X {
+    use crate::plan::review::Verdict;
     let all = plan.review_rows();
     let mut rows: Vec<[String; 7]> = Vec::new();
-    for r in &all {
-        if r[2] != "pass" {
+    for (verdict, r) in &all {
+        if *verdict != Verdict::Pass {
             rows.push(r.clone());
             continue;
         }
-        let same_check = |o: &&[String; 7]| o[1] == r[1] && o[0] == r[0];
-        let of_check: Vec<&[String; 7]> = all.iter().filter(same_check).collect();
-        let first = of_check.first().is_some_and(|f| std::ptr::eq(*f, r));
-        if first && of_check.iter().all(|o| o[2] == "pass") {
+        let same_check = |o: &&(Verdict, [String; 7])| o.1[1] == r[1] && o.1[0] == r[0];
+        let of_check: Vec<&(Verdict, [String; 7])> = all.iter().filter(same_check).collect();
+        let first = of_check.first().is_some_and(|f| std::ptr::eq(&f.1, r));
+        if first && of_check.iter().all(|o| o.0 == Verdict::Pass) {
             let mut row = r.clone();
             row[3] = String::new();
             if of_check.len() > 1 {
-                row[4] = format!("{} ({} of {})", r[4], of_check.len(), of_check.len());
+                let n = of_check.len() as u64;
+                row[4] = plan
+                    .language
+                    .plural("review.all_of", n, &[("finding", &r[4])]);
             }
             rows.push(row);
         }
@@ -387,9 +401,10 @@ fn review_sheet(wb: &mut Workbook, plan: &Plan) -> X {
         .collect();
     let page = Page::of(plan);
     let (ws, last) = tracker(wb, (&REVIEW, &page), &crate::plan::REVIEW_COLUMNS, rows)?;
-    for (word, colours) in [("fail", RED), ("warn", AMBER), ("pass", GREEN)] {
+    let verdicts = [Verdict::Fail, Verdict::Warn, Verdict::Pass];
+    for (verdict, colours) in verdicts.into_iter().zip([RED, AMBER, GREEN]) {
         let rule = ConditionalFormatCell::new();
-        let rule = rule.set_rule(ConditionalFormatCellRule::EqualTo(word));
+        let rule = rule.set_rule(ConditionalFormatCellRule::EqualTo(plan.term(verdict)));
         ws.add_conditional_format(1, 2, last, 2, &rule.set_format(fill(colours)))?;
     }
     Ok(())
@@ -399,14 +414,15 @@ fn review_sheet(wb: &mut Workbook, plan: &Plan) -> X {
 fn about(ws: &mut Worksheet, title: &str, lines: &[(&str, String)], page: &Page) -> X {
     let bold = Format::new().set_bold().set_align(FormatAlign::Top);
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
-    ws.set_name("About")?.write_string_with_format(
-        0,
-        0,
-        clean(title),
-        &bold.clone().set_font_size(14),
-    )?;
+    ws.set_name(page.lang.t("sheet.about"))?
+        .write_string_with_format(
+            0,
+            0,
+            clean(title, &page.lang),
+            &bold.clone().set_font_size(14),
+        )?;
     for (r, (label, value)) in (2..).zip(lines) {
-        let value = clean(value);
+        let value = clean(value, &page.lang);
         ws.write_string_with_format(r, 0, *label, &bold)?;
         ws.write_string_with_format(r, 1, &value, &wrap)?;
         ws.set_row_height(r, print::height(&[label, &value], &[24.0, 100.0], false))?;
@@ -416,113 +432,43 @@ fn about(ws: &mut Worksheet, title: &str, lines: &[(&str, String)], page: &Page)
     Ok(())
 }
 
-/// The About sheet's lines: what, when, by which models, what is missing, and a caution (or,
-/// in a main part, where the named sheets are).
-fn about_lines(plan: &Plan, part: &Part) -> Vec<(&'static str, String)> {
-    let info = &plan.project.project;
-    let given = |v: &Option<String>| v.clone().unwrap_or_else(|| "not given".into());
-    let (p, version) = (&plan.provenance, env!("CARGO_PKG_VERSION"));
-    let mut lines = vec![
-        ("Project", given(&info.name)),
-        ("System", given(&info.system)),
-        ("Department", given(&info.department)),
-        ("Generated", format!("{} by plan-ai {version}", plan.today)),
-        ("Models", list(&p.models)),
-        ("Endpoints", list(&p.endpoints)),
-        ("Pasted answers", p.pasted.to_string()),
-        ("Tokens used", p.total_usage.total_tokens.to_string()),
-        ("Missing sections", list(&p.missing)),
-    ];
-    let sheets = [
-        (Kind::Engagement, people::ENGAGEMENT.sheet),
-        (Kind::Communication, MESSAGES.sheet),
-        (Kind::Resistance, POINTS.sheet),
-        (Kind::Metrics, METRICS.sheet),
-    ];
-    for (kind, sheet) in sheets {
-        let Some(s) = plan.built_in(kind) else {
-            continue;
-        };
-        let id = kind.id();
-        let empty = match kind {
-            Kind::Communication => "the sheet lists every group with empty cells to fill in",
-            Kind::Engagement => "the sheet lists every stakeholder with empty cells to fill in",
-            Kind::Resistance | Kind::Metrics => "the sheet is an empty tracker to fill in",
-        };
-        let status = match &s.answer {
-            None => format!("the {id} section is missing: {empty}. Generate it, or paste a chat tool's answer for it."),
-            // Prose, or a custom schema on a built-in section: not in the tracker's shape.
-            Some(a) if a.structured.as_ref().is_none_or(|x| matches!(x, Structured::Custom(_))) => {
-                let what = match a.structured {
-                    Some(_) => "follows a custom schema",
-                    None => "is prose, not structured",
-                };
-                let why = a.unstructured.as_deref().map(|w| format!(" ({w})")).unwrap_or_default();
-                format!("the {id} answer {what}{why}: {empty}; the answer is in the plan document.")
-            }
-            Some(_) if s.stale => "filled from the structured answer, made from an earlier prompt: regenerate it to refresh it.".into(),
-            Some(_) => "filled from the structured answer.".into(),
-        };
-        lines.push((sheet, status));
-    }
-    if let Some(r) = &plan.review {
-        use crate::plan::review::Verdict;
-        let score = format!(
-            "{} of 100: {} fail, {} warn, {} pass (the Review sheet lists them)",
-            r.score,
-            r.count(Verdict::Fail),
-            r.count(Verdict::Warn),
-            r.count(Verdict::Pass)
-        );
-        lines.push(("Review score", score));
-    }
-    if !plan.other_changes.is_empty() {
-        let each: Vec<String> = plan
-            .other_changes
-            .iter()
-            .map(|o| {
-                let projects: Vec<String> = o
-                    .projects
-                    .iter()
-                    .map(|p| match &p.go_live {
-                        Some(week) => format!("{} (go-live {week})", p.project),
-                        None => p.project.clone(),
-                    })
-                    .collect();
-                format!("{}: {}", o.group, projects.join("; "))
-            })
-            .collect();
-        lines.push(("Other changes on these groups", each.join("\n")));
-    }
-    lines.extend([
-        ("Metric colours", HIGHER_IS_BETTER.to_string()),
-        match part {
-            Part::Main { annex } => ("Confidential annex", format!("The named register, the engagement plan and the champions are in {annex}, marked \"{MARKING}\": this workbook names groups, not people.")),
-            _ => ("Confidential", "The Stakeholders sheet is a register of named people, with their stance and notes: keep this workbook to the people running the change, out of shared folders and chat tools.".into()),
-        },
-        ("plan-ai version", version.to_string()),
-    ]);
-    lines
-}
-
 /// Text fit for one cell: control characters and escape sequences dropped (line breaks and tabs
 /// kept), and cut to Excel's limit, saying so in the cell.
-pub(super) fn clean(s: &str) -> String {
-    let s = crate::sanitize::strip_controls(s);
-    let s = s.trim();
+pub(super) fn clean(s: &str, lang: &Language) -> String {
+    cut(&tidy(s), lang)
+}
+
+/// Text with control characters and escape sequences dropped (line breaks and tabs kept),
+/// trimmed.
+fn tidy(s: &str) -> String {
+    crate::sanitize::strip_controls(s).trim().to_string()
+}
+
+/// Text cut to Excel's limit, saying so in the cell, in `lang`.
+fn cut(s: &str, lang: &Language) -> String {
     let total = s.encode_utf16().count();
     if total <= CELL_MAX {
         return s.to_string();
     }
-    let cut = format!(" … [cut: the text was {total} characters; an Excel cell holds {CELL_MAX}]");
+    let (n, max) = (lang.number(total as i64), lang.number(CELL_MAX as i64));
+    let cut = format!(
+        " {}",
+        lang.format("xlsx.cut_text", &[("total", &n), ("max", &max)])
+    );
     let mut room = CELL_MAX - cut.encode_utf16().count();
     let fits = |c: &char| room.checked_sub(c.len_utf16()).map(|r| room = r).is_some();
     s.chars().take_while(fits).chain(cut.chars()).collect()
 }
 
-/// The number in a target's text: the first percentage if there is one, else the first number
-/// ("90%" → 90, "≤ 5 tickets/day" → 5, "1,200 quotes" → 1200).
-fn target_number(s: &str) -> Option<f64> {
+/// The number in a target's text, written with the plan's language's `(decimal, group)`
+/// separators: the first percentage if there is one, else the first number ("90%" → 90,
+/// "≤ 5 tickets/day" → 5, "1,200 quotes" → 1200; in German "1.200 Angebote" → 1200 and
+/// "4,5 von 5" → 4.5).
+fn target_number(s: &str, (decimal, group): (char, char)) -> Option<f64> {
+    // A thin or no-break space groups thousands where a language does (French); a plain
+    // space does too there, as people type it.
+    let spaced = group.is_whitespace();
+    let is_group = |c: char| c == group || (spaced && c.is_whitespace());
     let chars: Vec<char> = s.chars().collect();
     let digits = |from: usize, n: usize| {
         (chars.get(from..from + n)).is_some_and(|d| d.iter().all(char::is_ascii_digit))
@@ -538,9 +484,9 @@ fn target_number(s: &str) -> Option<f64> {
             let point = n.contains('.');
             match c {
                 '0'..='9' => n.push(c),
-                '.' if !point && digits(i + 1, 1) => n.push('.'),
+                c if c == decimal && !point && digits(i + 1, 1) => n.push('.'),
                 // A thousands separator.
-                ',' if !point && digits(i + 1, 3) && !digits(i + 4, 1) => {}
+                c if is_group(c) && !point && digits(i + 1, 3) && !digits(i + 4, 1) => {}
                 _ => break,
             }
             i += 1;
@@ -552,6 +498,7 @@ fn target_number(s: &str) -> Option<f64> {
     n.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+mod about;
 mod people;
 mod print;
 #[cfg(test)]

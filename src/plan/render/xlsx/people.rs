@@ -4,19 +4,26 @@
 
 use super::{AMBER, GREY, Page, RED, SPARE_ROWS, Spec, X, about, fill, note, t, texts, tracker};
 use crate::plan::Plan;
-use crate::plan::render::MARKING;
-use crate::project::{Level, Stance};
+use crate::plan::render::marking;
+use crate::project::Stance;
 use crate::sections::table::list as list_cell;
 use rust_xlsxwriter::{
     ColNum, ConditionalFormatCell, ConditionalFormatCellRule, DocProperties, Workbook,
 };
 
-const LEVELS: &[&str] = Level::NAMES;
-const STANCES: &[&str] = Stance::NAMES;
+const LEVELS: &[&str] = &["level.high", "level.medium", "level.low"];
+const STANCES: &[&str] = &[
+    "stance.unknown",
+    "stance.unaware",
+    "stance.resistant",
+    "stance.neutral",
+    "stance.supportive",
+    "stance.leading",
+];
 /// The stances a plan aims for ([`crate::sections::engagement::TARGETS`]).
-const TARGET_NAMES: &[&str] = &["neutral", "supportive", "leading"];
+const TARGET_NAMES: &[&str] = &["stance.neutral", "stance.supportive", "stance.leading"];
 pub(super) const PEOPLE: Spec = Spec {
-    sheet: "Stakeholders",
+    sheet: "sheet.stakeholders",
     table: "StakeholderRegister",
     widths: &[(7, 16.0), (8, 18.0), (9, 36.0)],
     lists: &[(3, LEVELS), (4, LEVELS), (5, STANCES), (7, STANCES)],
@@ -24,27 +31,35 @@ pub(super) const PEOPLE: Spec = Spec {
 };
 /// The register with each stakeholder's code first, as the annex shows it.
 const CODED_PEOPLE: Spec = Spec {
-    sheet: "Stakeholders",
+    sheet: "sheet.stakeholders",
     table: "StakeholderRegister",
     widths: &[(8, 16.0), (9, 18.0), (10, 36.0)],
     lists: &[(4, LEVELS), (5, LEVELS), (6, STANCES), (8, STANCES)],
     dates: &[],
 };
 pub(super) const ENGAGEMENT: Spec = Spec {
-    sheet: "Engagement",
+    sheet: "sheet.engagement",
     table: "StakeholderEngagement",
     widths: &[(9, 14.0), (10, 13.0)],
     lists: &[
         (3, TARGET_NAMES),
-        (9, &["Not started", "In progress", "Moved", "Stuck"]),
+        (
+            9,
+            &[
+                "status.not_started",
+                "status.in_progress",
+                "status.moved",
+                "status.stuck",
+            ],
+        ),
     ],
     dates: &[10],
 };
 const CHAMPIONS: Spec = Spec {
-    sheet: "Champions",
+    sheet: "sheet.champions",
     table: "ChampionNetwork",
     widths: &[(3, 14.0)],
-    lists: &[(3, &["Asked", "Agreed", "Active"])],
+    lists: &[(3, &["status.asked", "status.agreed", "status.active"])],
     dates: &[],
 };
 
@@ -59,32 +74,39 @@ pub(super) fn stakeholders(wb: &mut Workbook, plan: &Plan, page: &Page, coded: b
             if coded {
                 row.push(t(&codes[i]));
             }
-            row.extend(crate::plan::register_row(s).iter().map(|c| t(c)));
+            row.extend(
+                crate::plan::register_row(s, &plan.language)
+                    .iter()
+                    .map(|c| t(c)),
+            );
             if let Some((_, r)) = plans.get(i) {
                 let first = r.actions.first().map_or("", String::as_str);
-                row.extend(texts(&[r.target_stance.as_str(), &r.engaged_by, first]));
+                row.extend(texts(&[plan.term(r.target_stance), &r.engaged_by, first]));
             }
             row
         })
         .collect();
     let mut columns = Vec::new();
     if coded {
-        columns.push("Code");
+        columns.push("column.code");
     }
     columns.extend(crate::plan::REGISTER_COLUMNS);
-    columns.extend(["Desired stance", "Owner", "Next action"]);
+    columns.extend([
+        "column.desired_stance",
+        "column.owner",
+        "column.next_action",
+    ]);
     let spec = [&PEOPLE, &CODED_PEOPLE][usize::from(coded)];
     let (ws, last) = tracker(wb, (spec, page), &columns, rows)?;
     let col: ColNum = 5 + ColNum::from(coded);
     let stances = [Stance::Resistant, Stance::Unaware, Stance::Unknown];
     for (stance, colours) in stances.into_iter().zip([RED, AMBER, GREY]) {
         let rule = ConditionalFormatCell::new();
-        let rule = rule.set_rule(ConditionalFormatCellRule::EqualTo(stance.as_str()));
+        let rule = rule.set_rule(ConditionalFormatCellRule::EqualTo(plan.term(stance)));
         let rule = rule.set_format(fill(colours));
         ws.add_conditional_format(1, col, last + SPARE_ROWS, col, &rule)?;
     }
-    let text = "Where they stand today. Red: resistant, amber: unaware, grey: unknown; each needs work before go-live.";
-    ws.insert_note(0, col, &note(text))?;
+    ws.insert_note(0, col, &note(plan.t("xlsx.stance_note")))?;
     Ok(())
 }
 
@@ -94,11 +116,11 @@ pub(super) fn engagement(wb: &mut Workbook, plan: &Plan, page: &Page) -> X {
     let plans = plan.engagement().map_or(&[][..], |e| e.rows.as_slice());
     let rows = (plan.project.stakeholders.iter().enumerate())
         .map(|(i, s)| {
-            let mut row = texts(&[&s.name, &s.group, s.stance.as_str()]);
+            let mut row = texts(&[&s.name, &s.group, plan.term(s.stance)]);
             if let Some((_, r)) = plans.get(i) {
                 let actions = list_cell(&r.actions);
                 row.extend(texts(&[
-                    r.target_stance.as_str(),
+                    plan.term(r.target_stance),
                     &r.what_matters,
                     &actions,
                 ]));
@@ -107,19 +129,19 @@ pub(super) fn engagement(wb: &mut Workbook, plan: &Plan, page: &Page) -> X {
             row
         })
         .collect();
-    let columns = "Stakeholder|Group|Stance now|Target stance|What matters to them|Engagement actions|Who engages them|When|Sign of progress|Status|Last contact";
-    let columns: Vec<&str> = columns.split('|').collect();
+    let columns = "stakeholder|group|stance_now|target_stance|what_matters|engagement_actions|engaged_by|when|sign_of_progress|status|last_contact";
+    let columns: Vec<String> = columns.split('|').map(|c| format!("column.{c}")).collect();
+    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
     let (ws, last) = tracker(wb, (&ENGAGEMENT, page), &columns, rows)?;
     for (stance, colours) in [Stance::Resistant, Stance::Unaware]
         .into_iter()
         .zip([RED, AMBER])
     {
         let rule = ConditionalFormatCell::new();
-        let rule = rule.set_rule(ConditionalFormatCellRule::EqualTo(stance.as_str()));
+        let rule = rule.set_rule(ConditionalFormatCellRule::EqualTo(plan.term(stance)));
         ws.add_conditional_format(1, 2, last + SPARE_ROWS, 2, &rule.set_format(fill(colours)))?;
     }
-    let text = "Where the change needs them by go-live. Update Status and Last contact as the engagement goes.";
-    ws.insert_note(0, 3, &note(text))?;
+    ws.insert_note(0, 3, &note(plan.t("xlsx.target_stance_note")))?;
     Ok(())
 }
 
@@ -130,7 +152,12 @@ fn champions(wb: &mut Workbook, plan: &Plan, page: &Page) -> X {
             texts(&[&c.name, group, c.why.as_deref().unwrap_or_default()])
         })
         .collect();
-    let columns = ["Champion", "Group", "Why them", "Status"];
+    let columns = [
+        "column.champion",
+        "column.group",
+        "column.why_them",
+        "column.status",
+    ];
     tracker(wb, (&CHAMPIONS, page), &columns, rows)?;
     Ok(())
 }
@@ -147,24 +174,22 @@ pub fn render_annex(plan: &Plan) -> crate::error::Result<Vec<u8>> {
             engagement(&mut wb, plan, &page)?;
         }
         champions(&mut wb, plan, &page)?;
-        let name = plan
-            .project
-            .project
-            .name
-            .as_deref()
-            .unwrap_or("the project");
-        let title = format!("{MARKING}: {name}");
+        let name =
+            (plan.project.project.name.as_deref()).unwrap_or_else(|| plan.t("plan.the_project"));
+        let marking = marking(plan);
+        let l = &plan.language;
+        let title = l.format("annex.heading", &[("marking", marking), ("project", name)]);
         about(wb.add_worksheet(), &title, &annex_lines(plan), &page)?;
+        // The custom property's name stays "Classification": labelling and DLP tools look
+        // for it by that name.
         let properties = DocProperties::new()
             .set_title(&title)
-            .set_subject(format!("Annex to the implementation plan for {name}"))
-            .set_category(MARKING)
-            .set_keywords(MARKING)
-            .set_status(MARKING)
-            .set_comment(
-                "Names people and their stances: keep it to the people running the change.",
-            )
-            .set_custom_property("Classification", MARKING);
+            .set_subject(l.format("annex.subject", &[("project", name)]))
+            .set_category(marking)
+            .set_keywords(marking)
+            .set_status(marking)
+            .set_comment(plan.t("annex.comment"))
+            .set_custom_property("Classification", marking);
         wb.set_properties(&properties);
         wb.save_to_buffer()
     };
@@ -172,38 +197,34 @@ pub fn render_annex(plan: &Plan) -> crate::error::Result<Vec<u8>> {
 }
 
 /// The annex's About sheet: what it is, and where the plan it belongs to is.
-fn annex_lines(plan: &Plan) -> Vec<(&'static str, String)> {
+fn annex_lines(plan: &Plan) -> Vec<(&str, String)> {
     let info = &plan.project.project;
-    let engagement = match plan.built_in(crate::sections::Kind::Engagement) {
-        Some(s) if s.answer.is_some() => {
-            "filled from the engagement plan: desired stance, owner and first action on the Stakeholders sheet too."
-        }
-        Some(_) => {
-            "the engagement section has no answer yet: the sheet lists every stakeholder to fill in."
-        }
-        None => {
-            "not drafted: with people = \"local\", no engagement plan is asked for (choose people = \"pseudonymised\" to draft one without sending a name)."
-        }
-    };
+    let engagement = plan.t(match plan.built_in(crate::sections::Kind::Engagement) {
+        Some(s) if s.answer.is_some() => "xlsx.engagement_filled",
+        Some(_) => "xlsx.engagement_missing",
+        None => "xlsx.engagement_local",
+    });
+    let generated = [
+        ("date", plan.today.as_str()),
+        ("version", env!("CARGO_PKG_VERSION")),
+    ];
     let mut lines = vec![
         (
-            "Confidential",
-            format!(
-                "{MARKING}. This workbook names people and where they stand: keep it to the people running the change, out of shared folders and chat tools."
-            ),
+            plan.t("xlsx.about_confidential"),
+            (plan.language).format("xlsx.annex_confidential", &[("marking", marking(plan))]),
         ),
         (
-            "Project",
-            info.name.clone().unwrap_or_else(|| "not given".into()),
+            plan.t("xlsx.about_project"),
+            (info.name.clone()).unwrap_or_else(|| plan.t("plan.not_given").into()),
         ),
         (
-            "Generated",
-            format!("{} by plan-ai {}", plan.today, env!("CARGO_PKG_VERSION")),
+            plan.t("xlsx.about_generated"),
+            plan.language.format("xlsx.generated_by", &generated),
         ),
-        ("Engagement", engagement.into()),
+        (plan.t("xlsx.about_engagement"), engagement.into()),
     ];
     if plan.people.allows_people() {
-        lines.push(("Codes", "The plan refers to people by code (S01, S02…): the Code column on the Stakeholders sheet says who each one is.".into()));
+        lines.push((plan.t("xlsx.about_codes"), plan.t("xlsx.codes").into()));
     }
     lines
 }

@@ -22,7 +22,8 @@ const LINE: f64 = 15.0;
 const TALLEST: f64 = 409.0;
 
 /// Widths in Excel's units for columns holding `texts` (a column's header first, then its
-/// cells), or the `fixed` width given for a column people fill in.
+/// cells), or the `fixed` width given for a column people fill in, widened to its longest
+/// word (a German owner, "Implementierungsleitung", is not cut in two).
 pub(super) fn widths(texts: &[Vec<&str>], fixed: &[Option<f64>]) -> Vec<f64> {
     let font = Font::new(11.0);
     let units = |twips: f64| ((twips / TWIPS + 2.0 * INSIDE - PAD) / ZERO).ceil();
@@ -42,6 +43,9 @@ pub(super) fn widths(texts: &[Vec<&str>], fixed: &[Option<f64>]) -> Vec<f64> {
         )
     };
     let needs: Vec<(f64, f64, f64)> = texts.iter().map(need).collect();
+    let fixed: Vec<Option<f64>> = (0..texts.len())
+        .map(|c| fixed.get(c).copied().flatten().map(|w| w.max(needs[c].0)))
+        .collect();
     let open: Vec<usize> = (0..texts.len())
         .filter(|&c| fixed.get(c).copied().flatten().is_none())
         .collect();
@@ -81,14 +85,15 @@ pub(super) fn height(cells: &[&str], widths: &[f64], bold: bool) -> f64 {
 }
 
 /// The page header and footer: the project on the left of the header and the sheet on its
-/// right; the draft notice on the left of the footer and "Page N of M" on its right; a
-/// marking (a confidential annex's), in bold, in the middle of both. Excel takes `&` as a
-/// code, so the texts' own are doubled, and each side stays within its limit of 255
-/// characters.
+/// right; the draft notice on the left of the footer and `pages` ("Page &P of &N", Excel's
+/// codes for the page and the count, in the plan's language) on its right; a marking (a
+/// confidential annex's), in bold, in the middle of both. Excel takes `&` as a code, so the
+/// texts' own are doubled, and each side stays within its limit of 255 characters.
 pub(super) fn header_footer(
     project: &str,
     notice: &str,
     marking: Option<&str>,
+    pages: &str,
 ) -> (String, String) {
     let text = |s: &str, most: usize| {
         let s: String = s.chars().filter(|c| !c.is_control()).collect();
@@ -102,7 +107,7 @@ pub(super) fn header_footer(
     };
     let centre = marking.map_or(String::new(), |m| format!("&C&B{}&B", text(m, 40)));
     let header = format!("&L{}{centre}&R&A", text(project, 100));
-    let footer = format!("&L{}{centre}&RPage &P of &N", text(notice, 100));
+    let footer = format!("&L{}{centre}&R{pages}", text(notice, 100));
     (header, footer)
 }
 
@@ -122,6 +127,12 @@ mod tests {
         assert_eq!(w[0], NARROWEST, "a short column stays narrow: {w:?}");
         assert_eq!(w[1], WIDEST, "a long one stops at the cap: {w:?}");
         assert_eq!(w[2], 14.0, "a fixed one keeps its width");
+        // ... unless a word in it is wider: a German owner is not cut in two.
+        let texts = vec![vec!["Verantwortlich", "Implementierungsleitung"]];
+        let w = widths(&texts, &[Some(14.0)]);
+        assert!(w[0] > 14.0, "{w:?}");
+        let word = Font::new(11.0).longest_word("Implementierungsleitung");
+        assert!(w[0] * ZERO + PAD - 2.0 * INSIDE >= word / TWIPS, "{w:?}");
         // Many long columns share the budget; none gets narrower than its longest word.
         let word = "Accountabilities";
         let texts: Vec<Vec<&str>> = (0..12).map(|_| vec![word, long.as_str()]).collect();
@@ -151,14 +162,21 @@ mod tests {
 
     #[test]
     fn the_header_and_footer_name_the_project_and_count_pages() {
-        let (header, footer) = header_footer("R&D rollout", "DRAFT for review", None);
+        let pages = "Page &P of &N";
+        let (header, footer) = header_footer("R&D rollout", "DRAFT for review", None, pages);
         assert_eq!(header, "&LR&&D rollout&R&A");
         assert_eq!(footer, "&LDRAFT for review&RPage &P of &N");
-        let (header, footer) = header_footer("P", "N", Some("Confidential"));
+        let (header, footer) = header_footer("P", "N", Some("Confidential"), pages);
         assert_eq!(header, "&LP&C&BConfidential&B&R&A");
         assert_eq!(footer, "&LN&C&BConfidential&B&RPage &P of &N");
-        let (header, footer) =
-            header_footer(&"é".repeat(400), &"n".repeat(400), Some(&"m".repeat(400)));
+        let (_, footer) = header_footer("P", "N", None, "Seite &P von &N");
+        assert_eq!(footer, "&LN&RSeite &P von &N");
+        let (header, footer) = header_footer(
+            &"é".repeat(400),
+            &"n".repeat(400),
+            Some(&"m".repeat(400)),
+            pages,
+        );
         assert!(header.encode_utf16().count() <= 255 && footer.encode_utf16().count() <= 255);
         assert!(header.contains('…'));
     }

@@ -187,7 +187,7 @@ fn hostile_text_stays_inside_its_cell() {
     project.project.name = Some("a\u{0}b".into());
     let part = parts(&answered(&project, &hostile));
     let strings = part("xl/sharedStrings.xml");
-    let wanted = "&lt;script&gt;alert(1)&lt;/script&gt; | a | b¦😀 🚀 שלום עולם مرحبا¦&lt;b&gt;&amp;\"'&lt;/b&gt;¦Trackers for ab¦_x005F_x0041_ =SUM(A1)¦[cut: the text was 40000 characters; an Excel cell holds 32767]";
+    let wanted = "&lt;script&gt;alert(1)&lt;/script&gt; | a | b¦😀 🚀 שלום עולם مرحبا¦&lt;b&gt;&amp;\"'&lt;/b&gt;¦Trackers for ab¦_x005F_x0041_ =SUM(A1)¦[cut: the text was 40,000 characters; an Excel cell holds 32,767]";
     has(&strings, wanted);
     has(&strings, &"y".repeat(2_000));
     for unwanted in ["<script>", "\u{0}", "[31m", "_x0000_", "_x0007_"] {
@@ -195,10 +195,15 @@ fn hostile_text_stays_inside_its_cell() {
     }
     assert!(!part("xl/worksheets/sheet3.xml").contains("<f>"));
     let long = ["é".repeat(40_000), "😀".repeat(20_000), "a".repeat(40_000)];
-    let fits = |s: &String| (CELL_MAX - 1..=CELL_MAX).contains(&clean(s).encode_utf16().count());
+    let fits = |s: &String| {
+        (CELL_MAX - 1..=CELL_MAX).contains(&clean(s, &Language::english()).encode_utf16().count())
+    };
     assert!(long.iter().all(fits));
-    assert_eq!(clean(&"a".repeat(CELL_MAX)), "a".repeat(CELL_MAX));
-    assert_eq!(clean(" a\r\nb\u{1b}[31m\t"), "a\nb");
+    assert_eq!(
+        clean(&"a".repeat(CELL_MAX), &Language::english()),
+        "a".repeat(CELL_MAX)
+    );
+    assert_eq!(clean(" a\r\nb\u{1b}[31m\t", &Language::english()), "a\nb");
 }
 
 #[test]
@@ -206,9 +211,31 @@ fn target_values_are_read_from_the_target_text() {
     let cases = "90%:90|≤ 5 tickets/day:5|within 4 weeks, 80 % of reps:80|1,200 quotes:1200|4.5 out of 5:4.5|3,5 on average:3|to be agreed:|:";
     for case in cases.split('|') {
         let (text, want) = case.rsplit_once(':').unwrap();
-        assert_eq!(target_number(text), want.parse().ok(), "{text}");
+        assert_eq!(target_number(text, ('.', ',')), want.parse().ok(), "{text}");
     }
-    assert_eq!(target_number(&"9".repeat(400)), None);
+    assert_eq!(target_number(&"9".repeat(400), ('.', ',')), None);
+    // As each language writes numbers.
+    let cases = [
+        ("de", "1.200 Angebote bis Ende März", 1200.0),
+        ("de", "4,5 von 5 Punkten", 4.5),
+        ("de", "85 % der Besuche nach 4 Wochen", 85.0),
+        ("fr", "1\u{202f}200 devis en 6 semaines", 1200.0),
+        ("fr", "1 200 devis", 1200.0),
+        ("fr", "4,5 sur 5", 4.5),
+        ("es", "1.200 presupuestos", 1200.0),
+        ("nl", "3,5 gemiddeld", 3.5),
+        ("en", "1,200 quotes", 1200.0),
+    ];
+    for (tag, text, want) in cases {
+        let lang = crate::i18n::Available::default()
+            .resolve(Some(tag), "test")
+            .unwrap();
+        assert_eq!(
+            target_number(text, lang.separators()),
+            Some(want),
+            "{tag}: {text}"
+        );
+    }
 }
 
 #[test]
