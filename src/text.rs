@@ -127,11 +127,16 @@ pub fn with_newline(s: &str) -> String {
 /// Whether `needle` stands in `haystack` as whole words, ignoring case: "Rahman" is in
 /// "Rahman's team" and "ask Rahman." but not in "Rahmanov"; "Quist" is not in "Quistorp".
 pub fn contains_word(haystack: &str, needle: &str) -> bool {
+    contains_word_lowered(&haystack.to_lowercase(), needle)
+}
+
+/// [`contains_word`] in a haystack already lowercased: one text searched for many needles is
+/// lowercased once.
+pub fn contains_word_lowered(hay: &str, needle: &str) -> bool {
     let needle = needle.trim().to_lowercase();
     if needle.is_empty() {
         return false;
     }
-    let hay = haystack.to_lowercase();
     let word_char = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
     let mut from = 0;
     while let Some(at) = hay[from..].find(&needle) {

@@ -161,3 +161,55 @@ fn escape_codes_and_line_breaks_in_names_are_not_part_of_them() {
     );
     assert_eq!(r.reidentify("S01"), "Eve Stone");
 }
+
+/// The hand scan finds exactly what the pattern it replaces found, on hand-picked cases and on
+/// many strings made of the characters that matter.
+#[test]
+fn phones_are_what_the_pattern_found() {
+    let pattern = regex_lite::Regex::new(r"\+?\(?\d[\d ().-]{6,}\d").unwrap();
+    let by_pattern = |text: &str| -> Vec<(usize, usize)> {
+        pattern
+            .find_iter(text)
+            .filter(|m| (9..=15).contains(&m.as_str().chars().filter(char::is_ascii_digit).count()))
+            .map(|m| (m.start(), m.end()))
+            .collect()
+    };
+    let mut cases: Vec<String> = [
+        "call +44 20 7946 0958 or 020 7946 0958",
+        "launch 2027-03-01, 42 reps, 1,200 quotes",
+        "(+44) 161 496 0000",
+        "+(0161) 496-0000.",
+        "1234567 12345678 123456789 1234567890123456",
+        "ab+9 9 9 9 9 9 9 9 9-",
+        "Zürich 0 4 4 5 5 5 6 6 7 7 €",
+        "",
+        "+",
+        "((((1",
+    ]
+    .map(String::from)
+    .to_vec();
+    // A small generator (no dependency): digits mostly, and the characters around numbers.
+    let alphabet: Vec<char> = "0123456789012345678901234 +().-aé".chars().collect();
+    let mut seed: u64 = 0x9e3779b97f4a7c15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..3000 {
+        let len = next() % 40;
+        let s: String = (0..len)
+            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+            .collect();
+        cases.push(s);
+    }
+    for text in &cases {
+        assert_eq!(phones(text), by_pattern(text), "{text:?}");
+    }
+    let found = cases.iter().filter(|t| !by_pattern(t).is_empty()).count();
+    assert!(
+        found > 100,
+        "only {found} strings hold a number: the cases prove little"
+    );
+}
