@@ -319,3 +319,36 @@ fn escape_codes_in_names_never_reach_stdout() {
         assert_contains(&out, "managers", format);
     }
 }
+
+/// Thirty copies of the CRM rollout, each under a 2,000-character name, all on the same groups
+/// in the same weeks: each plan names the eight nearest and counts the rest, and the summary's
+/// workbook is written (a cell's comment listing them all once passed Excel's limit and lost
+/// the whole workbook).
+#[test]
+fn a_crowded_portfolio_names_a_few_per_group_and_still_writes_its_workbook() {
+    use crate::support::dialects::{Dialect, answer};
+    let server = FakeServer::start(|req, _| answer(Dialect::JsonSchema, req, "crowd cell"));
+    let sb = crate::portfolio::portfolio(&server, "");
+    std::fs::remove_file(sb.file("projects/erp.toml")).unwrap();
+    let crm = sb.read("projects/crm.toml");
+    std::fs::remove_file(sb.file("projects/crm.toml")).unwrap();
+    let long = "A very long programme name ".repeat(75);
+    for i in 0..30 {
+        let named = crm.replacen(
+            "name = \"Sales CRM rollout 2027\"",
+            &format!("name = \"{long}{i:02}\""),
+            1,
+        );
+        sb.write(&format!("projects/site-{i:02}.toml"), &named);
+    }
+    sb.run(&["portfolio", "draft", "projects", "--jobs", "4"])
+        .expect(0);
+    let plan = sb.read("projects/site-00.plan.md");
+    let line = plan
+        .lines()
+        .find(|l| l.starts_with("- **field sales representatives:**"))
+        .unwrap_or_else(|| panic!("a field sales line in\n{plan}"));
+    assert_eq!(line.matches(&long).count(), 8, "{line}");
+    assert!(line.ends_with("; and 21 more at the same time."), "{line}");
+    assert!(sb.file("projects/portfolio.xlsx").exists());
+}

@@ -433,10 +433,20 @@ impl Heatmap {
     /// For each group of project `me` (an index into the loads the map was made from), the
     /// other projects whose change lands on the same group in a period where `me`'s does, with
     /// their go-live weeks: what a plan says under "Other changes landing on these groups".
+    /// At most [`OTHERS_SHOWN`] per group, the go-lives nearest `me`'s first; the rest are
+    /// counted (a plan in a portfolio of a thousand names a few, not 999).
     pub fn others_for(&self, me: usize, loads: &[ProjectLoad]) -> Vec<OtherChanges> {
         let Some(mine) = loads.get(me) else {
             return Vec::new();
         };
+        let launch = |i: usize| loads.get(i).and_then(|p| p.launch);
+        // Nearest go-live first; none last; then by name, so the pick is stable.
+        let distance = |i: usize| match (launch(i), mine.launch) {
+            (Some(theirs), Some(own)) => (theirs - own).abs(),
+            (Some(_), None) => 0,
+            (None, _) => i64::MAX,
+        };
+        let mut seen = vec![false; self.projects.len()];
         let mut out: Vec<OtherChanges> = Vec::new();
         for g in &mine.groups {
             let key = groups::key(&g.name);
@@ -448,35 +458,46 @@ impl Heatmap {
             if out.iter().any(|o| o.group == row.group) {
                 continue;
             }
-            let mut projects: Vec<OtherChange> = Vec::new();
+            seen.iter_mut().for_each(|s| *s = false);
+            let mut others: Vec<usize> = Vec::new();
             let overlapping = row
                 .cells
                 .iter()
                 .filter(|c| c.shares.iter().any(|s| s.project as usize == me));
             for share in overlapping.flat_map(|c| &c.shares) {
                 let i = share.project as usize;
-                if i == me || projects.iter().any(|p| p.index == i) {
-                    continue;
+                if i != me && !std::mem::replace(&mut seen[i], true) {
+                    others.push(i);
                 }
-                projects.push(OtherChange {
-                    index: i,
-                    project: self.projects[i].clone(),
-                    go_live: loads
-                        .get(i)
-                        .and_then(|p| p.launch)
-                        .map(|l| By::Week.label(l)),
-                });
             }
-            if !projects.is_empty() {
-                out.push(OtherChanges {
-                    group: row.group.clone(),
-                    projects,
-                });
+            if others.is_empty() {
+                continue;
             }
+            let key = |&i: &usize| (distance(i), &self.projects[i]);
+            let shown = others.len().min(OTHERS_SHOWN);
+            if shown < others.len() {
+                others.select_nth_unstable_by(shown - 1, |a, b| key(a).cmp(&key(b)));
+            }
+            let more = others.len() - shown;
+            others.truncate(shown);
+            others.sort_by(|a, b| key(a).cmp(&key(b)));
+            out.push(OtherChanges {
+                group: row.group.clone(),
+                projects: (others.into_iter())
+                    .map(|i| OtherChange {
+                        project: self.projects[i].clone(),
+                        go_live: launch(i).map(|l| By::Week.label(l)),
+                    })
+                    .collect(),
+                more,
+            });
         }
         out
     }
 }
+
+/// How many other projects a plan names per group; the rest are counted.
+pub const OTHERS_SHOWN: usize = 8;
 
 /// `portfolio load --format json`, in the documented order: periods, thresholds, groups,
 /// collisions.
@@ -568,13 +589,14 @@ impl Serialize for SharesView<'_> {
 pub struct OtherChanges {
     /// The group as the portfolio names it.
     pub group: String,
+    /// The nearest, at most [`OTHERS_SHOWN`].
     pub projects: Vec<OtherChange>,
+    /// How many more land on the group at the same time.
+    pub more: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OtherChange {
-    #[serde(skip)]
-    index: usize,
     pub project: String,
     /// The ISO week of its go-live (`2027-W10`), when it has a launch date.
     pub go_live: Option<String>,

@@ -221,3 +221,52 @@ fn a_plan_names_the_other_projects_on_its_groups_while_its_change_lands() {
         "an index out of range"
     );
 }
+
+#[test]
+fn a_plan_among_many_names_the_nearest_go_lives_and_counts_the_rest() {
+    // Me (index 0) and 30 others on one group, go-lives a week apart either side of mine,
+    // and one with no launch date but an impact window over mine.
+    let mine = d(2027, 3, 1);
+    let on_group = |name: String, launch: Option<i64>| ProjectLoad {
+        name,
+        launch,
+        milestones: vec![],
+        groups: vec![match launch {
+            Some(_) => group("Field sales", Level::Medium, None, None),
+            None => group("Field sales", Level::Low, Some(mine - 7), Some(mine + 7)),
+        }],
+    };
+    let mut loads = vec![on_group("Me".into(), Some(mine))];
+    for k in 1..=15i64 {
+        loads.push(on_group(format!("Later {k:02}"), Some(mine + 7 * k)));
+        loads.push(on_group(format!("Earlier {k:02}"), Some(mine - 7 * k)));
+    }
+    loads.push(on_group("Undated".into(), None));
+    let map = heatmap(&loads, &Settings::default(), By::Week, None, None);
+    let others = map.others_for(0, &loads);
+    assert_eq!(others.len(), 1);
+    let names: Vec<&str> = others[0]
+        .projects
+        .iter()
+        .map(|p| p.project.as_str())
+        .collect();
+    // Windows reach 6 weeks before and 8 after a go-live, so mine is W03–W17: "Earlier k"
+    // (W03-k to W17-k) and "Later k" (W03+k to W17+k) overlap it for k up to 14, and the
+    // undated one does: 29 in all.
+    assert_eq!(
+        names,
+        [
+            "Earlier 01",
+            "Later 01",
+            "Earlier 02",
+            "Later 02",
+            "Earlier 03",
+            "Later 03",
+            "Earlier 04",
+            "Later 04"
+        ],
+        "the nearest go-lives first, ties by name"
+    );
+    assert_eq!(names.len(), OTHERS_SHOWN);
+    assert_eq!(others[0].more + OTHERS_SHOWN, 29, "{others:?}");
+}

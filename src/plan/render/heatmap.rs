@@ -6,6 +6,7 @@
 use super::html::escape;
 use crate::i18n::Language;
 use crate::plan::load::{Heat, Heatmap, Reason, Share};
+use crate::project::Level;
 use crate::sections::table::markdown_cell;
 use rust_xlsxwriter::{Color, Format, FormatAlign, Note, Workbook, XlsxError};
 use std::fmt::Write as _;
@@ -35,10 +36,28 @@ fn legend(map: &Heatmap, lang: &Language) -> String {
     )
 }
 
+/// How many projects a cell names in the summary; the rest are counted (the CSV and JSON of
+/// `portfolio load` list every one).
+const BEHIND_SHOWN: usize = 20;
+
 /// The projects behind a cell, each with its impact and why it counts there: "CRM (high,
-/// go-live)".
+/// go-live)"; the heaviest first, at most [`BEHIND_SHOWN`], then "and 980 more".
 fn behind(map: &Heatmap, shares: &[Share], lang: &Language) -> Vec<String> {
-    (shares.iter())
+    let weight = |s: &Share| {
+        let impact = match s.impact {
+            Level::High => 3,
+            Level::Medium => 2,
+            Level::Low => 1,
+        };
+        (impact, s.reason != Reason::Window)
+    };
+    let mut heaviest: Vec<&Share> = shares.iter().collect();
+    if heaviest.len() > BEHIND_SHOWN {
+        // Stable: equals keep the map's order.
+        heaviest.sort_by_key(|s| std::cmp::Reverse(weight(s)));
+        heaviest.truncate(BEHIND_SHOWN);
+    }
+    let mut out: Vec<String> = (heaviest.into_iter())
         .map(|s| {
             let reason = lang.t(match s.reason {
                 Reason::GoLive => "load.go_live",
@@ -48,7 +67,12 @@ fn behind(map: &Heatmap, shares: &[Share], lang: &Language) -> Vec<String> {
             let project = &map.projects[s.project as usize];
             format!("{project} ({}, {reason})", lang.term(s.impact))
         })
-        .collect()
+        .collect();
+    if shares.len() > BEHIND_SHOWN {
+        let n = lang.number((shares.len() - BEHIND_SHOWN) as i64);
+        out.push(lang.format("load.more", &[("n", &n)]));
+    }
+    out
 }
 
 /// A colour's name: "red".
@@ -199,7 +223,8 @@ pub fn sheet(book: &mut Workbook, map: &Heatmap, lang: &Language) -> Result<(), 
             };
             ws.write_number_with_format(r, c, f64::from(cell.score), format)?;
             if !cell.shares.is_empty() {
-                let text = super::xlsx::clean(&behind(map, &cell.shares, lang).join("\n"), lang);
+                let text = behind(map, &cell.shares, lang).join("\n");
+                let text = super::xlsx::clean_note(&text, lang);
                 let note = Note::new(text)
                     .add_author_prefix(false)
                     .set_width(300)
@@ -269,5 +294,73 @@ mod tests {
         assert!(html.contains("class=\"red\""));
         assert!(html.contains("Rota &amp; roster (high, go-live)"));
         assert!(!html.contains("<managers>"));
+    }
+
+    /// 1,000 projects on one group in one week, each with a long name: a cell's comment and
+    /// tooltip name the 20 heaviest and count the rest; the workbook is still written.
+    #[test]
+    fn a_crowded_cell_names_the_heaviest_and_counts_the_rest() {
+        let launch = days_from_civil(2027, 3, 1);
+        let projects: Vec<ProjectLoad> = (0..1000)
+            .map(|i| ProjectLoad {
+                name: format!("{} rollout {i:04}", "Very long programme name ".repeat(5)),
+                launch: Some(launch),
+                milestones: vec![],
+                groups: vec![GroupImpact {
+                    name: "Field sales".into(),
+                    // One in a hundred is high: those come first.
+                    impact: if i % 100 == 7 {
+                        Level::High
+                    } else {
+                        Level::Low
+                    },
+                    stated: true,
+                    from: None,
+                    to: None,
+                }],
+            })
+            .collect();
+        let map = heatmap(&projects, &Settings::default(), By::Week, None, None);
+        let lang = Language::english();
+        let cell = &map.groups[0]
+            .cells
+            .iter()
+            .find(|c| c.score > 0)
+            .unwrap()
+            .shares;
+        let names = behind(&map, cell, &lang);
+        assert_eq!(names.len(), BEHIND_SHOWN + 1);
+        assert_eq!(names.last().unwrap(), "and 980 more");
+        assert!(
+            names[..10].iter().all(|n| n.contains("(high,")),
+            "{names:?}"
+        );
+        assert!(
+            names[10..20].iter().all(|n| n.contains("(low,")),
+            "{names:?}"
+        );
+        let mut book = Workbook::new();
+        sheet(&mut book, &map, &lang).expect("a workbook, not 'exceeds Excel's limit'");
+        book.save_to_buffer().unwrap();
+        let page = html(&map, &lang);
+        assert!(page.contains("and 980 more"));
+        assert!(page.len() < 2_000_000, "{} bytes", page.len());
+    }
+
+    #[test]
+    fn a_comment_is_cut_to_what_excel_takes_in_one() {
+        let lang = Language::english();
+        let long = "x".repeat(40_000);
+        let note = crate::plan::render::xlsx::clean_note(&long, &lang);
+        assert!(note.encode_utf16().count() <= 32_767 - 54);
+        assert!(
+            note.ends_with("an Excel cell holds 32,713]"),
+            "{}",
+            &note[note.len() - 80..]
+        );
+        let mut book = Workbook::new();
+        book.add_worksheet()
+            .insert_note(0, 0, &Note::new(note).add_author_prefix(false))
+            .expect("taken");
     }
 }

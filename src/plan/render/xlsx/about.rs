@@ -101,7 +101,13 @@ pub(super) fn lines<'p>(plan: &'p Plan, part: &Part) -> Vec<(&'p str, String)> {
                         None => p.project.clone(),
                     })
                     .collect();
-                format!("{}: {}", o.group, projects.join("; "))
+                let mut projects = projects.join("; ");
+                if o.more > 0 {
+                    let more = l.number(o.more as i64);
+                    let more = l.format("stakeholders.other_changes_more", &[("n", &more)]);
+                    projects = format!("{projects}; {more}");
+                }
+                format!("{}: {projects}", o.group)
             })
             .collect();
         lines.push((plan.t("xlsx.about_other_changes"), each.join("\n")));

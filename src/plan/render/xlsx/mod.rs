@@ -23,6 +23,8 @@ type X<T = ()> = std::result::Result<T, XlsxError>;
 
 /// Excel's limit on a cell's text, in UTF-16 units.
 const CELL_MAX: usize = 32_767;
+/// A comment's: rust_xlsxwriter keeps 54 units for an author prefix, even when none is added.
+const NOTE_MAX: usize = CELL_MAX - 54;
 /// Rows below a table that still get its drop-downs and colours, for the rows people add.
 const SPARE_ROWS: RowNum = 200;
 
@@ -193,7 +195,9 @@ fn tracker<'w>(
     for (r, row) in (1..).zip(&rows) {
         for c in 0..width {
             match row.get(usize::from(c)) {
-                Some(Cell::Text(s)) if !s.is_empty() => ws.write_string(r, c, cut(s, lang))?,
+                Some(Cell::Text(s)) if !s.is_empty() => {
+                    ws.write_string(r, c, cut(s, CELL_MAX, lang))?
+                }
                 Some(Cell::Number(n)) => ws.write_number(r, c, *n)?,
                 Some(Cell::Date(d)) => ws.write_datetime(r, c, d)?,
                 _ => ws.write_blank(r, c, &wrap)?,
@@ -435,7 +439,12 @@ fn about(ws: &mut Worksheet, title: &str, lines: &[(&str, String)], page: &Page)
 /// Text fit for one cell: control characters and escape sequences dropped (line breaks and tabs
 /// kept), and cut to Excel's limit, saying so in the cell.
 pub(super) fn clean(s: &str, lang: &Language) -> String {
-    cut(&tidy(s), lang)
+    cut(&tidy(s), CELL_MAX, lang)
+}
+
+/// Text fit for a cell's comment, as [`clean`] is for the cell.
+pub(super) fn clean_note(s: &str, lang: &Language) -> String {
+    cut(&tidy(s), NOTE_MAX, lang)
 }
 
 /// Text with control characters and escape sequences dropped (line breaks and tabs kept),
@@ -444,18 +453,18 @@ fn tidy(s: &str) -> String {
     crate::sanitize::strip_controls(s).trim().to_string()
 }
 
-/// Text cut to Excel's limit, saying so in the cell, in `lang`.
-fn cut(s: &str, lang: &Language) -> String {
+/// Text cut to `limit` UTF-16 units (Excel's), saying so in the cell, in `lang`.
+fn cut(s: &str, limit: usize, lang: &Language) -> String {
     let total = s.encode_utf16().count();
-    if total <= CELL_MAX {
+    if total <= limit {
         return s.to_string();
     }
-    let (n, max) = (lang.number(total as i64), lang.number(CELL_MAX as i64));
+    let (n, max) = (lang.number(total as i64), lang.number(limit as i64));
     let cut = format!(
         " {}",
         lang.format("xlsx.cut_text", &[("total", &n), ("max", &max)])
     );
-    let mut room = CELL_MAX - cut.encode_utf16().count();
+    let mut room = limit - cut.encode_utf16().count();
     let fits = |c: &char| room.checked_sub(c.len_utf16()).map(|r| room = r).is_some();
     s.chars().take_while(fits).chain(cut.chars()).collect()
 }
