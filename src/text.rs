@@ -133,13 +133,18 @@ pub fn contains_word(haystack: &str, needle: &str) -> bool {
 /// [`contains_word`] in a haystack already lowercased: one text searched for many needles is
 /// lowercased once.
 pub fn contains_word_lowered(hay: &str, needle: &str) -> bool {
-    let needle = needle.trim().to_lowercase();
+    let needle = needle.trim();
+    // Most needles are lowercase already (word lists): no copy for those.
+    let needle: std::borrow::Cow<str> = match needle.chars().any(char::is_uppercase) {
+        true => needle.to_lowercase().into(),
+        false => needle.into(),
+    };
     if needle.is_empty() {
         return false;
     }
     let word_char = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
     let mut from = 0;
-    while let Some(at) = hay[from..].find(&needle) {
+    while let Some(at) = hay[from..].find(needle.as_ref()) {
         let start = from + at;
         let end = start + needle.len();
         let before = hay[..start].chars().next_back();

@@ -171,34 +171,41 @@ impl<T> ReadFailed for std::result::Result<T, Box<Status>> {
 }
 
 /// `one` of every file, in the files' order, on a few threads (a portfolio can be a thousand
-/// projects).
+/// projects). Each thread takes the next file when done with one: the drafted projects of a
+/// portfolio cost more than the rest, and they come together. A file whose reading panicked
+/// is reported as unread, and the others are read all the same.
 pub fn in_parallel<T: Send + ReadFailed>(
     files: &[PathBuf],
     one: impl Fn(&Path) -> T + Sync,
 ) -> Vec<T> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Mutex, PoisonError};
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
-        .clamp(1, 8);
-    let chunk = files.len().div_ceil(threads).max(1);
-    let one = &one;
+        .clamp(1, 8)
+        .min(files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let done: Mutex<Vec<Option<T>>> = Mutex::new(files.iter().map(|_| None).collect());
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(f) = files.get(i) else { break };
+            let read = one(f);
+            done.lock().unwrap_or_else(PoisonError::into_inner)[i] = Some(read);
+        }
+    };
     std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                (
-                    part,
-                    scope.spawn(move || part.iter().map(|f| one(f)).collect()),
-                )
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|(part, h)| {
-                h.join()
-                    .unwrap_or_else(|_| part.iter().map(|f| T::read_failed(f)).collect::<Vec<_>>())
-            })
-            .collect()
-    })
+        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+        // A thread that panicked ends; the others go on with what is left. Joined here, its
+        // panic is not the scope's.
+        for h in handles {
+            let _ = h.join();
+        }
+    });
+    let done = done.into_inner().unwrap_or_else(PoisonError::into_inner);
+    (done.into_iter().zip(files))
+        .map(|(read, f)| read.unwrap_or_else(|| T::read_failed(f)))
+        .collect()
 }
 
 #[cfg(test)]

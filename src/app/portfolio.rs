@@ -11,6 +11,7 @@ use crate::endpoint::{self, Config, Overrides};
 use crate::error::{Error, Result, exit};
 use crate::plan::load::{By, OtherChanges};
 use crate::plan::render::portfolio as summary;
+use crate::run::StoredSection;
 use crate::run::batch::{self, Member, OnConnectFailure, Outcome};
 use crate::run::portfolio::{self, State, Status};
 use crate::run::section::Planned;
@@ -243,8 +244,10 @@ fn statuses_of(members: &[Member<Kept>], broken: Vec<Status>, config: &Config) -
     let mut statuses: Vec<Status> = members
         .iter()
         .map(|m| {
-            let status = portfolio::status(&m.context.0, &m.sections, &m.store, Some(&m.endpoint));
-            let status = scored(status, &m.context.0, &m.sections, &m.store);
+            let (stored, notes) = portfolio::read_stored(&m.sections, &m.store);
+            let ws = &m.context.0;
+            let status = portfolio::status(ws, &m.sections, &m.store, &stored, Some(&m.endpoint));
+            let status = scored(status, ws, &m.sections, (stored, notes));
             named(status, &m.context.0, config, false)
         })
         .chain(broken)
@@ -423,11 +426,12 @@ fn status_of(
         let local = endpoint
             .as_ref()
             .is_some_and(|e| endpoint::url::is_loopback(&e.transport.base_url));
-        let status = portfolio::status(&ws, &planned, &store, endpoint.as_ref());
+        let (stored, notes) = portfolio::read_stored(&planned, &store);
+        let status = portfolio::status(&ws, &planned, &store, &stored, endpoint.as_ref());
         // Before a run the score is not needed (the summary after it has one).
         let status = match endpoint_needed {
             true => status,
-            false => scored(status, &ws, &planned, &store),
+            false => scored(status, &ws, &planned, (stored, notes)),
         };
         Ok((named(status, &ws, config, annex), local))
     };
@@ -444,14 +448,20 @@ fn named(status: Status, ws: &Workspace, config: &Config, flag: bool) -> Status 
     }
 }
 
-/// The status with the review's score of what is stored, once anything is.
-fn scored(mut status: Status, ws: &Workspace, planned: &[Planned], store: &Store) -> Status {
+/// The status with the review's score of what is stored (the records as read, and the notes
+/// reading them left), once anything is.
+fn scored(
+    mut status: Status,
+    ws: &Workspace,
+    planned: &[Planned],
+    (stored, notes): (Vec<Option<StoredSection>>, Vec<String>),
+) -> Status {
     if status
         .sections
         .iter()
         .any(|(_, s)| *s != State::Missing && *s != State::Failed)
     {
-        let plan = crate::plan::Plan::assemble(&ws.loaded.project, planned, store);
+        let plan = crate::plan::Plan::assemble_stored(&ws.loaded.project, planned, stored, notes);
         let plan = plan.with_review(&super::review::facts(ws));
         status.score = plan.review.map(|r| r.score);
     }
@@ -555,7 +565,10 @@ mod tests {
         });
         assert_eq!(read.len(), 3);
         let broken: Vec<_> = read.iter().filter(|s| s.broken.is_some()).collect();
-        assert!(!broken.is_empty());
+        assert_eq!(broken.len(), 1, "only the file that panicked: {read:?}");
+        assert_eq!(broken[0].path, Path::new("b.toml"));
+        assert_eq!(read[0].path, Path::new("a.toml"), "in the files' order");
+        assert_eq!(read[2].path, Path::new("c.toml"));
         assert!(
             broken[0]
                 .broken

@@ -178,10 +178,23 @@ impl Plan {
     /// Assembles the plan from the project and whatever the store holds. Never makes a request.
     pub fn assemble(project: &Project, planned: &[Planned], store: &Store) -> Plan {
         let mut notes = Vec::new();
+        let stored = (planned.iter())
+            .map(|p| store.load_or_note(p.id(), &mut notes))
+            .collect();
+        Plan::assemble_stored(project, planned, stored, notes)
+    }
+
+    /// [`Plan::assemble`] from records already read, one per planned section (a portfolio's
+    /// status reads each once for the state and the score), and the notes reading them left.
+    pub fn assemble_stored(
+        project: &Project,
+        planned: &[Planned],
+        stored: Vec<Option<StoredSection>>,
+        notes: Vec<String>,
+    ) -> Plan {
         let mut sections = Vec::new();
-        for p in planned {
+        for (p, stored) in planned.iter().zip(stored) {
             let f = &p.filled;
-            let stored = store.load_or_note(&f.section, &mut notes);
             let stale = stored.as_ref().is_some_and(|s| !s.is_current(f, None));
             sections.push(PlanSection {
                 id: f.section.clone(),

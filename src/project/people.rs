@@ -159,30 +159,38 @@ impl Register {
 
     /// Every person-level word in `text`.
     pub fn scan(&self, text: &str) -> Vec<Hit> {
-        let mut hits = Vec::new();
+        self.hits(text).collect()
+    }
+
+    /// The first of [`Register::scan`]'s hits, found without looking for the rest.
+    pub fn first_hit(&self, text: &str) -> Option<Hit> {
+        self.hits(text).next()
+    }
+
+    fn hits<'a>(&'a self, text: &'a str) -> impl Iterator<Item = Hit> + 'a {
         let lowered = text.to_lowercase();
-        for n in &self.needles {
+        let named = self.needles.iter().filter_map(move |n| {
             let found = if n.case_sensitive {
                 contains_word_as_written(text, &n.text)
             } else {
                 crate::text::contains_word_lowered(&lowered, &n.text)
             };
-            if found {
-                hits.push(Hit {
-                    found: n.found,
-                    text: n.text.clone(),
-                    person: n.person.clone(),
-                    replacement: n.replacement.clone(),
-                });
-            }
-        }
-        for m in emails(text) {
-            hits.push(contact(Found::Email, m));
-        }
-        for (start, end) in phones(text) {
-            hits.push(contact(Found::Phone, &text[start..end]));
-        }
-        hits
+            found.then(|| Hit {
+                found: n.found,
+                text: n.text.clone(),
+                person: n.person.clone(),
+                replacement: n.replacement.clone(),
+            })
+        });
+        // Looked for only once the names are through (the first hit may end the search).
+        let later = |look: fn(&str) -> Vec<(usize, usize)>, found| {
+            std::iter::once(())
+                .flat_map(move |()| look(text))
+                .map(move |(start, end)| contact(found, &text[start..end]))
+        };
+        named
+            .chain(later(email_spans, Found::Email))
+            .chain(later(phones, Found::Phone))
     }
 
     /// `text` with every person-level word replaced: a stakeholder's by their pseudonym, anyone
@@ -250,11 +258,14 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+").expect("a valid pattern")
 });
 /// E-mail addresses in `text` (none looked for without an `@`).
-fn emails(text: &str) -> Vec<&str> {
+fn email_spans(text: &str) -> Vec<(usize, usize)> {
     if !text.contains('@') {
         return Vec::new();
     }
-    EMAIL.find_iter(text).map(|m| m.as_str()).collect()
+    EMAIL
+        .find_iter(text)
+        .map(|m| (m.start(), m.end()))
+        .collect()
 }
 
 /// Phone numbers: 9 to 15 digits in one run of the digits, spaces, dashes, dots and brackets
@@ -383,7 +394,7 @@ impl Guard {
         match self.privacy {
             Privacy::Shared => Ok(text.to_string()),
             Privacy::Pseudonymised => Ok(self.register.pseudonymise(text)),
-            Privacy::Local => match self.register.scan(text).into_iter().next() {
+            Privacy::Local => match self.register.first_hit(text) {
                 Some(hit) => Err(hit),
                 None => Ok(text.to_string()),
             },

@@ -120,17 +120,59 @@ pub fn fill_all(
             missing,
         });
     }
+    // Built once per project, not per section: a portfolio's status fills every project.
+    let ours = Ours {
+        project: p,
+        privacy,
+        context: project::template_context(p, privacy),
+        guard: Guard::new(p, privacy),
+    };
     sections
         .iter()
-        .map(|s| {
+        .map(|s| match &s.language {
             // A template written for a language (`prompts/de/`) writes dates and lists in it.
-            let mut env = match &s.language {
-                Some(lang) => super::environment_in(lang),
-                None => environment(),
-            };
-            fill(&mut env, s, p, privacy)
+            Some(lang) => fill(&mut Compiled::new(super::environment_in(lang)), s, &ours),
+            None => COMPILED.with_borrow_mut(|compiled| {
+                let key = (s.id.clone(), s.body.clone());
+                let entry = compiled.entry(key);
+                fill(
+                    entry.or_insert_with(|| Compiled::new(environment())),
+                    s,
+                    &ours,
+                )
+            }),
         })
         .collect()
+}
+
+thread_local! {
+    /// The templates compiled on this thread, each in an environment of its own, by section id
+    /// and text: a portfolio fills the same templates for every project, and compiling them
+    /// anew took a tenth of `portfolio status`.
+    static COMPILED: std::cell::RefCell<std::collections::HashMap<(String, String), Compiled>> =
+        Default::default();
+}
+
+/// An environment holding one section's template, and the person-level value it uses, once
+/// looked for.
+struct Compiled {
+    env: Environment<'static>,
+    person: Option<Option<&'static str>>,
+}
+
+impl Compiled {
+    fn new(env: Environment<'static>) -> Compiled {
+        Compiled { env, person: None }
+    }
+}
+
+/// What every section's prompt is filled from: the project, as templates see it, and the
+/// guard its messages pass.
+struct Ours<'p> {
+    project: &'p Project,
+    privacy: Privacy,
+    context: serde_json::Value,
+    guard: Guard,
 }
 
 /// The messages as they may leave the machine (see [`Guard`]): refused when people are kept
@@ -163,33 +205,34 @@ pub fn guarded(
 }
 
 /// Fills one section. A template that uses an undefined value fails here, with its line.
-fn fill(
-    env: &mut Environment<'static>,
-    section: &Section,
-    p: &Project,
-    privacy: Privacy,
-) -> Result<FilledPrompt> {
+fn fill(compiled: &mut Compiled, section: &Section, ours: &Ours) -> Result<FilledPrompt> {
+    let env = &mut compiled.env;
+    let (p, privacy) = (ours.project, ours.privacy);
     let source_err = |e: minijinja::Error| {
         Error::Data(format!(
             "template {} ({}): {e:#}",
             section.id, section.source
         ))
     };
-    env.add_template_owned(section.id.clone(), section.body.clone())
-        .map_err(source_err)?;
+    if env.get_template(&section.id).is_err() {
+        env.add_template_owned(section.id.clone(), section.body.clone())
+            .map_err(source_err)?;
+    }
     let tmpl = env.get_template(&section.id).map_err(source_err)?;
     if !privacy.allows_people() {
-        let used = tmpl.undeclared_variables(false);
-        if let Some(person) = project::PERSON_LEVEL.iter().find(|k| used.contains(**k)) {
+        let person = *compiled.person.get_or_insert_with(|| {
+            let used = tmpl.undeclared_variables(false);
+            (project::PERSON_LEVEL.iter().copied()).find(|k| used.contains(*k))
+        });
+        if let Some(person) = person {
             return Err(Error::Data(format!(
                 "template {} ({}) uses `{person}`, which is person-level data.\nPerson-level data stays on this machine unless you opt in: set `[privacy] people = \"pseudonymised\"` (or \"shared\") in the project file, or pass --people pseudonymised.",
                 section.id, section.source
             )));
         }
     }
-    let ctx = project::template_context(p, privacy);
     let text = tmpl
-        .render(minijinja::value::Serde(&ctx))
+        .render(minijinja::value::Serde(&ours.context))
         .map_err(source_err)?;
     let mut messages = Vec::new();
     if let Some(system) = section.system.as_deref().map(str::trim)
@@ -198,8 +241,7 @@ fn fill(
         messages.push(Message::system(system));
     }
     messages.push(Message::user(crate::text::collapse_blank_lines(&text)));
-    let guard = Guard::new(p, privacy);
-    let messages = guarded(&guard, &section.id, messages, p)?;
+    let messages = guarded(&ours.guard, &section.id, messages, p)?;
     Ok(FilledPrompt {
         section: section.id.clone(),
         title: section.title.clone(),

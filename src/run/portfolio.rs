@@ -2,7 +2,7 @@
 //! stale, missing or failed, tokens and cost) without a single request.
 
 use super::section::Planned;
-use super::store::{self, Store};
+use super::store::{self, Store, StoredSection};
 use super::workspace::Workspace;
 use crate::chat::Usage;
 use crate::endpoint::Endpoint;
@@ -58,6 +58,12 @@ fn is_project(path: &Path) -> bool {
         return false;
     };
     let text = String::from_utf8_lossy(&bytes);
+    // The header on a line of its own says it without parsing: discovery runs on one thread,
+    // and parsing every file here took a fifteenth of a 1,000-project status.
+    let header = |l: &str| l.split('#').next().is_some_and(|l| l.trim() == "[project]");
+    if text.lines().any(header) {
+        return true;
+    }
     match text.parse::<toml::Table>() {
         Ok(table) => table.get("project").is_some_and(toml::Value::is_table),
         Err(_) => text.lines().any(|l| l.trim() == "[project]"),
@@ -131,23 +137,25 @@ impl Status {
     }
 }
 
-/// Where `ws` stands, from its store alone. With the endpoint a run would use, an answer made
-/// with other settings counts as stale; without, only its prompt counts.
+/// Where `ws` stands, from its store alone: `stored` holds its records as read, one per
+/// planned section ([`read_stored`]). With the endpoint a run would use, an answer made with
+/// other settings counts as stale; without, only its prompt counts.
 pub fn status(
     ws: &Workspace,
     planned: &[Planned],
     store: &Store,
+    stored: &[Option<StoredSection>],
     endpoint: Option<&Endpoint>,
 ) -> Status {
     let p = &ws.loaded.project;
     let failures = store.failures();
     let mut usage = Usage::default();
-    let mut notes = Vec::new();
     let mut revised = 0;
     let sections = planned
         .iter()
-        .map(|pl| {
-            let state = match store.load_or_note(pl.id(), &mut notes) {
+        .zip(stored)
+        .map(|(pl, stored)| {
+            let state = match stored {
                 Some(s) => {
                     if let Some(u) = s.usage {
                         usage += u;
@@ -194,6 +202,19 @@ pub fn status(
         score: None,
         broken: None,
     }
+}
+
+/// The stored record of each planned section (none where there is none or it cannot be read),
+/// and a note for each that cannot.
+pub fn read_stored(
+    planned: &[Planned],
+    store: &Store,
+) -> (Vec<Option<StoredSection>>, Vec<String>) {
+    let mut notes = Vec::new();
+    let stored = (planned.iter())
+        .map(|pl| store.load_or_note(pl.id(), &mut notes))
+        .collect();
+    (stored, notes)
 }
 
 /// A stakeholder who needs work before go-live, or how many of one stance there are when the
@@ -254,6 +275,12 @@ mod tests {
             ("a.toml", project),
             ("Cargo.toml", "[package]\nname = \"c\"\n"),
             ("broken.toml", "[project]\nname = \n"),
+            (
+                "commented.toml",
+                "  [project]   # the rollout\nname = \"y\"\n",
+            ),
+            ("inline.toml", "project = { name = \"z\" }\n"),
+            ("quoted.toml", "[tool]\nnote = \"\"\"\n[projects]\n\"\"\"\n"),
             ("notes.txt", project),
             ("sub/b.toml", project),
             (".plan-ai/c.toml", project),
@@ -269,9 +296,10 @@ mod tests {
                 .collect()
         };
         let flat = discover(&[root.to_path_buf()], false).unwrap();
-        assert_eq!(names(flat), ["a.toml", "broken.toml"]);
+        let both = ["a.toml", "broken.toml", "commented.toml", "inline.toml"];
+        assert_eq!(names(flat), both);
         let deep = discover(&[root.to_path_buf()], true).unwrap();
-        assert_eq!(names(deep), ["a.toml", "broken.toml", "sub/b.toml"]);
+        assert_eq!(names(deep), [&both[..], &["sub/b.toml"]].concat());
         // A file named on purpose is taken as it is.
         let named = discover(&[root.join("Cargo.toml"), root.join("a.toml")], false).unwrap();
         assert_eq!(names(named), ["Cargo.toml", "a.toml"]);

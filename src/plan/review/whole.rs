@@ -12,7 +12,7 @@ use crate::i18n::Language;
 use crate::plan::Plan;
 use crate::project::{Project, day_of};
 use crate::sections::Structured;
-use crate::text::contains_word;
+use crate::text::{contains_word, contains_word_lowered};
 
 /// Weeks before the earliest of go-live and the milestones, and after go-live, that a date in
 /// the plan may fall in.
@@ -395,11 +395,16 @@ pub fn register_names(p: &Project) -> Vec<String> {
 
 /// Register names in generated text, when none were sent.
 fn names(texts: &[Text], p: &Project, out: &mut Vec<Finding>, l: &Language) {
-    let names = register_names(p);
+    let names: Vec<(String, String)> = (register_names(p).into_iter())
+        .map(|n| (n.to_lowercase(), n))
+        .collect();
     let before = out.len();
     for t in texts {
-        let hits: Vec<&String> = names.iter().filter(|n| contains_word(t.text, n)).collect();
-        if let Some(first) = hits.first() {
+        let text = t.text.to_lowercase();
+        let first = names
+            .iter()
+            .find(|(lower, _)| contains_word_lowered(&text, lower));
+        if let Some((_, first)) = first {
             let args = [("name", first.as_str()), ("field", field(t.field, l))];
             let message = l.format("finding.names", &args);
             let mut f = finding(&PLAN_NAMES, t.item, Some(message));

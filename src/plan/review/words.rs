@@ -331,7 +331,9 @@ pub fn is_anchored(text: &str, p: &Project) -> bool {
         "before",
         "after",
     ];
-    if RELATIVE.is_match(text) || !dates_in(text).is_empty() || has_month(text) {
+    // Every relative form holds a digit: the pattern runs only where one is.
+    let relative = has_digit(text) && RELATIVE.is_match(text);
+    if relative || !dates_in(text).is_empty() || has_month(text) {
         return true;
     }
     let milestone = p.milestones.iter().any(|m| names_milestone(text, &m.name));
@@ -396,6 +398,11 @@ pub fn dated(text: &str) -> Vec<(usize, i64)> {
         Regex::new(r"\b([A-Z][a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(20\d\d)\b")
             .expect("a valid pattern")
     });
+    // Each form holds a year 20xx; regex-lite has no prefilter of its own, and the review
+    // looks at every cell of every plan of a portfolio.
+    if !has_year(text) {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     let day = |y: &str, m: u32, d: &str| -> Option<i64> {
         let (y, d) = (y.parse::<i64>().ok()?, d.parse::<u32>().ok()?);
@@ -418,29 +425,55 @@ pub fn dated(text: &str) -> Vec<(usize, i64)> {
     out
 }
 
+fn has_digit(text: &str) -> bool {
+    text.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// Whether `text` holds "20" and two more digits.
+fn has_year(text: &str) -> bool {
+    (text.as_bytes().windows(4))
+        .any(|w| w[0] == b'2' && w[1] == b'0' && w[2].is_ascii_digit() && w[3].is_ascii_digit())
+}
+
 /// A pattern of invented statistics, and the catalog key of where it was debunked or why it
 /// cannot be trusted.
 pub struct Myth {
     pub pattern: &'static str,
+    /// Words one of which every match holds (lowercase): the pattern runs only where one is.
+    pub needs: &'static [&'static str],
     pub note: &'static str,
 }
+
+const CONSULTANCIES: [&str; 7] = [
+    "mckinsey",
+    "gartner",
+    "prosci",
+    "forrester",
+    "bcg",
+    "boston consulting group",
+    "deloitte",
+];
 
 /// The myths and unsourced figures AI-written change plans repeat.
 pub const MYTHS: &[Myth] = &[
     Myth {
         pattern: r"(?i)\b(\d{2}|seventy|two[- ]thirds)\s*(%|percent|per cent)?\s+of\s+(all\s+)?([a-z-]+\s+){0,3}(change|transformation|digital|it|software|erp|crm)\s+(initiatives|programs|programmes|projects|efforts|implementations|transformations)\s+(fail|are unsuccessful|fall short|do not succeed|don't succeed)",
+        needs: &["fail", "unsuccessful", "fall short", "succeed"],
         note: "myth.seventy_percent",
     },
     Myth {
         pattern: r"(?i)\b(studies|research|surveys|data|experts)\s+(show|shows|suggest|suggests|indicate|indicates|found|find|has shown|have shown|reveal|reveals)\b[^.\n]{0,80}?\d+(\.\d+)?\s*(%|percent|per cent|times|x\b)",
+        needs: &["studies", "research", "surveys", "data", "experts"],
         note: "myth.studies_show",
     },
     Myth {
         pattern: r"(?i)\b(mckinsey|gartner|prosci|forrester|bcg|boston consulting group|deloitte)\b[^.\n]{0,100}?\d+(\.\d+)?\s*(%|percent|per cent|times)",
+        needs: &CONSULTANCIES,
         note: "myth.consultancy",
     },
     Myth {
         pattern: r"(?i)\d+(\.\d+)?\s*(%|percent|per cent)[^.\n]{0,100}?\b(according to|says|per|reports?|found by)\s+(mckinsey|gartner|prosci|forrester|bcg|boston consulting group|deloitte)\b",
+        needs: &CONSULTANCIES,
         note: "myth.consultancy",
     },
 ];
@@ -454,7 +487,16 @@ pub fn myths_in(text: &str) -> Vec<(String, &'static str)> {
             .collect()
     });
     let mut out = Vec::new();
+    // Every myth cites a figure ("70%", "seventy", "two-thirds"), and names a verdict or a
+    // source.
+    let lowered = text.to_lowercase();
+    if !has_digit(text) && !lowered.contains("seventy") && !lowered.contains("thirds") {
+        return out;
+    }
     for (re, myth) in COMPILED.iter().zip(MYTHS) {
+        if !myth.needs.iter().any(|w| lowered.contains(w)) {
+            continue;
+        }
         out.extend(
             re.find_iter(text)
                 .map(|m| (m.as_str().to_string(), myth.note)),
@@ -581,5 +623,27 @@ mod tests {
     fn sameness_ignores_case_and_punctuation() {
         assert!(same("Reps keep workbooks.", "reps keep  workbooks"));
         assert!(!same("mediCal", "MediCal rate"));
+    }
+
+    /// A myth's words must be in its pattern, or the prefilter would skip what it matches.
+    #[test]
+    fn each_myths_needed_words_are_in_its_pattern() {
+        for m in MYTHS {
+            for w in m.needs {
+                assert!(m.pattern.contains(w), "{w:?} is not in {}", m.pattern);
+            }
+        }
+    }
+
+    #[test]
+    fn the_prefilters_pass_what_the_patterns_find() {
+        // Upper case, words for figures, a year only in the last form.
+        let found = myths_in("SEVENTY PERCENT OF ALL CHANGE PROGRAMMES FAIL.");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(myths_in("Two-thirds of CRM projects fall short").len(), 1);
+        assert_eq!(myths_in("Research shows 3 times the uptake").len(), 1);
+        assert!(myths_in("Seventy people attend the town hall").is_empty());
+        assert_eq!(dates_in("By March 1st, 2027"), dates_in("2027-03-01"));
+        assert!(dates_in("by March 1st").is_empty());
     }
 }
