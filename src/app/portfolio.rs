@@ -248,7 +248,7 @@ fn statuses_of(members: &[Member<Kept>], broken: Vec<Status>, config: &Config) -
             let ws = &m.context.0;
             let status = portfolio::status(ws, &m.sections, &m.store, &stored, Some(&m.endpoint));
             let status = scored(status, ws, &m.sections, (stored, notes));
-            named(status, &m.context.0, config, false)
+            named(status, ws, config, false)
         })
         .chain(broken)
         .collect();

@@ -206,13 +206,10 @@ impl Register {
     }
 
     fn replace(&self, text: &str, titles: bool) -> String {
-        // The patterns run only where they could match: regex-lite has no literal prefilter,
-        // and every prompt passes here.
-        let mut out = if text.contains('@') {
-            EMAIL.replace_all(text, "[e-mail removed]").into_owned()
-        } else {
-            text.to_string()
-        };
+        let mut out = text.to_string();
+        for (start, end) in email_spans(text).into_iter().rev() {
+            out.replace_range(start..end, "[e-mail removed]");
+        }
         for (start, end) in phones(&out).into_iter().rev() {
             out.replace_range(start..end, "[phone removed]");
         }
@@ -257,7 +254,8 @@ fn contact(found: Found, text: &str) -> Hit {
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+").expect("a valid pattern")
 });
-/// E-mail addresses in `text` (none looked for without an `@`).
+/// E-mail addresses in `text`. The pattern runs only where an `@` is: regex-lite has no
+/// literal prefilter, and every prompt passes here.
 fn email_spans(text: &str) -> Vec<(usize, usize)> {
     if !text.contains('@') {
         return Vec::new();
